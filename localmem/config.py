@@ -1,0 +1,156 @@
+"""Configuration: pydantic models with ``extra="forbid"``; every problem is a ``ConfigError``.
+
+Environment overrides: ``LOCALMEM_HOME`` (the home directory) and ``LOCALMEM_USER`` (the default
+user id). Model choice: ``LLMConfig.model`` / ``EmbedderConfig.model`` take a path or a catalog
+name; ``None`` means the default (``localmem models use NAME`` saves one).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+__all__ = ["MemoryConfig", "LLMConfig", "EmbedderConfig", "VectorStoreConfig"]
+
+OFFLINE_LLM = "localmem runs offline; use provider='llama_cpp' with a GGUF file"
+OFFLINE_EMBEDDER = (
+    "localmem runs offline; use provider='sentence_transformers' with a local model folder"
+)
+CLOUD_STORE = "localmem keeps vectors in a local FAISS index; use provider='faiss'"
+
+
+class _Config(BaseModel):
+    """Base: forbids unknown keys and raises ConfigError instead of pydantic's error."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigError(_explain(type(self).__name__, exc)) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise ConfigError(_explain(cls.__name__, exc)) from None
+
+
+def _explain(name: str, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or name
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown option; {name} accepts: {', '.join(_fields(name))}"
+        parts.append(f"{where}: {msg}")
+    return f"invalid {name}: " + "; ".join(parts)
+
+
+def _fields(name: str) -> list[str]:
+    cls = {c.__name__: c for c in _Config.__subclasses__()}.get(name)
+    return sorted(cls.model_fields) if cls else []
+
+
+class LLMConfig(_Config):
+    """The local language model (llama.cpp), or the in-package fake for tests."""
+
+    provider: str = "llama_cpp"
+    model: str | None = None
+    n_ctx: int = Field(2048, ge=256, le=131072)
+    n_threads: int | None = Field(None, ge=1)
+    max_tokens: int = Field(192, ge=8, le=4096)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    seed: int = 0
+
+    @field_validator("provider")
+    @classmethod
+    def _local_only(cls, value: str) -> str:
+        if value not in ("llama_cpp", "fake"):
+            raise ValueError(f"provider {value!r} is not available: {OFFLINE_LLM}")
+        return value
+
+
+class EmbedderConfig(_Config):
+    """The local embedding model (sentence-transformers), or the hashing embedder for tests."""
+
+    provider: str = "sentence_transformers"
+    model: str | None = None
+    dims: int = Field(384, ge=8, le=8192)  # used by the hashing embedder
+    batch_size: int = Field(64, ge=1, le=4096)
+
+    @field_validator("provider")
+    @classmethod
+    def _local_only(cls, value: str) -> str:
+        if value not in ("sentence_transformers", "hash"):
+            raise ValueError(f"provider {value!r} is not available: {OFFLINE_EMBEDDER}")
+        return value
+
+
+class VectorStoreConfig(_Config):
+    """Where memories live: the home directory (SQLite + FAISS), or ":memory:"."""
+
+    provider: str = "faiss"
+    path: str | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _faiss_only(cls, value: str) -> str:
+        if value != "faiss":
+            raise ValueError(f"provider {value!r} is not available: {CLOUD_STORE}")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_plain(cls, value: str | None) -> str | None:
+        if value is not None and ("\x00" in value or not value.strip()):
+            raise ValueError("path must be a non-empty folder path without NUL bytes")
+        return value
+
+
+class MemoryConfig(_Config):
+    """Everything ``Memory`` needs; every field has a working offline default."""
+
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
+    vector_store: VectorStoreConfig = Field(default_factory=VectorStoreConfig)
+    fact_extraction_prompt: str | None = None
+    update_memory_prompt: str | None = None
+    default_user_id: str = Field(default_factory=lambda: os.environ.get("LOCALMEM_USER", "default"))
+    raw_fallback: bool = True  # search also returns stored raw messages where they add something
+
+    @field_validator("fact_extraction_prompt")
+    @classmethod
+    def _extraction_placeholders(cls, value: str | None) -> str | None:
+        return _check_placeholders(value, allowed={"messages", "today"})
+
+    @field_validator("update_memory_prompt")
+    @classmethod
+    def _update_placeholders(cls, value: str | None) -> str | None:
+        return _check_placeholders(value, allowed={"memories", "facts", "fact"})
+
+
+def _check_placeholders(value: str | None, allowed: set[str]) -> str | None:
+    import string
+
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError("prompt is empty; leave it unset to use the default prompt")
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"prompt is not a valid format string ({exc}); write {{{{ for a brace")
+    unknown = {n for n in names if n not in allowed}
+    if unknown:
+        raise ValueError(
+            f"prompt uses unknown placeholders {sorted(unknown)}; allowed: {sorted(allowed)}"
+            " (write {{ and }} for literal braces)"
+        )
+    return value

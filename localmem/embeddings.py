@@ -1,0 +1,135 @@
+"""The embedder seam: ``embed_batch(texts) -> ndarray``; sentence-transformers and a hasher.
+
+Vectors come out L2-normalised float32, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "HashEmbedder"]
+
+
+class Embedder(ABC):
+    """Turns texts into unit vectors. Subclasses implement ``embed_batch``."""
+
+    dims: int
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, float32, L2-normalised.
+
+        Raises:
+            ModelError: the model failed.
+        """
+
+    def embed(self, text: str) -> np.ndarray:
+        """One text's vector."""
+        return self.embed_batch([text])[0]
+
+    def embed_many(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Many texts, in batches."""
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        parts = [self.embed_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.vstack(parts)
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model loaded from a local folder, offline."""
+
+    def __init__(self, model_path: Path, batch_size: int = 64) -> None:
+        self.model_path = Path(model_path)
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.dims = self._read_dims()
+
+    def _read_dims(self) -> int:
+        import json
+
+        for name in ("config.json",):
+            cfg = self.model_path / name
+            if cfg.exists():
+                data = json.loads(cfg.read_text())
+                for key in ("hidden_size", "d_model", "dim"):
+                    if key in data:
+                        return int(data[key])
+        return int(self.model.get_sentence_embedding_dimension())
+
+    @property
+    def model(self) -> Any:
+        """The loaded ``SentenceTransformer``.
+
+        Raises:
+            ModelError: sentence-transformers is missing or the folder does not load.
+        """
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError(
+                    "sentence-transformers is not installed; run: pip install 'localmem[models]'"
+                ) from exc
+            try:
+                self._model = SentenceTransformer(
+                    str(self.model_path), device="cpu", local_files_only=True
+                )
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise ModelError(
+                    f"cannot load the embedder from {self.model_path}: {exc}; "
+                    "run python scripts/download_model.py"
+                ) from exc
+        return self._model
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            try:
+                vectors = self.model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            except (RuntimeError, ValueError) as exc:
+                raise ModelError(f"the embedder failed: {exc}") from exc
+        return _unit(vectors)
+
+
+class HashEmbedder(Embedder):
+    """A deterministic bag-of-words hasher for tests: shared words make texts similar."""
+
+    def __init__(self, dims: int = 384) -> None:
+        self.dims = dims
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        from .textutil import content_words, stem, words
+
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in content_words(text) or [stem(w) for w in words(text)]:
+                digest = hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8)
+                value = int.from_bytes(digest.digest(), "little")
+                out[row, value % self.dims] += 1.0 if (value >> 40) & 1 else -1.0
+        return _unit(out)

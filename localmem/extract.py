@@ -1,0 +1,204 @@
+"""Deterministic fact work around the model: candidate clauses, third-person rewriting, grounding.
+
+Tiny local models invent facts, so the model is one signal, not the only judge:
+- ``candidate_clauses`` keeps the user's first-person statements (no questions, no small talk);
+- ``rewrite_clause`` turns one into a subject-less third-person fact ("I like X" -> "Likes X");
+- ``is_grounded`` rejects a model fact whose names, numbers or content words are not in the source.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from .textutil import content_words, split_sentences, stem, words
+
+__all__ = ["candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "resolve_dates"]
+
+_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself)\b", re.I)
+_GREETING = re.compile(
+    r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there| again| all)?\b[\s,!.:-]*",
+    re.I,
+)
+_FILLER = re.compile(
+    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|no|"
+    r"ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
+    re.I,
+)
+_REQUEST = re.compile(
+    r"^(can|could|would|will|please|tell|help|show|give|let|remind|what|how|why|who|where|when|"
+    r"do you|are you|did you)\b|\b(i want you|i need you|i'd like you|can you|could you)\b",
+    re.I,
+)
+_PLEASANTRY = re.compile(
+    r"\b(nice to meet|thank|thanks|appreciate|you're welcome|see you|bye|good night|have a good)\b",
+    re.I,
+)
+_CLAUSE_SPLIT = re.compile(r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've)\b)", re.I)
+_NEGATION = re.compile(
+    r"\b(not|no|never|none|nobody|nothing|neither|nor|no longer|anymore|don't|doesn't|didn't|"
+    r"isn't|aren't|wasn't|weren't|won't|can't|cannot|haven't|hasn't|hadn't|stopped|quit)\b|n't\b",
+    re.I,
+)
+
+_ADVERBS = {
+    "really", "also", "usually", "often", "always", "never", "just", "still", "absolutely",
+    "totally", "sometimes", "recently", "currently", "actually", "mostly", "definitely",
+    "now", "truly", "honestly", "generally", "finally", "already", "even",
+}
+_IRREGULAR_PAST = {
+    "went", "was", "were", "had", "got", "made", "took", "saw", "bought", "came", "became",
+    "began", "felt", "found", "gave", "grew", "heard", "kept", "knew", "left", "lost", "met",
+    "paid", "ran", "said", "sold", "sent", "spent", "taught", "thought", "told", "won", "wrote",
+    "drove", "ate", "drank", "flew", "fell", "broke", "chose", "did", "built", "read", "quit",
+}
+_CONTRACTIONS = [
+    (r"^(i'm|im|i am) not\b", "Is not"),
+    (r"^(i'm|im|i am)\b", "Is"),
+    (r"^i was\b", "Was"),
+    (r"^i('ve| have) not\b", "Has not"),
+    (r"^i haven't\b", "Has not"),
+    (r"^i('ve| have)\b", "Has"),
+    (r"^i('d| would)\b", "Would"),
+    (r"^i('ll| will)\b", "Will"),
+    (r"^i (don't|do not)\b", "Does not"),
+    (r"^i (didn't|did not)\b", "Did not"),
+    (r"^i (can't|cannot|can not)\b", "Cannot"),
+    (r"^i (won't|will not)\b", "Will not"),
+    (r"^i can\b", "Can"),
+    (r"^my name'?s\b", "Name is"),
+    (r"^call me\b", "Goes by"),
+    (r"^my\b", ""),
+]
+_MID_SENTENCE = [
+    (r"\bi'm\b|\bim\b", "they're"),
+    (r"\bi am\b", "they are"),
+    (r"\bi've\b", "they've"),
+    (r"\bi'd\b", "they'd"),
+    (r"\bi'll\b", "they'll"),
+    (r"\bmyself\b", "themselves"),
+    (r"\bmine\b", "theirs"),
+    (r"\bmy\b", "their"),
+    (r"\bme\b", "them"),
+    (r"\bi\b", "they"),
+]
+_STATE_SLOT_WORDS = {"name", "is", "has", "goes", "by", "lives", "live", "works", "work"}
+_SYNONYMS = [{"like", "love", "enjoy", "fan", "prefer", "adore"}, {"live", "reside"}]
+
+
+def candidate_clauses(text: str) -> list[str]:
+    """First-person statements in a user message, one clause each, cleaned of greetings."""
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        sentence = sentence.strip().strip('"')
+        for _ in range(3):
+            sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
+        if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
+            continue
+        for clause in _CLAUSE_SPLIT.split(sentence):
+            clause = clause.strip(" ,;:-").rstrip(".!")
+            if not _FIRST_PERSON.search(clause) or _PLEASANTRY.search(clause):
+                continue
+            if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
+                continue
+            out.append(clause)
+    return out
+
+
+def _third_person(verb: str) -> str:
+    if verb in _IRREGULAR_PAST or verb.endswith("ed"):
+        return verb
+    special = {"have": "has", "do": "does", "go": "goes", "be": "is", "am": "is"}
+    if verb in special:
+        return special[verb]
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ies"
+    if re.search(r"(s|sh|ch|x|z|o)$", verb):
+        return verb + "es"
+    return verb + "s"
+
+
+def rewrite_clause(clause: str) -> str:
+    """A first-person clause as a subject-less third-person fact: "I love hiking" -> "Loves hiking"."""
+    text = clause.strip().replace("\u2019", "'")
+    lowered = text.lower()
+    rewritten = None
+    for pattern, replacement in _CONTRACTIONS:
+        match = re.match(pattern, lowered)
+        if match:
+            rewritten = (replacement + text[match.end():]).strip()
+            break
+    if rewritten is None and re.match(r"^i\s", lowered):
+        tokens = text.split()[1:]
+        adverbs = []
+        while tokens and tokens[0].lower() in _ADVERBS:
+            adverbs.append(tokens.pop(0).lower())
+        if tokens:
+            verb = _third_person(tokens[0].lower())
+            rewritten = " ".join([*adverbs, verb, *tokens[1:]])
+    if rewritten is None:
+        rewritten = text
+    for pattern, replacement in _MID_SENTENCE:
+        rewritten = re.sub(pattern, replacement, rewritten, flags=re.I)
+    rewritten = re.sub(r"\s+", " ", rewritten).strip(" ,.")
+    return rewritten[:1].upper() + rewritten[1:]
+
+
+def has_negation(text: str) -> bool:
+    return bool(_NEGATION.search(text.replace("\u2019", "'")))
+
+
+def _expand(word: str) -> set[str]:
+    for group in _SYNONYMS:
+        if word in group:
+            return group
+    return {word}
+
+
+def is_grounded(fact: str, source: str) -> bool:
+    """Whether the source supports ``fact``: its names, numbers and content words are there.
+
+    Allows the user's own paraphrase ("I'm vegetarian" -> "Is vegetarian") and a few template
+    words ("Name is"), and rejects a fact whose negation differs from the source sentence.
+    """
+    fact_words = content_words(fact)
+    if not fact_words:
+        return False
+    source_stems = set(content_words(source)) | {stem(w) for w in words(source)}
+    raw_source = {w for w in words(source)}
+    for token in re.findall(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", fact[1:] if fact else fact):
+        if token.lower() not in raw_source:
+            return False  # a name or number the user never said
+    found = [w for w in fact_words if _expand(w) & source_stems or w in _STATE_SLOT_WORDS]
+    meaningful = [w for w in fact_words if w not in _STATE_SLOT_WORDS]
+    if meaningful and not any(w in found for w in meaningful):
+        return False
+    if len(found) / len(fact_words) < 0.75:
+        return False
+    best = max(
+        split_sentences(source) or [source],
+        key=lambda s: len(set(content_words(s)) & set(fact_words)),
+    )
+    return has_negation(best) == has_negation(fact)
+
+
+_RELATIVE_DAYS = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
+
+
+def resolve_dates(fact: str, observed: date | None) -> str:
+    """Replace "yesterday" / "today" / "tomorrow" / "last week" with dates from ``observed``."""
+    if observed is None:
+        return fact
+
+    def day(match: re.Match[str]) -> str:
+        when = observed + timedelta(days=_RELATIVE_DAYS[match.group(0).lower()])
+        return f"on {when.isoformat()}"
+
+    fact = re.sub(r"\b(yesterday|today|tonight|tomorrow)\b", day, fact, flags=re.I)
+    fact = re.sub(
+        r"\blast week\b",
+        lambda m: f"in the week before {observed.isoformat()}",
+        fact,
+        flags=re.I,
+    )
+    return fact

@@ -1,0 +1,122 @@
+"""Keeps the two FAISS indexes (facts, raw messages) in step with SQLite.
+
+SQLite's ``vectors_version`` is bumped by every write that changes vectors; the saved indexes
+record the version they hold in ``index.json``. On open, and whenever another connection has
+committed (``PRAGMA data_version``), a version or id mismatch triggers a rebuild from the stored
+embeddings: a crash between commit and save, or another process's write, never leaves search
+reading a stale index.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexCorruptError
+from .index import VectorIndex
+from .paths import atomic_write_bytes
+from .store import MEMORIES, MESSAGES, Store
+
+__all__ = ["IndexSet", "SAVE_EVERY_WRITE_MAX"]
+
+SAVE_EVERY_WRITE_MAX = 20_000  # larger indexes are saved on close / flush, not after each write
+
+
+class IndexSet:
+    """The facts index and the raw-message index of one store."""
+
+    def __init__(self, store: Store, dim: int, folder: Path | None) -> None:
+        self.store = store
+        self.folder = folder
+        self.facts = VectorIndex(dim, folder / "facts.faiss" if folder else None)
+        self.messages = VectorIndex(dim, folder / "messages.faiss" if folder else None)
+        self.version = -1
+        self.rebuilds = 0
+        self._seen_data_version: int | None = None
+        self._dirty = False
+        self._lock = threading.RLock()
+        self._open()
+
+    def by_table(self, table: str) -> VectorIndex:
+        return self.facts if table == MEMORIES else self.messages
+
+    def _sidecar(self) -> Path | None:
+        return self.folder / "index.json" if self.folder else None
+
+    def _open(self) -> None:
+        sidecar = self._sidecar()
+        version = self.store.vectors_version()
+        try:
+            if sidecar is not None and sidecar.exists():
+                saved = json.loads(sidecar.read_text())
+                if (
+                    saved.get("version") == version
+                    and self.facts.load()
+                    and self.messages.load()
+                    and self._digests_agree()
+                ):
+                    self.version = version
+        except (IndexCorruptError, ValueError, OSError):
+            pass  # fall through to a rebuild from SQLite
+        if self.version != version:
+            self.rebuild()
+        self._seen_data_version = self.store.data_version()
+
+    def _digests_agree(self) -> bool:
+        return (
+            self.facts.digest() == self.store.id_digest(MEMORIES)
+            and self.messages.digest() == self.store.id_digest(MESSAGES)
+        )
+
+    def rebuild(self) -> None:
+        """Rebuild both indexes from the embeddings stored in SQLite, and save them."""
+        with self._lock:
+            version = self.store.vectors_version()
+            for table in (MEMORIES, MESSAGES):
+                ids, vectors = self.store.embeddings(table)
+                self.by_table(table).rebuild(ids, vectors)
+            self.version = version
+            self.rebuilds += 1
+            self._dirty = True
+            self.save()
+
+    def sync(self) -> None:
+        """Catch up with writes committed by other connections (cheap when there were none)."""
+        with self._lock:
+            data_version = self.store.data_version()
+            if data_version == self._seen_data_version:
+                return
+            self._seen_data_version = data_version
+            if self.store.vectors_version() != self.version:
+                self.rebuild()
+
+    def applied(self, version: int) -> None:
+        """Record that this process's own write (now at ``version``) is in the indexes."""
+        with self._lock:
+            if version == self.version + 1:
+                self.version = version
+                self._dirty = True
+                if self.facts.ntotal + self.messages.ntotal <= SAVE_EVERY_WRITE_MAX:
+                    self.save()
+            else:  # another process wrote in between: the in-memory indexes miss its changes
+                self.rebuild()
+
+    def save(self) -> None:
+        """Write both indexes and their version atomically (no-op in memory or when clean)."""
+        with self._lock:
+            sidecar = self._sidecar()
+            if sidecar is None or not self._dirty:
+                return
+            self.facts.save()
+            self.messages.save()
+            payload = {"version": self.version, "dim": self.facts.dim, "saved_at": time.time()}
+            atomic_write_bytes(sidecar, json.dumps(payload).encode())
+            self._dirty = False
+
+    def remove(self, table: str, ids: list[int]) -> None:
+        if ids:
+            self.by_table(table).remove(np.asarray(ids, dtype=np.int64))

@@ -1,0 +1,180 @@
+"""The LLM seam: ``complete_json(prompt, schema) -> dict``; llama.cpp and a fake behind it.
+
+``LlamaCppLLM`` turns the pydantic schema into a llama.cpp grammar, so the output always parses,
+and keeps the evaluated KV state of static prompt prefixes (``LlamaRAMCache``) so that a prompt
+whose start was seen before only pays for its new tokens. ``FakeLLM`` ships for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .config import LLMConfig
+from .errors import ModelError, ModelOutputError
+
+__all__ = ["LLM", "LlamaCppLLM", "FakeLLM", "parse_json_output"]
+
+
+class LLM(ABC):
+    """A local language model. Subclasses implement ``complete_json``; ``chat`` is optional."""
+
+    @abstractmethod
+    def complete_json(self, prompt: str, schema: type[BaseModel]) -> dict[str, Any]:
+        """Complete ``prompt`` with JSON that validates against ``schema``.
+
+        Raises:
+            ModelError: the model failed.
+            ModelOutputError: the answer did not fit the schema.
+        """
+
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int = 256) -> Iterator[str]:
+        """Stream a chat reply token by token.
+
+        Raises:
+            ModelError: this model cannot chat.
+        """
+        raise ModelError(f"{type(self).__name__} does not support chat")
+
+
+def parse_json_output(text: str, schema: type[BaseModel]) -> dict[str, Any]:
+    """Parse and validate model output.
+
+    Raises:
+        ModelOutputError: not JSON, or not the schema's shape.
+    """
+    try:
+        return schema.model_validate(json.loads(text)).model_dump()
+    except (ValueError, ValidationError) as exc:
+        raise ModelOutputError(
+            f"the model's answer is not a valid {schema.__name__}: {text[:200]!r}"
+        ) from exc
+
+
+class LlamaCppLLM(LLM):
+    """A GGUF model run by llama-cpp-python on the CPU, loaded on first use."""
+
+    def __init__(self, model_path: Path, config: LLMConfig | None = None) -> None:
+        self.model_path = Path(model_path)
+        self.config = config or LLMConfig()
+        self._llama: Any = None
+        self._grammars: dict[type[BaseModel], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def llama(self) -> Any:
+        """The loaded ``llama_cpp.Llama``.
+
+        Raises:
+            ModelError: llama-cpp-python is missing or cannot load the file.
+        """
+        if self._llama is None:
+            try:
+                import llama_cpp
+            except ImportError as exc:
+                raise ModelError(
+                    "llama-cpp-python is not installed; run: pip install 'localmem[models]'"
+                ) from exc
+            try:
+                self._llama = llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.config.n_ctx,
+                    n_threads=self.config.n_threads,
+                    seed=self.config.seed,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelError(
+                    f"llama.cpp cannot load {self.model_path}: {exc}; check that it is a complete "
+                    "GGUF file (python scripts/download_model.py verifies and re-fetches models)"
+                ) from exc
+            # Reuse evaluated prompt prefixes across different prompts (extraction vs update).
+            self._llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=256 << 20))
+        return self._llama
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self.llama.metadata.get("tokenizer.chat_template"))
+
+    def _grammar(self, schema: type[BaseModel]) -> Any:
+        if schema not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            self._grammars[schema] = LlamaGrammar.from_json_schema(
+                json.dumps(schema.model_json_schema()), verbose=False
+            )
+        return self._grammars[schema]
+
+    def complete_json(self, prompt: str, schema: type[BaseModel]) -> dict[str, Any]:
+        with self._lock:
+            llama = self.llama
+            try:
+                out = llama.create_completion(
+                    prompt,
+                    grammar=self._grammar(schema),
+                    max_tokens=self.config.max_tokens,
+                    temperature=self.config.temperature,
+                    seed=self.config.seed,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"llama.cpp failed on a {len(prompt)}-character prompt: {exc}") from exc
+        return parse_json_output(out["choices"][0]["text"], schema)
+
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int = 256) -> Iterator[str]:
+        with self._lock:
+            llama = self.llama
+            try:
+                stream = llama.create_chat_completion(
+                    messages=list(messages),
+                    max_tokens=max_tokens,
+                    temperature=max(self.config.temperature, 0.2),
+                    stream=True,
+                )
+                for chunk in stream:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"llama.cpp failed while chatting: {exc}") from exc
+
+
+Responder = Callable[[str, type[BaseModel]], dict[str, Any]]
+
+
+class FakeLLM(LLM):
+    """A scripted model for tests: a function of (prompt, schema), or a list of answers in turn.
+
+    With no script it answers with the schema's empty value (no facts; ADD for a decision).
+    Every call is recorded in ``calls`` as (prompt, schema name).
+    """
+
+    def __init__(
+        self,
+        responses: Responder | Sequence[dict[str, Any] | str] | None = None,
+        chat_reply: str = "I remember.",
+    ) -> None:
+        self._responder = responses if callable(responses) else None
+        self._queue = list(responses) if responses is not None and not callable(responses) else []
+        self.chat_reply = chat_reply
+        self.calls: list[tuple[str, str]] = []
+
+    def complete_json(self, prompt: str, schema: type[BaseModel]) -> dict[str, Any]:
+        self.calls.append((prompt, schema.__name__))
+        if self._responder is not None:
+            answer: dict[str, Any] | str = self._responder(prompt, schema)
+        elif self._queue:
+            answer = self._queue.pop(0)
+        else:
+            answer = {"facts": []} if "facts" in schema.model_fields else {"event": "ADD"}
+        text = answer if isinstance(answer, str) else json.dumps(answer)
+        return parse_json_output(text, schema)
+
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int = 256) -> Iterator[str]:
+        self.calls.append((messages[-1]["content"] if messages else "", "chat"))
+        yield from (w + " " for w in self.chat_reply.split())

@@ -1,0 +1,471 @@
+"""``Memory``: the public facade. add / search / get / get_all / update / delete / history / reset.
+
+Data flows one way: ``add`` -> pipeline (model, embedder) -> store (one transaction) -> indexes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import validate
+from .config import MemoryConfig
+from .embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from .errors import ConfigError, InvalidInputError, MemoryNotFoundError
+from .indexset import IndexSet
+from .llm import LLM, FakeLLM, LlamaCppLLM
+from .paths import IN_MEMORY, home_dir
+from .pipeline import Candidate, Fact, Pipeline, PlannedChange
+from .resolve import resolve_embedder_path, resolve_llm_path
+from .search import hybrid_search
+from .store import MEMORIES, MESSAGES, Store
+from .textutil import text_hash
+from .types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
+
+__all__ = ["Memory"]
+
+DB_FILE = "memory.db"
+
+
+class Memory:
+    """Long-term memory for an agent, fully local.
+
+    Args:
+        config: a ``MemoryConfig`` (defaults work offline with the bundled models).
+        path: the home directory (overrides ``config.vector_store.path``); ":memory:" for a
+            throwaway store.
+        llm, embedder: backends to use instead of the configured ones (tests pass fakes).
+
+    Raises:
+        ConfigError: a config value cannot be honoured (e.g. a model file is missing).
+        StorageError: the database cannot be opened.
+    """
+
+    def __init__(
+        self,
+        config: MemoryConfig | None = None,
+        *,
+        path: str | Path | None = None,
+        llm: LLM | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        if config is not None and not isinstance(config, MemoryConfig):
+            raise ConfigError(
+                f"config must be a MemoryConfig, got {type(config).__name__}; "
+                "for a dict use Memory.from_config({...})"
+            )
+        self.config = config or MemoryConfig()
+        location = str(path) if path is not None else self.config.vector_store.path
+        self.home: Path | None = None if location == IN_MEMORY else home_dir(location)
+        self._lock = threading.RLock()
+        self._llm = llm if llm is not None else None
+        self._llm_path = None if llm is not None else self._resolve_llm()
+        self.embedder = embedder if embedder is not None else self._build_embedder()
+        self.store = Store(self.home / DB_FILE if self.home else None)
+        self.indexes = IndexSet(self.store, self.embedder.dims, self.home)
+        self._pipeline: Pipeline | None = None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], **kwargs: Any) -> Memory:
+        """Build from a plain dict (mem0's form).
+
+        Raises:
+            ConfigError: the dict does not describe a valid config.
+        """
+        if not isinstance(config, dict):
+            raise ConfigError(f"from_config takes a dict, got {type(config).__name__}")
+        return cls(MemoryConfig.model_validate(config), **kwargs)
+
+    # -- backends --
+
+    def _resolve_llm(self) -> Path | None:
+        if self.config.llm.provider == "fake":
+            return None
+        return resolve_llm_path(self.config.llm.model, self.home)
+
+    def _build_embedder(self) -> Embedder:
+        cfg = self.config.embedder
+        if cfg.provider == "hash":
+            return HashEmbedder(cfg.dims)
+        return SentenceTransformerEmbedder(resolve_embedder_path(cfg.model, self.home), cfg.batch_size)
+
+    @property
+    def llm(self) -> LLM:
+        """The language model, built on first use."""
+        if self._llm is None:
+            self._llm = (
+                FakeLLM() if self._llm_path is None else LlamaCppLLM(self._llm_path, self.config.llm)
+            )
+        return self._llm
+
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            self._pipeline = Pipeline(
+                self.llm,
+                self.embedder,
+                self.config.fact_extraction_prompt,
+                self.config.update_memory_prompt,
+            )
+        return self._pipeline
+
+    def _scope(self, user_id: Any, agent_id: Any, run_id: Any) -> dict[str, str]:
+        scope = validate.scope(user_id, agent_id, run_id)
+        return scope or {"user_id": self.config.default_user_id}
+
+    # -- add --
+
+    def add(
+        self,
+        messages: str | dict[str, Any] | Sequence[dict[str, Any]],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        infer: bool = True,
+        prompt: str | None = None,
+        timestamp: datetime | str | float | None = None,
+    ) -> list[MemoryEvent]:
+        """Remember what the messages say; returns the events applied (ADD/UPDATE/DELETE/NONE).
+
+        The raw messages are always stored (provenance, and a search fallback). With
+        ``infer=False`` each message is stored verbatim as a memory, without the model.
+
+        Raises:
+            InvalidInputError: bad messages, scope, metadata, prompt or timestamp; nothing stored.
+            StorageError: SQLite failed; nothing stored.
+        """
+        msgs = validate.messages(messages)
+        scope = self._scope(user_id, agent_id, run_id)
+        meta = validate.metadata(metadata)
+        observed = validate.observed_at(timestamp if timestamp is not None else meta.get("timestamp"))
+        if prompt is not None:
+            validate.text(prompt, "prompt")
+            if "{messages}" not in prompt:
+                prompt = prompt + "\n\n{messages}\n"
+        if not isinstance(infer, bool):
+            raise InvalidInputError(f"infer must be True or False, got {infer!r:.40}")
+        with self._lock:
+            self.indexes.sync()
+            if infer:
+                return self._add_inferred(msgs, scope, meta, observed, prompt)
+            return self._add_verbatim(msgs, scope, meta, observed)
+
+    def _add_verbatim(
+        self, msgs: list[dict[str, Any]], scope: dict[str, str], meta: dict[str, Any], observed: str
+    ) -> list[MemoryEvent]:
+        vectors = self.embedder.embed_many([m["content"] for m in msgs])
+        plan = [
+            PlannedChange(Action.ADD, m["content"], v, source_ids=[i], reason="stored verbatim")
+            for i, (m, v) in enumerate(zip(msgs, vectors))
+        ]
+        return self._apply(plan, msgs, None, scope, meta, observed, actor="user")
+
+    def _add_inferred(
+        self,
+        msgs: list[dict[str, Any]],
+        scope: dict[str, str],
+        meta: dict[str, Any],
+        observed: str,
+        prompt: str | None,
+    ) -> list[MemoryEvent]:
+        user_turns = [(i, m["content"]) for i, m in enumerate(msgs) if m["role"] == "user"]
+        turn_vectors = self.embedder.embed_many([text for _, text in user_turns])
+        report = self.pipeline.extract(user_turns, date.fromisoformat(observed[:10]), prompt)
+        self.last_extraction = report
+        plan = self.pipeline.decide(
+            report.facts,
+            similar=lambda vec, k: self._similar(vec, scope, k),
+            by_hash=lambda h: self._by_hash(h, scope),
+        )
+        message_vectors: list[np.ndarray | None] = [None] * len(msgs)
+        for (i, _), vec in zip(user_turns, turn_vectors):
+            message_vectors[i] = vec
+        return self._apply(plan, msgs, message_vectors, scope, meta, observed, actor="model")
+
+    def _similar(self, vector: np.ndarray, scope: dict[str, str], k: int) -> list[Candidate]:
+        allowed = self.store.scope_ids(MEMORIES, scope)
+        hits = self.indexes.facts.search(vector, k, allowed)
+        rows = {r["id"]: r for r in self.store.memories(scope, ids=[i for i, _ in hits])}
+        return [Candidate(i, rows[i]["text"], s) for i, s in hits if i in rows]
+
+    def _by_hash(self, hash_: str, scope: dict[str, str]) -> Candidate | None:
+        row = self.store.find_by_hash(hash_, scope)
+        return Candidate(row["id"], row["text"], 1.0) if row else None
+
+    def _apply(
+        self,
+        plan: list[PlannedChange],
+        msgs: list[dict[str, Any]],
+        message_vectors: Sequence[np.ndarray | None] | None,
+        scope: dict[str, str],
+        meta: dict[str, Any],
+        observed: str,
+        actor: str,
+    ) -> list[MemoryEvent]:
+        """Store messages and apply the plan in one transaction, then update the indexes."""
+        events: list[MemoryEvent] = []
+        added: list[tuple[int, np.ndarray]] = []
+        removed: list[int] = []
+        with self.store.transaction():
+            message_ids = self.store.insert_messages(msgs, scope, meta, observed, message_vectors)
+            message_added = [
+                (mid, vec) for mid, vec in zip(message_ids, message_vectors or []) if vec is not None
+            ]
+            for change in plan:
+                sources = [message_ids[i] for i in change.source_ids if i < len(message_ids)]
+                events.append(self._apply_one(change, sources, scope, meta, observed, actor, added, removed))
+            version = self.store.bump_vectors_version()
+        facts = self.indexes.facts
+        facts.remove(np.asarray(removed, dtype=np.int64))
+        if added:
+            facts.add(np.asarray([i for i, _ in added]), np.vstack([v for _, v in added]))
+        if message_added:
+            self.indexes.messages.add(
+                np.asarray([i for i, _ in message_added]), np.vstack([v for _, v in message_added])
+            )
+        self.indexes.applied(version)
+        return events
+
+    def _apply_one(
+        self,
+        change: PlannedChange,
+        sources: list[int],
+        scope: dict[str, str],
+        meta: dict[str, Any],
+        observed: str,
+        actor: str,
+        added: list[tuple[int, np.ndarray]],
+        removed: list[int],
+    ) -> MemoryEvent:
+        store = self.store
+        event, target = change.event, change.memory_id
+        exists = target is not None and target > 0 and _exists(store, target)
+        if event in (Action.UPDATE, Action.DELETE, Action.NONE) and not exists:
+            event, target = Action.ADD, None  # the memory vanished (another process deleted it)
+        if event is Action.ADD:
+            same = store.find_by_hash(text_hash(change.text), scope)  # re-check inside the lock
+            if same is not None:
+                store.link_sources(same["id"], sources)
+                return MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
+                                   reason="same text is stored")
+            assert change.embedding is not None
+            mid = store.insert_memory(change.text, text_hash(change.text), scope, meta,
+                                      change.embedding, observed, sources, actor, change.reason)
+            added.append((mid, change.embedding))
+            return MemoryEvent(id=mid, text=change.text, event=Action.ADD, reason=change.reason)
+        assert target is not None
+        if event is Action.NONE:
+            store.link_sources(target, sources)
+            row = store.get_memory(target)
+            return MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)
+        if event is Action.DELETE:
+            old = store.retire_memory(target, actor, change.reason)
+            removed.append(target)
+            return MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
+                               reason=change.reason)
+        assert change.embedding is not None
+        old = store.update_memory(target, change.text, text_hash(change.text), change.embedding,
+                                  actor, observed_at=observed, source_ids=sources, reason=change.reason)
+        added.append((target, change.embedding))
+        return MemoryEvent(id=target, text=change.text, event=Action.UPDATE, previous_text=old,
+                           reason=change.reason)
+
+    # -- reads --
+
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 5,
+        filters: dict[str, Any] | None = None,
+        threshold: float | None = None,
+    ) -> SearchResults:
+        """Memories of the scope most relevant to ``query``, best first.
+
+        Facts come first; stored raw messages fill in only where they add something.
+
+        Raises:
+            InvalidInputError: bad query, scope, limit, filters or threshold.
+        """
+        validate.text(query, "query")
+        scope = self._scope(user_id, agent_id, run_id)
+        limit = validate.limit(limit, 1000)
+        flt = validate.filters(filters)
+        minimum = validate.threshold(threshold)
+        with self._lock:
+            self.indexes.sync()
+            vector = self.embedder.embed(query)
+            return hybrid_search(
+                self.store, self.indexes, query, vector, scope, limit, flt, minimum,
+                raw_fallback=self.config.raw_fallback,
+            )
+
+    def get(self, memory_id: int | str) -> MemoryItem:
+        """One memory by id (a negative id is a raw message).
+
+        Raises:
+            InvalidInputError: not an id.
+            MemoryNotFoundError: no such memory.
+        """
+        mid = validate.memory_id(memory_id)
+        from .search import memory_item, message_item
+
+        if mid < 0:
+            rows = self.store.messages([-mid])
+            if not rows:
+                raise MemoryNotFoundError(f"no raw message has id {mid}")
+            return message_item(rows[0], None)
+        try:
+            row = self.store.get_memory(mid)
+        except KeyError:
+            raise MemoryNotFoundError(f"no memory has id {mid}; list ids with get_all()") from None
+        return memory_item(row, None, self.store.sources([mid])[mid])
+
+    def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 100,
+        filters: dict[str, Any] | None = None,
+    ) -> SearchResults:
+        """The scope's memories, newest first.
+
+        Raises:
+            InvalidInputError: bad scope, limit or filters.
+        """
+        from .search import memory_item
+
+        scope = self._scope(user_id, agent_id, run_id)
+        rows = self.store.memories(scope, validate.limit(limit, 1_000_000), filters=validate.filters(filters))
+        sources = self.store.sources([r["id"] for r in rows])
+        return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
+
+    def history(self, memory_id: int | str) -> list[HistoryEntry]:
+        """Every ADD / UPDATE / DELETE of a memory, oldest first.
+
+        Raises:
+            InvalidInputError: not an id.
+            MemoryNotFoundError: no memory or history with that id (a user delete erases both).
+        """
+        mid = validate.memory_id(memory_id)
+        rows = self.store.history(mid)
+        if not rows:
+            raise MemoryNotFoundError(f"no memory or history has id {mid}")
+        return [HistoryEntry.model_validate(r) for r in rows]
+
+    # -- user edits --
+
+    def update(
+        self, memory_id: int | str, text: str, metadata: dict[str, Any] | None = None
+    ) -> MemoryEvent:
+        """Replace a memory's text (re-embedded; history keeps the old text).
+
+        Raises:
+            InvalidInputError: bad id, text or metadata.
+            MemoryNotFoundError: no such memory.
+        """
+        mid = validate.memory_id(memory_id)
+        text = validate.text(text)
+        meta = validate.metadata(metadata) if metadata is not None else None
+        vector = self.embedder.embed(text)
+        with self._lock:
+            self.indexes.sync()
+            with self.store.transaction():
+                if mid < 0 or not _exists(self.store, mid):
+                    raise MemoryNotFoundError(f"no memory has id {mid}")
+                old = self.store.update_memory(mid, text, text_hash(text), vector, "user",
+                                               metadata=meta, reason="updated by the user")
+                version = self.store.bump_vectors_version()
+            self.indexes.facts.add(np.asarray([mid]), vector[None, :])
+            self.indexes.applied(version)
+        return MemoryEvent(id=mid, text=text, event=Action.UPDATE, previous_text=old)
+
+    def delete(self, memory_id: int | str) -> None:
+        """Erase a memory everywhere: its row, history, source messages and index entries.
+
+        Raises:
+            InvalidInputError: not an id.
+            MemoryNotFoundError: no such memory.
+        """
+        mid = validate.memory_id(memory_id)
+        with self._lock:
+            self.indexes.sync()
+            with self.store.transaction():
+                if mid < 0:
+                    if not self.store.messages([-mid]):
+                        raise MemoryNotFoundError(f"no raw message has id {mid}")
+                    memory_ids, message_ids = [], [-mid]
+                    self.store.erase_messages(message_ids)
+                else:
+                    if not _exists(self.store, mid):
+                        raise MemoryNotFoundError(f"no memory has id {mid}")
+                    memory_ids = [mid]
+                    message_ids = self.store.erase_memories(memory_ids)
+                version = self.store.bump_vectors_version()
+            self._forget(memory_ids, message_ids, version)
+
+    def delete_all(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> int:
+        """Erase every memory and raw message of a scope; returns how many memories went.
+
+        Raises:
+            InvalidInputError: no scope given (use reset() to erase everything).
+        """
+        scope = validate.scope(user_id, agent_id, run_id, required=True)
+        with self._lock:
+            self.indexes.sync()
+            with self.store.transaction():
+                memory_ids = [int(i) for i in self.store.scope_ids(MEMORIES, scope)]
+                message_ids = self.store.erase_memories(memory_ids)
+                rest = self.store.scope_message_ids(scope)
+                self.store.erase_messages(rest)
+                version = self.store.bump_vectors_version()
+            self._forget(memory_ids, message_ids + rest, version)
+        return len(memory_ids)
+
+    def _forget(self, memory_ids: list[int], message_ids: list[int], version: int) -> None:
+        self.indexes.remove(MEMORIES, memory_ids)
+        self.indexes.remove(MESSAGES, message_ids)
+        self.indexes.applied(version)
+        self.indexes.save()
+        self.store.scrub()
+
+    def reset(self) -> None:
+        """Erase everything in this home directory's store and indexes."""
+        with self._lock:
+            self.store.reset()
+            self.indexes.rebuild()
+
+    # -- lifecycle --
+
+    def close(self) -> None:
+        """Save the indexes and close the database."""
+        with self._lock:
+            self.indexes.save()
+            self.store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Memory(home={str(self.home) if self.home else IN_MEMORY!r})"
+
+
+def _exists(store: Store, memory_id: int) -> bool:
+    return store.execute("SELECT 1 FROM memories WHERE id=?", [memory_id]).fetchone() is not None

@@ -1,0 +1,93 @@
+"""Where localmem keeps things: one home directory, overridable by ``LOCALMEM_HOME``.
+
+Layout of a home directory::
+
+    <home>/memory.db          SQLite, the source of truth
+    <home>/index.faiss        the derived FAISS index
+    <home>/models/            GGUF files and embedder folders (scripts/download_model.py)
+    <home>/settings.json      user choices such as the default model (``localmem models use``)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = [
+    "home_dir",
+    "models_dir",
+    "read_settings",
+    "write_settings",
+    "atomic_write_bytes",
+    "IN_MEMORY",
+]
+
+IN_MEMORY = ":memory:"
+SETTINGS_FILE = "settings.json"
+
+
+def home_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """The home directory: ``path``, else ``$LOCALMEM_HOME``, else the platform's user data dir."""
+    if path is not None:
+        return Path(path).expanduser()
+    env = os.environ.get("LOCALMEM_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("localmem", appauthor=False))
+
+
+def models_dir(home: Path | None = None) -> Path:
+    """Folder holding downloaded or copied models; ``$LOCALMEM_MODELS`` overrides it."""
+    env = os.environ.get("LOCALMEM_MODELS")
+    if env:
+        return Path(env).expanduser()
+    return (home if home is not None else home_dir()) / "models"
+
+
+def read_settings(home: Path | None = None) -> dict[str, Any]:
+    """The user's saved settings (empty when none were saved).
+
+    Raises:
+        ConfigError: the settings file exists but is not a JSON object.
+    """
+    file = (home if home is not None else home_dir()) / SETTINGS_FILE
+    if not file.exists():
+        return {}
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {file}: {exc}; fix or delete the file") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file} must hold a JSON object; fix or delete the file")
+    return data
+
+
+def write_settings(settings: dict[str, Any], home: Path | None = None) -> Path:
+    """Save ``settings`` (merged over what is there) atomically; returns the file."""
+    home = home if home is not None else home_dir()
+    merged = {**read_settings(home), **settings}
+    file = home / SETTINGS_FILE
+    atomic_write_bytes(file, json.dumps(merged, indent=2, sort_keys=True).encode())
+    return file
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temp file in the same folder and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

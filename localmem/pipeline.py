@@ -1,0 +1,268 @@
+"""add(infer=True): extract -> ground -> dedupe -> decide. Returns a plan; memory.py applies it.
+
+The model is asked once per add for facts (grammar-constrained JSON). Its facts must be grounded
+in the user's words; clauses it missed are rewritten deterministically, so a weak model loses
+nothing and a strong one makes the rules moot. Decisions are deterministic where they can be
+(same text -> NONE, near-duplicate -> NONE, same slot or flipped negation -> UPDATE, nothing
+similar -> ADD); only ambiguous cases go to the model, which sees small integer ids, never real
+ones, and an id it was not offered is rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from .embeddings import Embedder
+from .errors import ModelError
+from .extract import candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause
+from .llm import LLM
+from .prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
+from .textutil import content_words, normalize, text_hash
+from .types import Action
+
+__all__ = ["Pipeline", "Fact", "PlannedChange", "Candidate", "ExtractionReport", "slot_of"]
+
+NEAR_DUPLICATE = 0.95  # cosine at or above which a fact is the memory it resembles
+AMBIGUOUS_MIN = 0.55  # below this no stored memory is close enough to ask the model about
+CANDIDATES = 5
+
+
+@dataclass
+class Fact:
+    text: str
+    source_ids: list[int]
+    origin: str  # "model" or "rule"
+
+
+@dataclass
+class Candidate:
+    """A stored memory (id > 0) or a fact planned earlier in the same add (id < 0)."""
+
+    id: int
+    text: str
+    score: float
+
+
+@dataclass
+class PlannedChange:
+    event: Action
+    text: str
+    embedding: np.ndarray | None
+    memory_id: int | None = None  # the memory updated / deleted / matched
+    previous_text: str | None = None
+    source_ids: list[int] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class ExtractionReport:
+    facts: list[Fact] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # model facts not grounded in the messages
+    model_error: str | None = None
+
+
+_SLOTS = [
+    (r"^(name is|goes by|is called)\b", "name"),
+    (r"^(lives|is living|resides|is based) in\b", "home"),
+    (r"^works (as|at|for)\b", "job"),
+    (r"^is \d+( years old)?$|^age is\b", "age"),
+    (r"^birthday is\b", "birthday"),
+    (r"^(is married to|wife is|husband is|partner is|is dating|girlfriend is|boyfriend is)\b",
+     "partner"),
+    (r"^(is from|comes from)\b", "origin"),
+]
+
+
+def slot_of(fact: str) -> str | None:
+    """The single-valued attribute a fact sets ("Lives in X" -> "home"), or None."""
+    norm = normalize(fact)
+    for pattern, slot in _SLOTS:
+        if re.search(pattern, norm):
+            return slot
+    match = re.match(r"^favou?rite (\w+) (is|are)\b", norm)
+    return f"favorite {match.group(1)}" if match else None
+
+
+def _negation_flip(new: str, old: str) -> bool:
+    if has_negation(new) == has_negation(old):
+        return False
+    a, b = set(content_words(new)), set(content_words(old))
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.6
+
+
+def _derived_facts(fact: str) -> list[str]:
+    match = re.search(r"\bmoved (?:from [\w .'-]+? )?to ([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)", fact)
+    return [f"Lives in {match.group(1)}"] if match else []
+
+
+class Pipeline:
+    """Turns messages into a plan of memory changes."""
+
+    def __init__(
+        self,
+        llm: LLM,
+        embedder: Embedder,
+        extraction_prompt: str | None = None,
+        update_prompt: str | None = None,
+    ) -> None:
+        self.llm = llm
+        self.embedder = embedder
+        self.extraction_prompt = extraction_prompt or FACT_EXTRACTION_PROMPT
+        self.update_prompt = update_prompt or UPDATE_MEMORY_PROMPT
+
+    # -- extraction --
+
+    def extract(
+        self,
+        user_messages: Sequence[tuple[int, str]],
+        observed: date | None = None,
+        prompt: str | None = None,
+    ) -> ExtractionReport:
+        """Grounded facts from (message id, text) pairs of the user's messages."""
+        report = ExtractionReport()
+        if not user_messages:
+            return report
+        source = "\n".join(text for _, text in user_messages)
+        try:
+            template = prompt or self.extraction_prompt
+            answer = self.llm.complete_json(
+                template.format(messages=source, today=(observed or date.today()).isoformat()),
+                ExtractedFacts,
+            )
+            model_facts = [f.strip() for f in answer["facts"] if f and f.strip()]
+        except ModelError as exc:
+            report.model_error = str(exc)
+            model_facts = []
+        kept: list[str] = []
+        for fact in model_facts:
+            (kept if is_grounded(fact, source) else report.dropped).append(fact)
+        facts = [Fact(f, self._sources(f, user_messages), "model") for f in kept]
+        for msg_id, text in user_messages:
+            for clause in candidate_clauses(text):
+                if not any(_covers(f, clause) for f in kept):
+                    facts.append(Fact(rewrite_clause(clause), [msg_id], "rule"))
+        for fact in list(facts):
+            facts.extend(Fact(d, fact.source_ids, fact.origin) for d in _derived_facts(fact.text))
+        seen: set[str] = set()
+        for fact in facts:
+            fact.text = resolve_dates(fact.text, observed)
+            key = text_hash(fact.text)
+            if key not in seen and fact.text:
+                seen.add(key)
+                report.facts.append(fact)
+        return report
+
+    @staticmethod
+    def _sources(fact: str, user_messages: Sequence[tuple[int, str]]) -> list[int]:
+        words = set(content_words(fact))
+        best = max(user_messages, key=lambda m: len(words & set(content_words(m[1]))))
+        return [best[0]]
+
+    # -- decisions --
+
+    def decide(
+        self,
+        facts: Sequence[Fact],
+        similar: Callable[[np.ndarray, int], list[Candidate]],
+        by_hash: Callable[[str], Candidate | None],
+    ) -> list[PlannedChange]:
+        """One change per fact; ``similar``/``by_hash`` look at stored memories of the scope."""
+        if not facts:
+            return []
+        vectors = self.embedder.embed_many([f.text for f in facts])
+        plan: list[PlannedChange] = []
+        for fact, vector in zip(facts, vectors):
+            pending = [
+                Candidate(-(i + 1), p.text, float(np.dot(p.embedding, vector)))
+                for i, p in enumerate(plan)
+                if p.event is Action.ADD and p.embedding is not None
+            ]
+            change = self._decide_one(fact, vector, similar, by_hash, pending)
+            if change.memory_id is not None and change.memory_id < 0:
+                target = plan[-change.memory_id - 1]  # a fact planned earlier in this add
+                if change.event is Action.UPDATE:
+                    target.text, target.embedding = change.text, change.embedding
+                    target.source_ids = sorted({*target.source_ids, *change.source_ids})
+                continue
+            plan.append(change)
+        return plan
+
+    def _decide_one(
+        self,
+        fact: Fact,
+        vector: np.ndarray,
+        similar: Callable[[np.ndarray, int], list[Candidate]],
+        by_hash: Callable[[str], Candidate | None],
+        pending: list[Candidate],
+    ) -> PlannedChange:
+        def change(event: Action, cand: Candidate | None, reason: str, text: str | None = None):
+            return PlannedChange(
+                event=event,
+                text=text or fact.text,
+                embedding=vector if event in (Action.ADD, Action.UPDATE) else None,
+                memory_id=cand.id if cand else None,
+                previous_text=cand.text if cand and event is not Action.ADD else None,
+                source_ids=list(fact.source_ids),
+                reason=reason,
+            )
+
+        same = by_hash(text_hash(fact.text))
+        if same is not None:
+            return change(Action.NONE, same, "same text is stored")
+        candidates = sorted(
+            [*similar(vector, CANDIDATES), *pending], key=lambda c: -c.score
+        )[:CANDIDATES]
+        if any(normalize(c.text) == normalize(fact.text) for c in candidates):
+            return change(Action.NONE, candidates[0], "same text is stored")
+        slot = slot_of(fact.text)
+        for cand in candidates:
+            if slot and slot_of(cand.text) == slot:
+                return change(Action.UPDATE, cand, f"new value for {slot}")
+            if _negation_flip(fact.text, cand.text):
+                return change(Action.UPDATE, cand, "contradicts the stored memory")
+        if candidates and candidates[0].score >= NEAR_DUPLICATE:
+            return change(Action.NONE, candidates[0], "near-duplicate of a stored memory")
+        ambiguous = [c for c in candidates if c.score >= AMBIGUOUS_MIN]
+        if not ambiguous:
+            return change(Action.ADD, None, "new information")
+        return self._ask_model(fact, ambiguous, change)
+
+    def _ask_model(self, fact: Fact, offered: list[Candidate], change) -> PlannedChange:
+        listing = "\n".join(f"{i}: {c.text}" for i, c in enumerate(offered))
+        try:
+            answer = self.llm.complete_json(
+                self.update_prompt.format(memories=listing, facts=fact.text, fact=fact.text),
+                MemoryDecision,
+            )
+        except ModelError:
+            return change(Action.ADD, None, "model failed; kept as new")
+        event = Action(answer["event"])
+        if event is Action.ADD:
+            return change(Action.ADD, None, "model: new information")
+        index = answer.get("id")
+        if index is None or not 0 <= index < len(offered):
+            return change(Action.ADD, None, f"model chose id {index}, not offered; kept as new")
+        cand = offered[index]
+        if event is Action.NONE:
+            return change(Action.NONE, cand, "model: already known")
+        if event is Action.DELETE:
+            if not has_negation(fact.text):  # a weak model deletes freely; require a negation
+                return change(Action.ADD, None, "model deletion without a negation; kept as new")
+            return change(Action.DELETE, cand, "model: no longer true")
+        text = (answer.get("text") or "").strip()
+        source = f"{fact.text}\n{cand.text}"
+        if not text or not is_grounded(text, source):
+            text = fact.text
+        return change(Action.UPDATE, cand, "model: replaces the stored memory", text)
+
+
+def _covers(fact: str, clause: str) -> bool:
+    clause_words = set(content_words(clause)) - {"name"}
+    if not clause_words:
+        return True
+    return len(clause_words & set(content_words(fact))) / len(clause_words) >= 0.5

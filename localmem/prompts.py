@@ -1,0 +1,74 @@
+"""Default prompts (short: the bundled models are tiny) and the response schemas they must fit.
+
+Every prompt is a ``str.format`` template. The static part comes first so llama.cpp can reuse the
+evaluated prefix between calls; the per-call part is at the end. The response schemas become
+llama.cpp grammars, so any prompt, a user's custom one included, always parses.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FACT_EXTRACTION_PROMPT",
+    "UPDATE_MEMORY_PROMPT",
+    "ExtractedFacts",
+    "MemoryDecision",
+]
+
+
+class ExtractedFacts(BaseModel):
+    """What the extraction prompt must return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: list[str] = Field(default_factory=list, max_length=8)
+
+
+class MemoryDecision(BaseModel):
+    """What the update prompt must return for one new fact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
+    id: int | None = None
+    text: str = ""
+
+
+FACT_EXTRACTION_PROMPT = """Extract lasting personal facts the user states about themselves. \
+Write each as a short third-person phrase without a subject. Use only what the message says; \
+return [] for questions and small talk.
+
+Message: Hi, I'm Sam and I work as a nurse in Boston.
+{{"facts": ["Name is Sam", "Works as a nurse in Boston"]}}
+
+Message: What's the weather like today?
+{{"facts": []}}
+
+Message: I don't eat meat anymore, and my daughter Mia started school.
+{{"facts": ["Does not eat meat", "Daughter Mia started school"]}}
+
+Message: {messages}
+"""
+
+UPDATE_MEMORY_PROMPT = """Compare a new fact with stored memories. Answer ADD if it is new \
+information, UPDATE with the id if it replaces or refines a memory (text = the merged fact), \
+DELETE with the id if it says a memory is no longer true, NONE if a memory already says it.
+
+Memories:
+0: Lives in Toronto
+1: Likes pizza
+New fact: Moved to Vancouver
+{{"event": "UPDATE", "id": 0, "text": "Lives in Vancouver"}}
+
+Memories:
+0: Name is Dave
+New fact: Likes hiking
+{{"event": "ADD", "id": null, "text": "Likes hiking"}}
+
+Memories:
+{memories}
+New fact: {facts}
+"""

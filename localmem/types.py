@@ -1,0 +1,122 @@
+"""The values the public API returns: memories, search results, events and history entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Action", "MemoryItem", "SearchResults", "MemoryEvent", "HistoryEntry", "Message"]
+
+
+class Action(str, Enum):
+    """What an add did to one memory."""
+
+    ADD = "ADD"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    NONE = "NONE"
+
+
+class Message(BaseModel):
+    """One chat message after validation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["user", "assistant", "system"]
+    content: str
+    name: str | None = None
+
+
+class MemoryItem(BaseModel):
+    """A stored memory (kind="fact") or a stored raw message (kind="message")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    text: str
+    kind: Literal["fact", "message"] = "fact"
+    score: float | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    metadata: dict[str, Any] = {}
+    created_at: datetime
+    updated_at: datetime
+    observed_at: datetime | None = None
+    hash: str = ""
+    source_message_ids: list[int] = []
+
+    def to_dict(self) -> dict[str, Any]:
+        """A mem0-shaped dict (``"memory"`` holds the text) for code ported from mem0."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "memory": self.text,
+            "hash": self.hash,
+            "metadata": dict(self.metadata),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "kind": self.kind,
+        }
+        for key in ("user_id", "agent_id", "run_id", "score"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+class SearchResults(list[MemoryItem]):
+    """A list of ``MemoryItem``, best first; empty (and falsy) when nothing matched."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """mem0's shape: ``{"results": [...]}``."""
+        return {"results": [item.to_dict() for item in self]}
+
+
+class MemoryEvent(BaseModel):
+    """One change ``add`` made (or chose not to make, for NONE)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    text: str
+    event: Action
+    previous_text: str | None = None
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """mem0's shape for an add result entry."""
+        out: dict[str, Any] = {"id": self.id, "memory": self.text, "event": self.event.value}
+        if self.previous_text is not None:
+            out["previous_memory"] = self.previous_text
+        return out
+
+
+class HistoryEntry(BaseModel):
+    """One ADD / UPDATE / DELETE of a memory, with old and new text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    memory_id: int
+    event: Action
+    old_text: str | None
+    new_text: str | None
+    created_at: datetime
+    actor: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """mem0's shape for a history entry."""
+        return {
+            "id": self.id,
+            "memory_id": self.memory_id,
+            "event": self.event.value,
+            "old_memory": self.old_text,
+            "new_memory": self.new_text,
+            "created_at": self.created_at.isoformat(),
+            "actor": self.actor,
+            "reason": self.reason,
+        }

@@ -87,6 +87,10 @@ class SentenceTransformerEmbedder(Embedder):
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             try:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                hf_logging.set_verbosity_error()
             except ImportError as exc:
                 raise ModelError(
                     "sentence-transformers is not installed; run: pip install 'localmem[models]'"

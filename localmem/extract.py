@@ -35,6 +35,7 @@ _PLEASANTRY = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT = re.compile(r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've)\b)", re.I)
+_CONTRAST = re.compile(r",?\s+(?:but|and|although|though|while|whereas|yet)\s+|;\s*", re.I)
 _NEGATION = re.compile(
     r"\b(not|no|never|none|nobody|nothing|neither|nor|no longer|anymore|don't|doesn't|didn't|"
     r"isn't|aren't|wasn't|weren't|won't|can't|cannot|haven't|hasn't|hadn't|stopped|quit)\b|n't\b",
@@ -175,10 +176,8 @@ def is_grounded(fact: str, source: str) -> bool:
         return False
     if len(found) / len(fact_words) < 0.75:
         return False
-    best = max(
-        split_sentences(source) or [source],
-        key=lambda s: len(set(content_words(s)) & set(fact_words)),
-    )
+    clauses = [c for s in split_sentences(source) or [source] for c in _CONTRAST.split(s) if c]
+    best = max(clauses, key=lambda s: len(set(content_words(s)) & set(fact_words)))
     return has_negation(best) == has_negation(fact)
 
 

@@ -96,7 +96,7 @@ def _negation_flip(new: str, old: str) -> bool:
 
 
 def _derived_facts(fact: str) -> list[str]:
-    match = re.search(r"\bmoved (?:from [\w .'-]+? )?to ([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)", fact)
+    match = re.search(r"\b(?i:moved|relocated) (?:from [\w .'-]+? )?to ([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)", fact)
     return [f"Lives in {match.group(1)}"] if match else []
 
 
@@ -140,7 +140,12 @@ class Pipeline:
             model_facts = []
         kept: list[str] = []
         for fact in model_facts:
-            (kept if is_grounded(fact, source) else report.dropped).append(fact)
+            if not is_grounded(fact, source):
+                report.dropped.append(fact)
+                continue
+            fact = _third_person_fact(fact)
+            if fact and fact not in kept:
+                kept.append(fact)
         facts = [Fact(f, self._sources(f, user_messages), "model") for f in kept]
         for msg_id, text in user_messages:
             for clause in candidate_clauses(text):
@@ -259,6 +264,19 @@ class Pipeline:
         if not text or not is_grounded(text, source):
             text = fact.text
         return change(Action.UPDATE, cand, "model: replaces the stored memory", text)
+
+
+_FIRST_PERSON_START = re.compile(r"^(i|i'm|i've|i'd|i'll|my|me)\b", re.I)
+
+
+def _third_person_fact(fact: str) -> str | None:
+    """A model fact in the stored form: first person rewritten; a bare name or word dropped."""
+    fact = fact.strip().rstrip(".")
+    if _FIRST_PERSON_START.match(fact):
+        fact = rewrite_clause(fact)
+    if len(fact.split()) < 2:
+        return None  # "Dave" alone says nothing about what Dave is
+    return fact
 
 
 def _covers(fact: str, clause: str) -> bool:

@@ -1,0 +1,136 @@
+"""The real bundled models end to end: SmolLM2 GGUF through llama.cpp, and MiniLM."""
+
+from __future__ import annotations
+
+import pytest
+
+from localmem import Action, Memory, MemoryNotFoundError
+from localmem.embeddings import SentenceTransformerEmbedder
+from localmem.llm import LlamaCppLLM
+from localmem.resolve import resolve_embedder_path, resolve_llm_path
+
+pytestmark = pytest.mark.integration
+
+DAVE = [
+    {"role": "user", "content": "Hi there! My name is Dave."},
+    {"role": "assistant", "content": "Nice to meet you, Dave!"},
+    {"role": "user", "content": "I like to build automations."},
+]
+MOVIES = [
+    {"role": "user", "content": "I'm planning to watch a movie tonight. Any recommendations?"},
+    {"role": "assistant", "content": "How about a thriller movie? They can be quite engaging."},
+    {"role": "user", "content": "I'm not a big fan of thriller movies but I love sci-fi movies."},
+    {"role": "assistant", "content": "Got it! I'll avoid thrillers and suggest sci-fi movies."},
+]
+
+
+@pytest.fixture(scope="module")
+def models():
+    llm = LlamaCppLLM(resolve_llm_path(None))
+    embedder = SentenceTransformerEmbedder(resolve_embedder_path(None))
+    return llm, embedder
+
+
+@pytest.fixture
+def memory(tmp_path, models):
+    llm, embedder = models
+    mem = Memory(path=tmp_path / "home", llm=llm, embedder=embedder)
+    yield mem
+    mem.close()
+
+
+def test_zero_config_memory_runs_the_seed_example(isolated_home):
+    memory = Memory()
+    memory.add(DAVE, user_id="user123")
+    results = memory.search("What is my name?", user_id="user123", limit=3)
+    assert results and "Dave" in results[0].text
+    memory.close()
+    assert (isolated_home / "memory.db").exists()
+
+
+def test_movie_chat_keeps_the_preferences(memory):
+    events = memory.add(MOVIES, user_id="alice")
+    texts = " | ".join(e.text for e in events)
+    assert "sci-fi" in texts
+    hits = memory.search("What kind of movies does alice like?", user_id="alice", limit=3)
+    assert hits and "sci-fi" in hits[0].text
+    # Nothing stored is invented: every fact's content is in what the user said.
+    from localmem.extract import is_grounded
+
+    said = "\n".join(m["content"] for m in MOVIES if m["role"] == "user")
+    for item in memory.get_all(user_id="alice"):
+        assert is_grounded(item.text, said) or item.text.startswith("Is planning"), item.text
+
+
+def test_adding_the_same_conversation_again_changes_nothing(memory):
+    memory.add(MOVIES, user_id="alice")
+    before = sorted(m.text for m in memory.get_all(user_id="alice"))
+    events = memory.add(MOVIES, user_id="alice")
+    assert all(e.event is Action.NONE for e in events)
+    assert sorted(m.text for m in memory.get_all(user_id="alice")) == before
+
+
+def test_persistence_across_a_reopened_memory(tmp_path, models):
+    llm, embedder = models
+    first = Memory(path=tmp_path / "h", llm=llm, embedder=embedder)
+    first.add(DAVE, user_id="u")
+    first.close()
+    second = Memory(path=tmp_path / "h", llm=llm, embedder=embedder)
+    assert "Dave" in second.search("What is my name?", user_id="u")[0].text
+    second.close()
+
+
+def test_scope_isolation_with_real_embeddings(memory):
+    memory.add(DAVE, user_id="dave")
+    memory.add("My name is Priya and I teach physics.", user_id="priya")
+    assert all(h.user_id == "priya" for h in memory.search("What is my name?", user_id="priya"))
+    assert all(h.user_id == "dave" for h in memory.search("What is my name?", user_id="dave"))
+
+
+def test_history_after_an_update(memory):
+    first = [e for e in memory.add("My name is Dave.", user_id="u") if "Dave" in e.text][0]
+    events = memory.add("Actually, my name is Dan.", user_id="u")
+    update = [e for e in events if e.event is Action.UPDATE]
+    assert update and update[0].id == first.id
+    history = memory.history(first.id)
+    assert [h.event for h in history][:2] == [Action.ADD, Action.UPDATE]
+    assert "Dave" in history[1].old_text and "Dan" in history[1].new_text
+    assert "Dan" in memory.search("What is my name?", user_id="u")[0].text
+
+
+def test_delete_is_really_gone(memory):
+    ids = [e.id for e in memory.add(DAVE, user_id="u") if e.event is Action.ADD]
+    for mid in ids:
+        memory.delete(mid)
+        with pytest.raises(MemoryNotFoundError):
+            memory.get(mid)
+    assert not [h for h in memory.search("Dave", user_id="u") if "Dave" in h.text]
+    rows = memory.store.execute("SELECT content FROM messages WHERE role='user'").fetchall()
+    assert not any("Dave" in r[0] for r in rows)  # the source messages went with the memory
+
+
+def test_custom_prompts_with_the_real_model(memory):
+    prompt = (
+        "List facts about the user as JSON.\n"
+        'Message: I have two cats.\n{{"facts": ["Has two cats"]}}\n'
+        "Message: {messages}\n"
+    )
+    events = memory.add("I have a red bicycle.", user_id="u", prompt=prompt)
+    assert any("bicycle" in e.text for e in events)
+
+
+def test_infer_false_stores_verbatim(memory):
+    events = memory.add(DAVE, user_id="u", infer=False)
+    assert [e.text for e in events] == [m["content"] for m in DAVE]
+    assert memory.search("What is my name?", user_id="u")[0].text == DAVE[0]["content"]
+
+
+def test_add_and_search_with_sockets_disabled(memory):
+    from pytest_socket import disable_socket, enable_socket
+
+    disable_socket()
+    try:
+        memory.add(DAVE, user_id="offline")
+        assert "Dave" in memory.search("What is my name?", user_id="offline")[0].text
+    finally:
+        enable_socket()

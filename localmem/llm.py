@@ -1,8 +1,9 @@
 """The LLM seam: ``complete_json(prompt, schema) -> dict``; llama.cpp and a fake behind it.
 
 ``LlamaCppLLM`` turns the pydantic schema into a llama.cpp grammar, so the output always parses,
-and keeps the evaluated KV state of static prompt prefixes (``LlamaRAMCache``) so that a prompt
-whose start was seen before only pays for its new tokens. ``FakeLLM`` ships for tests.
+and keeps the evaluated KV state of each prompt family (``PrefixStates``) so that a prompt whose
+start was seen before only pays for its new tokens, even when extraction and decision prompts
+alternate. ``FakeLLM`` ships for tests.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from .config import LLMConfig
 from .errors import ModelError, ModelOutputError
 
-__all__ = ["LLM", "LlamaCppLLM", "FakeLLM", "parse_json_output"]
+__all__ = ["LLM", "LlamaCppLLM", "FakeLLM", "PrefixStates", "parse_json_output"]
 
 
 class LLM(ABC):
@@ -66,6 +67,7 @@ class LlamaCppLLM(LLM):
         self._llama: Any = None
         self._grammars: dict[type[BaseModel], Any] = {}
         self._lock = threading.Lock()
+        self.prefix_states = PrefixStates()
 
     @property
     def llama(self) -> Any:
@@ -94,8 +96,6 @@ class LlamaCppLLM(LLM):
                     f"llama.cpp cannot load {self.model_path}: {exc}; check that it is a complete "
                     "GGUF file (python scripts/download_model.py verifies and re-fetches models)"
                 ) from exc
-            # Reuse evaluated prompt prefixes across different prompts (extraction vs update).
-            self._llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=256 << 20))
         return self._llama
 
     @property
@@ -115,13 +115,22 @@ class LlamaCppLLM(LLM):
         with self._lock:
             llama = self.llama
             try:
+                tokens = llama.tokenize(prompt.encode("utf-8"), special=True)
+                if len(tokens) + self.config.max_tokens > llama.n_ctx():
+                    raise ModelError(
+                        f"the prompt has {len(tokens)} tokens; with max_tokens "
+                        f"{self.config.max_tokens} it does not fit n_ctx={llama.n_ctx()}; "
+                        "send fewer messages per add or raise LLMConfig(n_ctx=...)"
+                    )
+                self.prefix_states.restore(llama, tokens)
                 out = llama.create_completion(
-                    prompt,
+                    tokens,
                     grammar=self._grammar(schema),
                     max_tokens=self.config.max_tokens,
                     temperature=self.config.temperature,
                     seed=self.config.seed,
                 )
+                self.prefix_states.remember(llama, tokens)
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp failed on a {len(prompt)}-character prompt: {exc}") from exc
         return parse_json_output(out["choices"][0]["text"], schema)
@@ -142,6 +151,69 @@ class LlamaCppLLM(LLM):
                         yield piece
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp failed while chatting: {exc}") from exc
+
+
+class PrefixStates:
+    """Saved llama.cpp states, one per prompt family, restored when a prompt shares their prefix.
+
+    llama-cpp-python already reuses the live context's common prefix; this keeps that benefit
+    when two prompt families alternate (extraction, then a decision). Only the llama.cpp state is
+    copied (a few MB for small models), not llama-cpp-python's logits array.
+    """
+
+    FAMILY_TOKENS = 48  # prompts sharing this many leading tokens belong to one family
+    MIN_GAIN = 16  # restore only when it saves at least this many tokens of evaluation
+
+    def __init__(self, max_entries: int = 4) -> None:
+        self.max_entries = max_entries
+        self.entries: list[tuple[list[int], bytes]] = []
+        self.restores = 0
+
+    @staticmethod
+    def _common(a: Sequence[int], b: Sequence[int]) -> int:
+        n = 0
+        for x, y in zip(a, b):
+            if x != y:
+                break
+            n += 1
+        return n
+
+    def restore(self, llama: Any, tokens: Sequence[int]) -> None:
+        """Load the saved state that covers more of ``tokens`` than the live context does."""
+        if not self.entries:
+            return
+        live = self._common(llama._input_ids.tolist(), tokens)
+        saved, data = max(self.entries, key=lambda e: self._common(e[0], tokens))
+        if self._common(saved, tokens) < live + self.MIN_GAIN:
+            return
+        import ctypes
+
+        import llama_cpp
+
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if llama_cpp.llama_state_set_data(llama.ctx, buffer, len(data)) != len(data):
+            llama.reset()
+            return
+        llama.input_ids[: len(saved)] = saved
+        llama.n_tokens = len(saved)
+        llama._requires_eval = True  # logits are recomputed from the first new token
+        self.restores += 1
+
+    def remember(self, llama: Any, tokens: Sequence[int]) -> None:
+        """Save the live state if no saved state belongs to this prompt's family yet."""
+        family = min(self.FAMILY_TOKENS, len(tokens) // 2)
+        if any(self._common(saved, tokens) >= family for saved, _ in self.entries):
+            return
+        import ctypes
+
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(llama.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_get_data(llama.ctx, buffer, size)
+        self.entries.append((llama._input_ids.tolist(), bytes(buffer)[:written]))
+        if len(self.entries) > self.max_entries:
+            self.entries.pop(0)
 
 
 Responder = Callable[[str, type[BaseModel]], dict[str, Any]]

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 
 from . import validate
-from .config import MemoryConfig
+from .config import MemoryConfig, VectorStoreConfig
 from .embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from .errors import ConfigError, InvalidInputError, MemoryNotFoundError
 from .indexset import IndexSet
 from .llm import LLM, FakeLLM, LlamaCppLLM
 from .paths import IN_MEMORY, home_dir
-from .pipeline import Candidate, Fact, Pipeline, PlannedChange
+from .pipeline import Candidate, ExtractionReport, Pipeline, PlannedChange
 from .resolve import resolve_embedder_path, resolve_llm_path
 from .search import hybrid_search
 from .store import MEMORIES, MESSAGES, Store
@@ -61,6 +61,8 @@ class Memory:
             )
         self.config = config or MemoryConfig()
         location = str(path) if path is not None else self.config.vector_store.path
+        if path is not None:
+            VectorStoreConfig(path=location)  # same checks as the config's path (ConfigError)
         self.home: Path | None = None if location == IN_MEMORY else home_dir(location)
         self._lock = threading.RLock()
         self._llm = llm if llm is not None else None
@@ -69,6 +71,7 @@ class Memory:
         self.store = Store(self.home / DB_FILE if self.home else None)
         self.indexes = IndexSet(self.store, self.embedder.dims, self.home)
         self._pipeline: Pipeline | None = None
+        self.last_extraction: ExtractionReport | None = None  # what the last add(infer=True) saw
 
     @classmethod
     def from_config(cls, config: dict[str, Any], **kwargs: Any) -> Memory:
@@ -320,16 +323,17 @@ class Memory:
         mid = validate.memory_id(memory_id)
         from .search import memory_item, message_item
 
-        if mid < 0:
-            rows = self.store.messages([-mid])
-            if not rows:
-                raise MemoryNotFoundError(f"no raw message has id {mid}")
-            return message_item(rows[0], None)
-        try:
-            row = self.store.get_memory(mid)
-        except KeyError:
-            raise MemoryNotFoundError(f"no memory has id {mid}; list ids with get_all()") from None
-        return memory_item(row, None, self.store.sources([mid])[mid])
+        with self._lock:  # reads share the connection: never interleave with a write
+            if mid < 0:
+                rows = self.store.messages([-mid])
+                if not rows:
+                    raise MemoryNotFoundError(f"no raw message has id {mid}")
+                return message_item(rows[0], None)
+            try:
+                row = self.store.get_memory(mid)
+            except KeyError:
+                raise MemoryNotFoundError(f"no memory has id {mid}; list ids with get_all()") from None
+            return memory_item(row, None, self.store.sources([mid])[mid])
 
     def get_all(
         self,
@@ -348,8 +352,10 @@ class Memory:
         from .search import memory_item
 
         scope = self._scope(user_id, agent_id, run_id)
-        rows = self.store.memories(scope, validate.limit(limit, 1_000_000), filters=validate.filters(filters))
-        sources = self.store.sources([r["id"] for r in rows])
+        limit, flt = validate.limit(limit, 1_000_000), validate.filters(filters)
+        with self._lock:
+            rows = self.store.memories(scope, limit, filters=flt)
+            sources = self.store.sources([r["id"] for r in rows])
         return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
 
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
@@ -360,7 +366,8 @@ class Memory:
             MemoryNotFoundError: no memory or history with that id (a user delete erases both).
         """
         mid = validate.memory_id(memory_id)
-        rows = self.store.history(mid)
+        with self._lock:
+            rows = self.store.history(mid)
         if not rows:
             raise MemoryNotFoundError(f"no memory or history has id {mid}")
         return [HistoryEntry.model_validate(r) for r in rows]

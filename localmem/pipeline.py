@@ -10,6 +10,7 @@ ones, and an id it was not offered is rejected.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from .textutil import content_words, normalize, text_hash
 from .types import Action
 
 __all__ = ["Pipeline", "Fact", "PlannedChange", "Candidate", "ExtractionReport", "slot_of"]
+
+log = logging.getLogger("localmem")
 
 NEAR_DUPLICATE = 0.95  # cosine at or above which a fact is the memory it resembles
 AMBIGUOUS_MIN = 0.55  # below this no stored memory is close enough to ask the model about
@@ -136,7 +139,9 @@ class Pipeline:
             )
             model_facts = [f.strip() for f in answer["facts"] if f and f.strip()]
         except ModelError as exc:
+            # The raw messages are stored and the deterministic path still runs: warn, go on.
             report.model_error = str(exc)
+            log.warning("fact extraction by the model failed, rules only: %s", exc)
             model_facts = []
         kept: list[str] = []
         for fact in model_facts:
@@ -244,7 +249,8 @@ class Pipeline:
                 self.update_prompt.format(memories=listing, facts=fact.text, fact=fact.text),
                 MemoryDecision,
             )
-        except ModelError:
+        except ModelError as exc:
+            log.warning("the model could not decide on %r, kept as new: %s", fact.text, exc)
             return change(Action.ADD, None, "model failed; kept as new")
         event = Action(answer["event"])
         if event is Action.ADD:

@@ -17,18 +17,3 @@ def dump(memory: Memory) -> dict[str, list[tuple]]:
     """Every row of every data table, for before/after comparisons."""
     tables = ("memories", "messages", "memory_sources", "history", "meta")
     return {t: memory.store.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
-
-
-def facts_answer(mapping: dict[str, list[str]]):
-    """A FakeLLM responder that returns the listed facts when a key phrase is in the prompt."""
-
-    def respond(prompt: str, schema: type) -> dict[str, Any]:
-        if schema.__name__ != "ExtractedFacts":
-            return {"event": "ADD", "id": None, "text": ""}
-        tail = prompt.rsplit("Message:", 1)[-1]
-        for phrase, facts in mapping.items():
-            if phrase in tail:
-                return {"facts": facts}
-        return {"facts": []}
-
-    return respond

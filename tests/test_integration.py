@@ -6,22 +6,12 @@ import pytest
 
 from localmem import Action, Memory, MemoryNotFoundError
 from localmem.embeddings import SentenceTransformerEmbedder
+from localmem.examples import DAVE, MOVIES
 from localmem.llm import LlamaCppLLM
 from localmem.resolve import resolve_embedder_path, resolve_llm_path
 
 pytestmark = pytest.mark.integration
 
-DAVE = [
-    {"role": "user", "content": "Hi there! My name is Dave."},
-    {"role": "assistant", "content": "Nice to meet you, Dave!"},
-    {"role": "user", "content": "I like to build automations."},
-]
-MOVIES = [
-    {"role": "user", "content": "I'm planning to watch a movie tonight. Any recommendations?"},
-    {"role": "assistant", "content": "How about a thriller movie? They can be quite engaging."},
-    {"role": "user", "content": "I'm not a big fan of thriller movies but I love sci-fi movies."},
-    {"role": "assistant", "content": "Got it! I'll avoid thrillers and suggest sci-fi movies."},
-]
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +124,28 @@ def test_add_and_search_with_sockets_disabled(memory):
         assert "Dave" in memory.search("What is my name?", user_id="offline")[0].text
     finally:
         enable_socket()
+
+
+def test_prefix_states_give_the_same_answers_with_less_evaluation(models):
+    from localmem.prompts import (
+        FACT_EXTRACTION_PROMPT,
+        UPDATE_MEMORY_PROMPT,
+        ExtractedFacts,
+        MemoryDecision,
+    )
+
+    def alternate(llm: LlamaCppLLM) -> list[dict]:
+        out = []
+        for msg in ("I work as a nurse in Leeds.", "I don't drink coffee anymore."):
+            out.append(llm.complete_json(FACT_EXTRACTION_PROMPT.format(messages=msg), ExtractedFacts))
+            out.append(llm.complete_json(
+                UPDATE_MEMORY_PROMPT.format(memories="0: Works as a nurse", facts=msg, fact=msg),
+                MemoryDecision,
+            ))
+        return out
+
+    cached = LlamaCppLLM(resolve_llm_path(None))
+    plain = LlamaCppLLM(resolve_llm_path(None))
+    plain.prefix_states.max_entries = 0
+    assert alternate(cached) == alternate(plain)
+    assert cached.prefix_states.restores >= 2 and plain.prefix_states.restores == 0

@@ -3,13 +3,9 @@
 import pytest
 
 from localmem import Action, MemoryNotFoundError
-from tests.helpers import facts_answer, fake_memory
+from localmem.examples import DAVE
+from tests.helpers import fake_memory
 
-DAVE = [
-    {"role": "user", "content": "Hi there! My name is Dave."},
-    {"role": "assistant", "content": "Nice to meet you, Dave!"},
-    {"role": "user", "content": "I like to build automations."},
-]
 
 
 def test_add_extracts_facts_and_search_finds_the_name_first():

@@ -25,6 +25,11 @@ class Embedder(ABC):
 
     dims: int
 
+    @property
+    def name(self) -> str:
+        """Identifies the vector space: vectors from embedders with different names don't mix."""
+        return f"{type(self).__name__}-{self.dims}"
+
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, float32, L2-normalised.
@@ -61,6 +66,10 @@ class SentenceTransformerEmbedder(Embedder):
         self._model: Any = None
         self._lock = threading.Lock()
         self.dims = self._read_dims()
+
+    @property
+    def name(self) -> str:
+        return f"{self.model_path.name}-{self.dims}"
 
     def _read_dims(self) -> int:
         import json

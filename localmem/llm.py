@@ -20,7 +20,9 @@ from pydantic import BaseModel, ValidationError
 from .config import LLMConfig
 from .errors import ModelError, ModelOutputError
 
-__all__ = ["LLM", "LlamaCppLLM", "FakeLLM", "PrefixStates", "parse_json_output"]
+__all__ = [
+    "LLM", "LlamaCppLLM", "FakeLLM", "PrefixStates", "parse_json_output", "plain_chat_prompt"
+]
 
 
 class LLM(ABC):
@@ -83,6 +85,7 @@ class LlamaCppLLM(LLM):
                 raise ModelError(
                     "llama-cpp-python is not installed; run: pip install 'localmem[models]'"
                 ) from exc
+            _silence_llama_cpp_logs()
             try:
                 self._llama = llama_cpp.Llama(
                     model_path=str(self.model_path),
@@ -136,21 +139,58 @@ class LlamaCppLLM(LLM):
         return parse_json_output(out["choices"][0]["text"], schema)
 
     def chat(self, messages: Sequence[dict[str, str]], max_tokens: int = 256) -> Iterator[str]:
+        """Stream a reply: through the model's chat template, or a plain format for base models.
+
+        Raises:
+            ModelError: llama.cpp failed.
+        """
         with self._lock:
             llama = self.llama
+            temperature = max(self.config.temperature, 0.2)
             try:
-                stream = llama.create_chat_completion(
-                    messages=list(messages),
-                    max_tokens=max_tokens,
-                    temperature=max(self.config.temperature, 0.2),
-                    stream=True,
-                )
-                for chunk in stream:
-                    piece = chunk["choices"][0]["delta"].get("content")
+                if self.has_chat_template:
+                    stream = llama.create_chat_completion(
+                        messages=list(messages), max_tokens=max_tokens,
+                        temperature=temperature, stream=True,
+                    )
+                    pieces = (c["choices"][0]["delta"].get("content") for c in stream)
+                else:  # a base model: "User: ...\nAssistant:" works (measured on Gemma-3-270M)
+                    stream = llama.create_completion(
+                        plain_chat_prompt(messages), max_tokens=max_tokens,
+                        temperature=temperature, stop=["\nUser:", "\n\n"], stream=True,
+                    )
+                    pieces = (c["choices"][0]["text"] for c in stream)
+                for piece in pieces:
                     if piece:
                         yield piece
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp failed while chatting: {exc}") from exc
+
+
+def plain_chat_prompt(messages: Sequence[dict[str, str]]) -> str:
+    """A chat as plain text for a base model without a chat template ("User: ..\nAssistant:")."""
+    parts = []
+    for msg in messages:
+        if msg["role"] == "system":
+            parts.append(msg["content"] + "\n")
+        else:
+            parts.append(f"{'User' if msg['role'] == 'user' else 'Assistant'}: {msg['content']}")
+    return "\n".join(parts) + "\nAssistant:"
+
+
+def _silence_llama_cpp_logs() -> None:
+    """llama.cpp logs to stderr even with verbose=False (e.g. the SWA cache note); mute it once."""
+    import ctypes
+
+    import llama_cpp
+
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is None:
+        _LOG_CALLBACK = llama_cpp.llama_log_callback(lambda level, text, data: None)
+        llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
+
+
+_LOG_CALLBACK: Any = None
 
 
 class PrefixStates:

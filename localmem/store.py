@@ -23,7 +23,7 @@ import sqlite_utils
 from .errors import StorageError
 from .textutil import STOP_WORDS
 
-__all__ = ["Store", "Scope", "now_iso", "MEMORIES", "MESSAGES"]
+__all__ = ["Store", "Rows", "Scope", "now_iso", "MEMORIES", "MESSAGES"]
 
 MEMORIES = "memories"
 MESSAGES = "messages"
@@ -76,11 +76,35 @@ def m003_vectors_version(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO meta VALUES ('vectors_version', 0)")
 
 
+def m004_store_settings(db: sqlite_utils.Database) -> None:
+    # Facts about the store itself, e.g. which embedder made its vectors.
+    db.execute("CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     m001_create_tables,
     m002_keyword_search,
     m003_vectors_version,
+    m004_store_settings,
 )
+
+
+class Rows:
+    """A statement's result, fully read: rows, ``lastrowid`` and column ``description``."""
+
+    def __init__(self, rows: list[Any], lastrowid: int | None, description: Any) -> None:
+        self.rows = rows
+        self.lastrowid = lastrowid
+        self.description = description
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
 
 
 # --- the store --------------------------------------------------------------------------------
@@ -109,8 +133,8 @@ class Store:
             conn.execute("PRAGMA secure_delete = ON")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the memory database at {path}: {exc}") from exc
+        except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: NUL or lone surrogate
+            raise StorageError(f"cannot open the memory database at {path!s:.200}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -158,17 +182,26 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"cannot save to the memory database: {exc}") from exc
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
-        """Run one statement.
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Rows:
+        """Run one statement; its rows are read inside the lock (the connection is shared).
 
         Raises:
             StorageError: SQLite failed.
         """
         with self._lock:
             try:
-                return self.db.execute(sql, params)
+                cursor = self.db.execute(sql, params)
+                return Rows(cursor.fetchall(), cursor.lastrowid, cursor.description)
             except sqlite3.Error as exc:
                 raise StorageError(f"memory database error: {exc}") from exc
+
+    def get_setting(self, key: str) -> str | None:
+        row = self.execute("SELECT value FROM store_settings WHERE key=?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.execute("INSERT OR REPLACE INTO store_settings VALUES (?, ?)", [key, value])
 
     def vectors_version(self) -> int:
         row = self.execute("SELECT value FROM meta WHERE key='vectors_version'").fetchone()

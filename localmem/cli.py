@@ -1,0 +1,418 @@
+"""The ``localmem`` command: a thin shell over ``Memory``; tables for people, ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli_models import models
+from .cli_server import keys, mcp, serve
+from .config import EmbedderConfig, LLMConfig, MemoryConfig
+from .errors import ConfigError, InvalidInputError, LocalmemError
+from .memory import Memory
+from .types import HistoryEntry, MemoryEvent, MemoryItem
+
+__all__ = ["cli", "main"]
+
+ENV_HELP = """\b
+Environment:
+  LOCALMEM_HOME      the home directory (same as --home)
+  LOCALMEM_USER      the default user id
+  LOCALMEM_LLM       "fake" uses the scripted test model instead of llama.cpp
+  LOCALMEM_EMBEDDER  "hash" uses the hashing test embedder instead of sentence-transformers"""
+TEXT_WIDTH = 72
+
+
+@dataclass
+class CliState:
+    """What the root command hands its subcommands: where the home is, how to print."""
+
+    home: Path | None
+    as_json: bool
+    _memory: Memory | None = field(default=None, repr=False)
+
+    def memory(self, model: str | None = None) -> Memory:
+        """The ``Memory`` of the home, opened on first use and closed when the command ends."""
+        if self._memory is None:
+            fake_llm = _test_backend("LOCALMEM_LLM", "fake")
+            llm = LLMConfig(provider="fake") if fake_llm else LLMConfig(model=model)
+            hash_embedder = _test_backend("LOCALMEM_EMBEDDER", "hash")
+            embedder = EmbedderConfig(provider="hash") if hash_embedder else EmbedderConfig()
+            self._memory = Memory(MemoryConfig(llm=llm, embedder=embedder), path=self.home)
+            click.get_current_context().call_on_close(self._memory.close)
+        return self._memory
+
+
+def _test_backend(variable: str, value: str) -> bool:
+    """Whether the environment asks for a test backend.
+
+    Raises:
+        ConfigError: the variable holds something else.
+    """
+    given = os.environ.get(variable, "")
+    if given not in ("", value):
+        raise ConfigError(f"{variable}={given!r} is not understood; set it to {value!r} or unset it")
+    return given == value
+
+
+class LocalmemGroup(click.Group):
+    """A group that turns every ``LocalmemError`` into one clear line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LocalmemError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+class JsonParam(click.ParamType):
+    """A JSON object given on the command line."""
+
+    name = "json"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dict):
+            return value
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            self.fail(f"not JSON ({exc}); quote it like '{{\"key\": \"value\"}}'", param, ctx)
+        if not isinstance(parsed, dict):
+            self.fail("must be a JSON object like '{\"key\": \"value\"}'", param, ctx)
+        return parsed
+
+
+JSON_OBJECT = JsonParam()
+pass_state = click.make_pass_decorator(CliState)
+
+
+def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--user / --agent / --run."""
+    func = click.option("--run", "run_id", help="Run (session) id of the scope.")(func)
+    func = click.option("--agent", "agent_id", help="Agent id of the scope.")(func)
+    func = click.option(
+        "--user", "user_id", help="User id of the scope (default: $LOCALMEM_USER or 'default')."
+    )(func)
+    return func
+
+
+@click.group(cls=LocalmemGroup, epilog=ENV_HELP)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Home directory holding the memory database and indexes (default: $LOCALMEM_HOME "
+    "or the platform's data folder).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@click.version_option(package_name="localmem", help="Show the version and exit.")
+@click.help_option(help="Show this message and exit.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
+    """localmem: long-term memory for AI agents, fully local and offline."""
+    ctx.obj = CliState(home=home, as_json=as_json)
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Print aligned columns; the last column (usually text) is cut at TEXT_WIDTH."""
+    cells = [[str(c) for c in headers]]
+    for row in rows:
+        values = [("" if c is None else str(c)).replace("\n", " ") for c in row]
+        if len(values[-1]) > TEXT_WIDTH:
+            values[-1] = values[-1][: TEXT_WIDTH - 1] + "…"
+        cells.append(values)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        line = "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+        click.echo(click.style(line, bold=True) if n == 0 else line)
+
+
+def show_items(state: CliState, items: Sequence[MemoryItem], empty: str, scores: bool = False) -> None:
+    if state.as_json:
+        emit_json([item.model_dump(mode="json") for item in items])
+    elif not items:
+        click.echo(empty)
+    elif scores:
+        table(["ID", "SCORE", "KIND", "TEXT"], ([i.id, f"{i.score:.3f}", i.kind, i.text] for i in items))
+    else:
+        table(["ID", "USER", "UPDATED", "TEXT"],
+              ([i.id, i.user_id, f"{i.updated_at:%Y-%m-%d %H:%M}", i.text] for i in items))
+
+
+def show_events(state: CliState, events: Sequence[MemoryEvent]) -> None:
+    if state.as_json:
+        emit_json([e.model_dump(mode="json") for e in events])
+    elif not events:
+        click.echo("nothing to remember")
+    else:
+        table(["EVENT", "ID", "TEXT"], ([e.event.value, e.id, e.text] for e in events))
+
+
+def show_history(state: CliState, entries: Sequence[HistoryEntry]) -> None:
+    if state.as_json:
+        emit_json([e.model_dump(mode="json") for e in entries])
+    else:
+        table(["WHEN", "EVENT", "ACTOR", "OLD", "NEW"],
+              ([f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.event.value, e.actor, e.old_text, e.new_text]
+               for e in entries))
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"),
+              help="Read JSON messages ([{\"role\": ..., \"content\": ...}], one message, or a "
+              "string) from this file; '-' reads stdin.")
+@scope_options
+@click.option("--metadata", type=JSON_OBJECT, help="Metadata to store, as a JSON object.")
+@click.option("--no-infer", is_flag=True, help="Store the text verbatim instead of extracting facts.")
+@click.option("--timestamp", help="When it was said (ISO 8601 or epoch seconds; default now).")
+@pass_state
+def add(state: CliState, text: str | None, file: Any, user_id: str | None, agent_id: str | None,
+        run_id: str | None, metadata: dict[str, Any] | None, no_infer: bool,
+        timestamp: str | None) -> None:
+    """Remember TEXT, or the JSON messages given with --file."""
+    if (text is None) == (file is None):
+        raise click.UsageError("give TEXT or --file (not both)")
+    messages: Any = text
+    if file is not None:
+        try:
+            messages = json.load(file)
+        except ValueError as exc:
+            raise InvalidInputError(f"{file.name} is not JSON ({exc}); give a list of messages") from None
+    events = state.memory().add(
+        messages, user_id=user_id, agent_id=agent_id, run_id=run_id, metadata=metadata,
+        infer=not no_infer, timestamp=timestamp,
+    )
+    show_events(state, events)
+
+
+@cli.command()
+@click.argument("query")
+@scope_options
+@click.option("--limit", default=5, show_default=True, type=int, help="How many results at most.")
+@click.option("--threshold", type=float, help="Leave out results scoring below this.")
+@click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
+@pass_state
+def search(state: CliState, query: str, user_id: str | None, agent_id: str | None,
+           run_id: str | None, limit: int, threshold: float | None,
+           filters: dict[str, Any] | None) -> None:
+    """Find the memories most relevant to QUERY, best first."""
+    results = state.memory().search(query, user_id=user_id, agent_id=agent_id, run_id=run_id,
+                                    limit=limit, threshold=threshold, filters=filters)
+    show_items(state, results, "no memories match", scores=True)
+
+
+@cli.command(name="list")
+@scope_options
+@click.option("--limit", default=100, show_default=True, type=int, help="How many memories at most.")
+@click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
+@pass_state
+def list_memories(state: CliState, user_id: str | None, agent_id: str | None, run_id: str | None,
+                  limit: int, filters: dict[str, Any] | None) -> None:
+    """List the memories of a scope, newest first."""
+    items = state.memory().get_all(user_id=user_id, agent_id=agent_id, run_id=run_id,
+                                   limit=limit, filters=filters)
+    show_items(state, items, "no memories")
+
+
+@cli.command()
+@click.argument("memory_id")
+@pass_state
+def get(state: CliState, memory_id: str) -> None:
+    """Show one memory by MEMORY_ID (a negative id is a stored raw message)."""
+    item = state.memory().get(memory_id)
+    if state.as_json:
+        emit_json(item.model_dump(mode="json"))
+        return
+    for key, value in item.model_dump(exclude={"score"}).items():
+        if isinstance(value, dict):
+            value = json.dumps(value, ensure_ascii=False)
+        click.echo(f"{key + ':':<20}{value}")
+
+
+@cli.command()
+@click.argument("memory_id")
+@click.argument("text")
+@click.option("--metadata", type=JSON_OBJECT, help="Replace the metadata with this JSON object.")
+@pass_state
+def update(state: CliState, memory_id: str, text: str, metadata: dict[str, Any] | None) -> None:
+    """Replace the text of memory MEMORY_ID with TEXT (history keeps the old text)."""
+    show_events(state, [state.memory().update(memory_id, text, metadata)])
+
+
+@cli.command()
+@click.argument("memory_id")
+@pass_state
+def delete(state: CliState, memory_id: str) -> None:
+    """Erase memory MEMORY_ID for good: its text, history, source messages and vectors."""
+    state.memory().delete(memory_id)
+    if state.as_json:
+        emit_json({"deleted": int(memory_id)})
+    else:
+        click.echo(f"deleted {memory_id}")
+
+
+@cli.command(name="delete-all")
+@scope_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def delete_all(state: CliState, user_id: str | None, agent_id: str | None, run_id: str | None,
+               yes: bool) -> None:
+    """Erase every memory and stored message of a scope (give --user, --agent or --run)."""
+    if user_id is None and agent_id is None and run_id is None:
+        raise click.UsageError("give --user, --agent or --run: the scope to erase")
+    scope = ", ".join(f"{k}={v}" for k, v in
+                      (("user", user_id), ("agent", agent_id), ("run", run_id)) if v is not None)
+    if not yes:
+        click.confirm(f"Erase every memory of {scope}? This cannot be undone", abort=True)
+    count = state.memory().delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id)
+    if state.as_json:
+        emit_json({"deleted": count})
+    else:
+        click.echo(f"deleted {count} memories of {scope}")
+
+
+@cli.command()
+@click.argument("memory_id")
+@pass_state
+def history(state: CliState, memory_id: str) -> None:
+    """Show every ADD / UPDATE / DELETE of memory MEMORY_ID, oldest first."""
+    show_history(state, state.memory().history(memory_id))
+
+
+@cli.command(name="export")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write the JSON Lines to ('-', the default, is stdout).")
+@pass_state
+def export_cmd(state: CliState, output: Any) -> None:
+    """Write every memory, message and history row as JSON Lines (ids and timestamps kept)."""
+    from .transfer import export_lines
+
+    memory = state.memory()
+    count = 0
+    for line in export_lines(memory.store, memory.indexes.facts.dim):
+        output.write(line + "\n")
+        count += 1
+    if output is not sys.stdout and output.name != "<stdout>":
+        click.echo(f"exported {count - 1} records to {output.name}", err=True)
+
+
+@cli.command(name="import")
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.option("--replace", is_flag=True, help="Overwrite records whose ids already exist here.")
+@pass_state
+def import_cmd(state: CliState, source: Any, replace: bool) -> None:
+    """Load an export (JSON Lines from SOURCE, '-' for stdin) with the same ids and timestamps."""
+    from .transfer import import_lines
+
+    lines = source.readlines()
+    memory = state.memory()
+    with click.progressbar(lines, label="importing", file=sys.stderr,
+                           show_pos=True) as bar:
+        report = import_lines(memory, bar, replace=replace)
+    summary = {"messages": report.messages, "memories": report.memories,
+               "history": report.history, "replaced": len(report.replaced)}
+    if state.as_json:
+        emit_json(summary)
+    else:
+        click.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
+@cli.command()
+@pass_state
+def stats(state: CliState) -> None:
+    """Show counts per user, the index sizes and the models in use."""
+    memory = state.memory()
+    users = memory.store.execute(
+        "SELECT user_id, agent_id, run_id, kind, count(*) FROM ("
+        " SELECT user_id, agent_id, run_id, 'memories' AS kind FROM memories UNION ALL"
+        " SELECT user_id, agent_id, run_id, 'messages' FROM messages)"
+        " GROUP BY user_id, agent_id, run_id, kind ORDER BY user_id, agent_id, run_id"
+    ).fetchall()
+    counts: dict[tuple[Any, ...], dict[str, int]] = {}
+    for user, agent, run, kind, n in users:
+        counts.setdefault((user, agent, run), {"memories": 0, "messages": 0})[kind] = n
+    llm = memory.config.llm
+    info = {
+        "home": str(memory.home),
+        "scopes": [{"user_id": u, "agent_id": a, "run_id": r, **c} for (u, a, r), c in counts.items()],
+        "index": {
+            "facts": memory.indexes.facts.ntotal,
+            "messages": memory.indexes.messages.ntotal,
+            "bytes": sum(p.stat().st_size for p in Path(memory.home).glob("*.faiss")) if memory.home else 0,
+        },
+        "models": {
+            "llm": llm.provider if llm.provider == "fake" else (llm.model or _default_name("llm", memory)),
+            "embedder": type(memory.embedder).__name__,
+            "dims": memory.embedder.dims,
+        },
+    }
+    if state.as_json:
+        emit_json(info)
+        return
+    click.echo(f"home: {info['home']}")
+    table(["USER", "AGENT", "RUN", "MEMORIES", "MESSAGES"],
+          ([s["user_id"], s["agent_id"], s["run_id"], s["memories"], s["messages"]]
+           for s in info["scopes"]))
+    index = info["index"]
+    click.echo(f"index: {index['facts']} fact vectors, {index['messages']} message vectors, "
+               f"{index['bytes']:,} bytes on disk")
+    m = info["models"]
+    click.echo(f"models: llm {m['llm']}; embedder {m['embedder']} ({m['dims']} dims)")
+
+
+def _default_name(kind: str, memory: Memory) -> str:
+    from .resolve import default_model_name
+
+    return default_model_name(kind, memory.home)
+
+
+@cli.command()
+@click.option("--user", "user_id", help="Who you are: memories are kept per user "
+              "(default: $LOCALMEM_USER or 'default').")
+@click.option("--model", help="GGUF file path or catalog name of the chat model "
+              "(default: the one chosen with `localmem models use`).")
+@click.option("--no-memory-display", is_flag=True, help="Do not show the memories recalled each turn.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="How many memories to recall each turn.")
+@click.option("--max-tokens", default=256, show_default=True, type=click.IntRange(8, 4096),
+              help="Longest reply, in tokens.")
+@pass_state
+def chat(state: CliState, user_id: str | None, model: str | None, no_memory_display: bool,
+         limit: int, max_tokens: int) -> None:
+    """Chat with the local model; it remembers you across sessions. /help inside lists commands."""
+    from .chat import ChatSession, run_chat
+
+    memory = state.memory(model=model)
+    user = user_id or memory.config.default_user_id
+    run_chat(ChatSession(memory, user, limit=limit, max_tokens=max_tokens),
+             show_memories=not no_memory_display)
+
+
+for group in (models, serve, keys, mcp):
+    cli.add_command(group)
+
+
+def main() -> None:
+    """Entry point of the ``localmem`` script."""
+    cli(prog_name="localmem")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""Hostile input, library and server: only LocalmemError (HTTP 4xx), and the store unchanged.
+
+Property-based (hypothesis, bounded examples): malformed messages, enormous strings, control
+characters, lone surrogates, deeply nested metadata, SQL-looking filters, NaN scores and
+thresholds, path-traversal strings in ids and paths, and broken model output.
+"""
+
+import json
+import math
+import os
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from localmem import FakeLLM, HashEmbedder, InvalidInputError, LocalmemError, Memory, SearchResults
+from localmem.keys import KeyStore
+from localmem.server import create_app
+
+BOUNDED = settings(
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "60")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.function_scoped_fixture],
+)
+
+NASTY = [
+    "", " ", "\t\n", "\x00", "a\x00b", "\ud800", "ok \udfff", "\x1b[2J\x07", "\u202egnp.exe",
+    "'; DROP TABLE memories; --", "' OR '1'='1", "\") OR 1=1 --", "memories_fts MATCH '*'",
+    "NEAR(a b)", "a OR b AND NOT c", "*", "$.x", "../../../etc/passwd", "..\\..\\boot.ini",
+    "%2e%2e%2f", "/dev/null", "NaN", "-inf", "1e309", "9" * 40, "-0", "０１２", "🧠" * 50,
+    "x" * 100_001, "word " * 25_000,
+]
+text = st.one_of(st.text(max_size=40), st.sampled_from(NASTY))
+url_text = st.one_of(st.text(max_size=40), st.sampled_from([s for s in NASTY if len(s) < 1000]))
+floats = st.floats(allow_nan=True, allow_infinity=True)
+scalar = st.one_of(st.none(), st.booleans(), st.integers(), floats, text)
+json_like = st.recursive(
+    scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=20,
+)
+
+
+def _deep(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+deep_metadata = st.integers(9, 400).map(_deep)
+message = st.one_of(
+    st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "system", "root", ""]),
+                           "content": json_like}),
+    st.dictionaries(text, json_like, max_size=3),
+    json_like,
+)
+messages = st.one_of(text, message, st.lists(message, max_size=4), json_like)
+scope_id = st.one_of(st.none(), text, st.integers(), st.lists(text, max_size=2))
+memory_id = st.one_of(st.integers(), text, floats, st.none(), st.booleans(), st.lists(st.integers(), max_size=2))
+filters = st.one_of(st.none(), json_like, st.dictionaries(text, scalar, max_size=3))
+
+model_answer: list = [None]  # what the scripted model says next (set by a test)
+
+
+def _respond(prompt: str, schema: type):
+    answer = model_answer[0]
+    if answer is None:
+        return {"facts": []} if schema.__name__ == "ExtractedFacts" else {"event": "ADD"}
+    return answer
+
+
+def full_dump(memory: Memory) -> dict:
+    """Every row of every table (FTS shadow tables included) and the index contents."""
+    names = [r[0] for r in memory.store.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    rows = {n: memory.store.execute(f'SELECT * FROM "{n}"').fetchall() for n in names}
+    rows["_facts_index"] = memory.indexes.facts.digest()
+    rows["_messages_index"] = memory.indexes.messages.digest()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def memory(tmp_path_factory):
+    mem = Memory(path=tmp_path_factory.mktemp("hostile"), llm=FakeLLM(_respond), embedder=HashEmbedder())
+    mem.add("I live in Lyon and I play the cello", user_id="ana")
+    yield mem
+    mem.close()
+
+
+def expect_clean(call, memory: Memory):
+    """Run ``call``: it may succeed, or fail with a LocalmemError that left the store unchanged."""
+    before = full_dump(memory)
+    try:
+        return call()
+    except LocalmemError:
+        assert full_dump(memory) == before
+        return None
+
+
+@BOUNDED
+@given(messages=messages, user_id=scope_id, metadata=st.one_of(json_like, deep_metadata),
+       infer=st.one_of(st.booleans(), scalar), timestamp=st.one_of(scalar, text),
+       answer=st.one_of(st.none(), st.builds(lambda f: {"facts": f}, st.lists(text, max_size=3)),
+                        text, json_like))
+def test_add_takes_anything_and_fails_only_cleanly(memory, messages, user_id, metadata, infer, timestamp, answer):
+    model_answer[0] = answer
+    try:
+        result = expect_clean(lambda: memory.add(messages, user_id=user_id, metadata=metadata,
+                                                 infer=infer, timestamp=timestamp), memory)
+    finally:
+        model_answer[0] = None
+    assert result is None or isinstance(result, list)
+
+
+@BOUNDED
+@given(query=st.one_of(text, json_like), user_id=scope_id, limit=st.one_of(scalar, st.integers()),
+       flt=filters, threshold=st.one_of(floats, scalar))
+def test_search_takes_anything_and_never_writes(memory, query, user_id, limit, flt, threshold):
+    before = full_dump(memory)
+    try:
+        found = memory.search(query, user_id=user_id, limit=limit, filters=flt, threshold=threshold)
+        assert isinstance(found, SearchResults)
+        assert all(math.isfinite(item.score) for item in found)
+    except LocalmemError:
+        pass
+    assert full_dump(memory) == before
+
+
+@BOUNDED
+@given(mid=memory_id, new_text=st.one_of(text, json_like), metadata=st.one_of(json_like, deep_metadata),
+       verb=st.sampled_from(["get", "history", "update", "delete"]))
+def test_ids_take_anything_and_fail_only_cleanly(memory, mid, new_text, metadata, verb):
+    calls = {
+        "get": lambda: memory.get(mid),
+        "history": lambda: memory.history(mid),
+        "update": lambda: memory.update(mid, new_text, metadata),
+        "delete": lambda: memory.delete(mid),
+    }
+    expect_clean(calls[verb], memory)
+
+
+@BOUNDED
+@given(user_id=scope_id, agent_id=scope_id, run_id=scope_id, limit=scalar, flt=filters)
+def test_get_all_and_delete_all_fail_only_cleanly(memory, user_id, agent_id, run_id, limit, flt):
+    expect_clean(lambda: memory.get_all(user_id=user_id, agent_id=agent_id, run_id=run_id,
+                                        limit=limit, filters=flt), memory)
+    if user_id != "ana":  # keep the seed memory for the other properties
+        expect_clean(lambda: memory.delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id), memory)
+
+
+ALWAYS_BAD = [
+    lambda m: m.add("x" * 100_001, user_id="ana"),
+    lambda m: m.add("ok\x00", user_id="ana"),
+    lambda m: m.add("\ud800", user_id="ana"),
+    lambda m: m.add([{"role": "user", "content": "fine"}, {"role": "user", "content": "\udfff"}], user_id="ana"),
+    lambda m: m.add([{"role": "user", "content": "fine"}, {"content": "x", "extra": 1}], user_id="ana"),
+    lambda m: m.add("fine", user_id="ana", metadata=_deep(50)),
+    lambda m: m.add("fine", user_id="ana", metadata={"score": float("nan")}),
+    lambda m: m.add("fine", user_id="ana", metadata={"\ud800": 1}),
+    lambda m: m.add("fine", user_id="../../etc/passwd\x00"),
+    lambda m: m.add("fine", user_id="ana\n"),
+    lambda m: m.add("fine", user_id="ana", timestamp=float("nan")),
+    lambda m: m.add("fine", user_id="ana", timestamp="../../etc"),
+    lambda m: m.search("cello", user_id="ana", threshold=float("nan")),
+    lambda m: m.search("cello", user_id="ana", filters={"a') OR 1=1; --": "x"}),
+    lambda m: m.search("cello", user_id="ana", filters={"x": float("nan")}),
+    lambda m: m.search("cello", user_id="ana", limit=10**9),
+    lambda m: m.get("../../etc/passwd"),
+    lambda m: m.get("1; DROP TABLE memories"),
+    lambda m: m.get(2**63),
+    lambda m: m.delete("1 OR 1=1"),
+    lambda m: m.update(1, "new\x00text"),
+    lambda m: m.history(float("nan")),
+    lambda m: m.delete_all(),
+]
+
+
+@pytest.mark.parametrize("call", ALWAYS_BAD)
+def test_always_bad_input_raises_invalid_input_and_changes_nothing(memory, call):
+    before = full_dump(memory)
+    with pytest.raises(InvalidInputError):
+        call(memory)
+    assert full_dump(memory) == before
+
+
+@pytest.mark.parametrize("path", ["", "   ", "a\x00b", "/dev/null", "\ud800"])
+def test_a_hostile_home_path_is_a_localmem_error(path, tmp_path):
+    with pytest.raises(LocalmemError):
+        Memory(path=path, llm=FakeLLM(), embedder=HashEmbedder())
+
+
+def test_a_path_traversal_home_stays_where_it_points(tmp_path):
+    inner = tmp_path / "a" / "b"
+    inner.mkdir(parents=True)
+    memory = Memory(path=inner / ".." / ".." / "c", llm=FakeLLM(), embedder=HashEmbedder())
+    memory.add("I play the cello", user_id="ana")
+    memory.close()
+    assert (tmp_path / "c" / "memory.db").exists()
+
+
+# --- the same over HTTP -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def http(memory, tmp_path_factory):
+    keys = KeyStore(tmp_path_factory.mktemp("keys"))
+    client = TestClient(create_app(memory.home, memory=memory, keys=keys))
+    yield client, {"Authorization": f"Bearer {keys.create()}", "Content-Type": "application/json"}
+    keys.close()
+
+
+def _raw(value) -> bytes:
+    return json.dumps(value, ensure_ascii=True, allow_nan=True).encode()
+
+
+@BOUNDED
+@given(body=st.one_of(json_like, st.fixed_dictionaries(
+    {"messages": messages}, optional={"user_id": scope_id, "metadata": st.one_of(json_like, deep_metadata),
+                                      "infer": scalar, "timestamp": scalar})),
+       raw=st.one_of(st.none(), st.binary(max_size=200)))
+def test_http_add_answers_4xx_never_500(memory, http, body, raw):
+    client, headers = http
+    before = full_dump(memory)
+    response = client.post("/v1/memories", content=raw if raw is not None else _raw(body), headers=headers)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.json()["error"]["message"]
+        assert full_dump(memory) == before
+
+
+@BOUNDED
+@given(body=st.one_of(json_like, st.fixed_dictionaries(
+    {"query": st.one_of(text, json_like)},
+    optional={"user_id": scope_id, "limit": scalar, "filters": filters, "threshold": st.one_of(floats, scalar)})))
+def test_http_search_answers_4xx_never_500_and_never_writes(memory, http, body):
+    client, headers = http
+    before = full_dump(memory)
+    response = client.post("/v1/memories/search", content=_raw(body), headers=headers)
+    assert response.status_code < 500, response.text
+    assert full_dump(memory) == before
+
+
+@BOUNDED
+@given(mid=st.one_of(url_text, st.integers()), method=st.sampled_from(["GET", "DELETE", "PUT", "HISTORY"]),
+       params=st.dictionaries(st.sampled_from(["user_id", "limit", "filters", "agent_id"]), url_text, max_size=3))
+def test_http_ids_and_query_params_answer_4xx_never_500(memory, http, mid, method, params):
+    from urllib.parse import quote
+
+    client, headers = http
+    before = full_dump(memory)
+    path = "/v1/memories/" + quote(str(mid).encode("utf-8", "surrogatepass"), safe="")
+    if method == "HISTORY":
+        method, path = "GET", path + "/history"
+    body = _raw({"text": "Plays the viola"}) if method == "PUT" else None
+    response = client.request(method, path, content=body, headers=headers)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert full_dump(memory) == before
+    listed = client.get("/v1/memories", params={k: v.encode("utf-8", "surrogatepass") for k, v in params.items()},
+                        headers=headers)
+    assert listed.status_code < 500, listed.text

@@ -1,0 +1,91 @@
+"""API keys: shown once, stored only as a salted hash, bound to a user, revocable; and their CLI."""
+
+import sqlite3
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from localmem import InvalidInputError
+from localmem.cli_server import keys, mcp, serve
+from localmem.keys import KEYS_FILE, KeyStore, create_key, list_keys, revoke, verify
+
+
+def test_a_created_key_verifies_and_carries_its_user(tmp_path):
+    store = KeyStore(tmp_path)
+    key = store.create("alice", label="laptop")
+    record = store.verify(key)
+    assert record is not None and record.user_id == "alice" and record.label == "laptop"
+    assert key.startswith("lm_") and record.key_id in key
+    unbound = store.verify(store.create())
+    assert unbound is not None and unbound.user_id is None
+
+
+def test_only_a_salted_hash_is_stored(tmp_path):
+    key_a, key_b = create_key(home=tmp_path), create_key(home=tmp_path)
+    secret = key_a.rsplit("_", 1)[1]
+    raw = (tmp_path / KEYS_FILE).read_bytes()
+    assert secret.encode() not in raw and key_a.encode() not in raw
+    rows = sqlite3.connect(tmp_path / KEYS_FILE).execute("SELECT salt, digest FROM api_keys").fetchall()
+    assert len(rows) == 2 and rows[0][0] != rows[1][0] and rows[0][1] != rows[1][1]
+    assert verify(key_b, home=tmp_path) is not None
+
+
+@pytest.mark.parametrize(
+    "bad", [None, "", "lm_", "lm_abc", "nope", "lm_000000000000_wrong", "x" * 10_000, "lm_\ud800_\x00"]
+)
+def test_wrong_or_malformed_keys_do_not_verify(tmp_path, bad):
+    store = KeyStore(tmp_path)
+    good = store.create()
+    assert store.verify(bad) is None
+    key_id, secret = good[3:].split("_", 1)
+    assert store.verify(f"lm_{key_id}_{secret[:-1]}") is None  # right id, wrong secret
+
+
+def test_a_revoked_key_stops_working_and_is_listed_only_with_all(tmp_path):
+    key = create_key("bob", home=tmp_path)
+    record = verify(key, home=tmp_path)
+    assert revoke(record.key_id, home=tmp_path) is True
+    assert verify(key, home=tmp_path) is None
+    assert revoke(record.key_id, home=tmp_path) is False
+    assert list_keys(home=tmp_path) == []
+    assert [r.key_id for r in list_keys(home=tmp_path, include_revoked=True)] == [record.key_id]
+
+
+def test_a_key_cannot_be_bound_to_a_bad_user_id(tmp_path):
+    with pytest.raises(InvalidInputError):
+        create_key("a\x00b", home=tmp_path)
+    with pytest.raises(InvalidInputError):
+        create_key(" ", home=tmp_path)
+    assert list_keys(home=tmp_path, include_revoked=True) == []
+
+
+def test_cli_creates_lists_and_revokes_keys_without_showing_secrets(tmp_path):
+    runner = CliRunner()
+    created = runner.invoke(keys, ["create", "--user", "alice", "--home", str(tmp_path)])
+    assert created.exit_code == 0, created.output
+    key = created.stdout.strip().splitlines()[0]
+    assert verify(key, home=tmp_path).user_id == "alice"
+    listed = runner.invoke(keys, ["list", "--home", str(tmp_path)])
+    key_id = verify(key, home=tmp_path).key_id
+    assert key_id in listed.output and "user=alice" in listed.output
+    assert key.rsplit("_", 1)[1] not in listed.output
+    assert runner.invoke(keys, ["revoke", key_id, "--home", str(tmp_path)]).exit_code == 0
+    again = runner.invoke(keys, ["revoke", key_id, "--home", str(tmp_path)])
+    assert again.exit_code != 0 and "no active key" in again.output
+    assert verify(key, home=tmp_path) is None
+
+
+def _commands(cmd: click.Command, path: str = ""):
+    yield path or cmd.name, cmd
+    for name, sub in getattr(cmd, "commands", {}).items():
+        yield from _commands(sub, f"{path or cmd.name} {name}")
+
+
+def test_every_server_command_and_option_has_help_text():
+    for root in (serve, keys, mcp):
+        for name, cmd in _commands(root):
+            assert cmd.help, f"{name} has no help"
+            for param in cmd.params:
+                if isinstance(param, click.Option):
+                    assert param.help, f"{name} {param.opts} has no help"

@@ -10,6 +10,7 @@ from .client import MemClient
 from .config import EmbedderConfig, LLMConfig, MemoryConfig, VectorStoreConfig
 from .embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from .errors import (
+    AccessDeniedError,
     ConfigError,
     IndexCorruptError,
     InvalidInputError,
@@ -49,6 +50,7 @@ __all__ = [
     "ModelNotFoundError",
     "InvalidInputError",
     "MemoryNotFoundError",
+    "AccessDeniedError",
     "ModelError",
     "ModelOutputError",
     "StorageError",

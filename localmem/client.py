@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from . import errors
-from .errors import ConfigError, InvalidInputError, LocalmemError, StorageError
+from .errors import AccessDeniedError, ConfigError, InvalidInputError, LocalmemError, StorageError
 from .types import HistoryEntry, MemoryEvent, MemoryItem, SearchResults
 
 __all__ = ["MemClient", "DEFAULT_HOST"]
@@ -195,9 +195,9 @@ def _error_from(status: int, data: Any) -> LocalmemError:
     if isinstance(cls, type) and issubclass(cls, LocalmemError):
         return cls(message)
     if status == 401:
-        return ConfigError(f"the server rejected the API key: {message}")
+        return AccessDeniedError(f"the server rejected the API key: {message}")
     if status == 403:
-        return InvalidInputError(f"this API key may not do that: {message}")
+        return AccessDeniedError(f"this API key may not do that: {message}")
     if status == 404:
         return errors.MemoryNotFoundError(message)
     if 400 <= status < 500:

@@ -5,6 +5,7 @@
     │   └── ModelNotFoundError a model file or package that is not there
     ├── InvalidInputError      bad arguments to a public method (also a ValueError)
     ├── MemoryNotFoundError    no memory with that id (also a KeyError)
+    ├── AccessDeniedError      the local server refused the API key (401) or the action (403)
     ├── ModelError             the local model failed to load or to answer
     │   └── ModelOutputError   the model's answer did not fit the schema
     └── StorageError           SQLite or the FAISS index failed
@@ -22,6 +23,7 @@ __all__ = [
     "ModelNotFoundError",
     "InvalidInputError",
     "MemoryNotFoundError",
+    "AccessDeniedError",
     "ModelError",
     "ModelOutputError",
     "StorageError",
@@ -50,6 +52,10 @@ class MemoryNotFoundError(LocalmemError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class AccessDeniedError(LocalmemError):
+    """The local server refused the API key, or what the key tried to do."""
 
 
 class ModelError(LocalmemError):

@@ -196,7 +196,7 @@ def create_app(
     @app.exception_handler(_Denied)
     async def _denied(_: Request, exc: _Denied):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        kind = "AuthenticationError" if exc.status == 401 else "PermissionError"
+        kind = "AccessDeniedError"
         return _error(exc.status, kind, str(exc), headers)
 
     @app.exception_handler(StarletteHTTPException)

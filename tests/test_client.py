@@ -10,6 +10,7 @@ import pytest
 
 from localmem import (
     Action,
+    AccessDeniedError,
     ConfigError,
     HistoryEntry,
     InvalidInputError,
@@ -130,9 +131,9 @@ def test_errors_come_back_as_the_same_localmem_errors(admin, server):
     assert dump(memory) == before
 
 
-def test_a_wrong_key_or_no_server_is_a_config_error(server):
+def test_a_wrong_key_is_access_denied_and_no_server_is_a_config_error(server):
     host = server[0]
-    with pytest.raises(ConfigError, match="API key"):
+    with pytest.raises(AccessDeniedError, match="API key"):
         MemClient(api_key="lm_000000000000_" + "b" * 40, host=host).get_all()
     with pytest.raises(ConfigError, match="cannot reach"):
         MemClient(api_key="k", host=f"http://127.0.0.1:{_free_port()}", timeout=5).get_all()
@@ -153,6 +154,6 @@ def test_a_user_key_sees_only_its_user(server):
             alice.get(bob.id)
         with pytest.raises(MemoryNotFoundError):
             alice.delete(bob.id)
-        with pytest.raises(InvalidInputError, match="bound to another user"):
+        with pytest.raises(AccessDeniedError, match="bound to another user"):
             alice.get_all(user_id="bob")
     assert memory.get(bob.id).text == bob.text

@@ -72,7 +72,7 @@ def test_a_missing_or_wrong_key_gets_401_and_no_data(env, headers):
     ]:
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 401, (method, path)
-        assert "Rex" not in response.text and response.json()["error"]["type"] == "AuthenticationError"
+        assert "Rex" not in response.text and response.json()["error"]["type"] == "AccessDeniedError"
     assert client.get("/v1/memories/1", headers=auth(k["admin"])).status_code == 200
 
 

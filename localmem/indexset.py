@@ -13,13 +13,15 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import IndexCorruptError
-from .index import VectorIndex
+from .index import EXACT_MAX, VectorIndex
 from .paths import atomic_write_bytes
-from .store import MEMORIES, MESSAGES, Store
+from .scale import KeywordIds, ScopeIds
+from .store import MEMORIES, MESSAGES, Scope, Store
 
 __all__ = ["IndexSet", "SAVE_EVERY_WRITE_MAX"]
 
@@ -29,11 +31,19 @@ SAVE_EVERY_WRITE_MAX = 20_000  # larger indexes are saved on close / flush, not 
 class IndexSet:
     """The facts index and the raw-message index of one store."""
 
-    def __init__(self, store: Store, dim: int, folder: Path | None) -> None:
+    def __init__(
+        self, store: Store, dim: int, folder: Path | None, *, exact_max: int = EXACT_MAX
+    ) -> None:
         self.store = store
         self.folder = folder
-        self.facts = VectorIndex(dim, folder / "facts.faiss" if folder else None)
-        self.messages = VectorIndex(dim, folder / "messages.faiss" if folder else None)
+        self.facts = VectorIndex(
+            dim, folder / "facts.faiss" if folder else None, exact_max=exact_max
+        )
+        self.messages = VectorIndex(
+            dim, folder / "messages.faiss" if folder else None, exact_max=exact_max
+        )
+        self.scopes = {table: ScopeIds(store, table) for table in (MEMORIES, MESSAGES)}
+        self.keywords = {table: KeywordIds(store, table) for table in (MEMORIES, MESSAGES)}
         self.version = -1
         self.rebuilds = 0
         self._seen_data_version: int | None = None
@@ -43,6 +53,29 @@ class IndexSet:
 
     def by_table(self, table: str) -> VectorIndex:
         return self.facts if table == MEMORIES else self.messages
+
+    def scope_ids(
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+    ) -> np.ndarray:
+        """Ids of a scope's rows with a vector, for the index's id selector.
+
+        From the in-memory mirror (it may name a few deleted rows, which the selector ignores);
+        metadata filters go to SQLite.
+        """
+        with self._lock:
+            mirror = self.scopes[table]
+            if mirror.size > 2 * self.by_table(table).ntotal + 1000:
+                mirror.reset()  # mostly deleted rows: read the live ones again
+            found = None if filters else mirror.lookup(scope)
+        if found is None:
+            return self.store.scope_ids(table, scope, filters)
+        return found
+
+    def keyword_ids(self, table: str, query: str, allowed: np.ndarray, limit: int) -> list[int]:
+        """Ids in ``allowed`` whose text matches the query's uncommon words, best first."""
+        with self._lock:
+            rows = self.by_table(table).ntotal
+            return self.keywords[table].search(query, allowed, limit, rows)
 
     def _sidecar(self) -> Path | None:
         return self.folder / "index.json" if self.folder else None
@@ -64,6 +97,8 @@ class IndexSet:
             pass  # fall through to a rebuild from SQLite
         if self.version != version:
             self.rebuild()
+        elif self.facts.unsaved or self.messages.unsaved:  # refitted on load
+            self._dirty = True
         self._seen_data_version = self.store.data_version()
 
     def _digests_agree(self) -> bool:
@@ -79,6 +114,7 @@ class IndexSet:
             for table in (MEMORIES, MESSAGES):
                 ids, vectors = self.store.embeddings(table)
                 self.by_table(table).rebuild(ids, vectors)
+                self.scopes[table].reset()
             self.version = version
             self.rebuilds += 1
             self._dirty = True
@@ -111,8 +147,9 @@ class IndexSet:
             sidecar = self._sidecar()
             if sidecar is None or not self._dirty:
                 return
-            self.facts.save()
-            self.messages.save()
+            for index in (self.facts, self.messages):
+                if index.unsaved or not (index.path and index.path.exists()):
+                    index.save()
             payload = {"version": self.version, "dim": self.facts.dim, "saved_at": time.time()}
             atomic_write_bytes(sidecar, json.dumps(payload).encode())
             self._dirty = False

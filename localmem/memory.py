@@ -213,7 +213,7 @@ class Memory:
         return self._apply(plan, msgs, message_vectors, scope, meta, observed, actor="model")
 
     def _similar(self, vector: np.ndarray, scope: dict[str, str], k: int) -> list[Candidate]:
-        allowed = self.store.scope_ids(MEMORIES, scope)
+        allowed = self.indexes.scope_ids(MEMORIES, scope)
         hits = self.indexes.facts.search(vector, k, allowed)
         rows = {r["id"]: r for r in self.store.memories(scope, ids=[i for i, _ in hits])}
         return [Candidate(i, rows[i]["text"], s) for i, s in hits if i in rows]
@@ -245,14 +245,20 @@ class Memory:
                 sources = [message_ids[i] for i in change.source_ids if i < len(message_ids)]
                 events.append(self._apply_one(change, sources, scope, meta, observed, actor, added, removed))
             version = self.store.bump_vectors_version()
-        facts = self.indexes.facts
-        facts.remove(np.asarray(removed, dtype=np.int64))
-        if added:
-            facts.add(np.asarray([i for i, _ in added]), np.vstack([v for _, v in added]))
-        if message_added:
-            self.indexes.messages.add(
-                np.asarray([i for i, _ in message_added]), np.vstack([v for _, v in message_added])
-            )
+        try:  # committed: the indexes must follow, or be rebuilt from SQLite
+            facts = self.indexes.facts
+            facts.remove(np.asarray(removed, dtype=np.int64))
+            latest = dict(added)  # one vector per id: the last one written
+            if latest:
+                facts.add(np.asarray(list(latest)), np.vstack(list(latest.values())))
+            if message_added:
+                self.indexes.messages.add(
+                    np.asarray([i for i, _ in message_added]),
+                    np.vstack([v for _, v in message_added]),
+                )
+        except Exception:  # noqa: BLE001 - any failure here is repaired the same way
+            self.indexes.rebuild()
+            return events
         self.indexes.applied(version)
         return events
 

@@ -193,13 +193,18 @@ class Pipeline:
                 if p.event is Action.ADD and p.embedding is not None
             ]
             change = self._decide_one(fact, vector, similar, by_hash, pending)
+            target = None
             if change.memory_id is not None and change.memory_id < 0:
                 target = plan[-change.memory_id - 1]  # a fact planned earlier in this add
-                if change.event is Action.UPDATE:
-                    target.text, target.embedding = change.text, change.embedding
-                    target.source_ids = sorted({*target.source_ids, *change.source_ids})
-                continue
-            plan.append(change)
+            elif change.event is not Action.ADD:
+                # A stored memory already changed by this add: the later statement wins.
+                target = next((p for p in plan if p.memory_id == change.memory_id
+                               and p.event in (Action.UPDATE, Action.DELETE)), None)
+            if target is None:
+                plan.append(change)
+            elif change.event is Action.UPDATE and target.event is not Action.DELETE:
+                target.text, target.embedding = change.text, change.embedding
+                target.source_ids = sorted({*target.source_ids, *change.source_ids})
         return plan
 
     def _decide_one(

@@ -28,12 +28,12 @@ def _scored(
     store: Store, indexes: IndexSet, table: str, query: str, vector: np.ndarray,
     scope: dict[str, str], filters: dict[str, Any], pool: int,
 ) -> dict[int, float]:
-    allowed = store.scope_ids(table, scope, filters)
+    allowed = indexes.scope_ids(table, scope, filters)
     if allowed.size == 0:
         return {}
     index = indexes.by_table(table)
     scores = dict(index.search(vector, pool, allowed))
-    keyword_ids = store.keyword_search(table, query, scope, pool, filters)
+    keyword_ids = indexes.keyword_ids(table, query, allowed, pool)
     missing = [i for i in keyword_ids if i not in scores]
     if missing:
         scores.update(index.scores(vector, missing))

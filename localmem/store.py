@@ -195,6 +195,22 @@ class Store:
             except sqlite3.Error as exc:
                 raise StorageError(f"memory database error: {exc}") from exc
 
+    def stream(
+        self, sql: str, params: Sequence[Any] = (), chunk: int = 10_000
+    ) -> Iterator[list[Any]]:
+        """Run one read and yield its rows in chunks (a big table is never all in memory).
+
+        Raises:
+            StorageError: SQLite failed.
+        """
+        with self._lock:
+            try:
+                cursor = self.db.conn.execute(sql, params)
+                while rows := cursor.fetchmany(chunk):
+                    yield rows
+            except sqlite3.Error as exc:
+                raise StorageError(f"memory database error: {exc}") from exc
+
     def get_setting(self, key: str) -> str | None:
         row = self.execute("SELECT value FROM store_settings WHERE key=?", [key]).fetchone()
         return None if row is None else str(row[0])
@@ -412,15 +428,34 @@ class Store:
         return np.fromiter((r[0] for r in cur), dtype=np.int64)
 
     def embeddings(self, table: str) -> tuple[np.ndarray, np.ndarray]:
-        """All (ids, vectors) of a table with an embedding, for rebuilding the index."""
-        cur = self.execute(f"SELECT id, embedding FROM {table} WHERE embedding IS NOT NULL")
-        ids, vecs = [], []
-        for rid, blob in cur:
-            ids.append(rid)
-            vecs.append(np.frombuffer(blob, dtype=np.float32))
-        if not ids:
+        """All (ids, vectors) of a table with an embedding, for rebuilding the index.
+
+        Filled into one preallocated matrix (one read snapshot for the count and the rows), so
+        a large table costs one copy of its vectors in memory, not three.
+        """
+        where = f"FROM {table} WHERE embedding IS NOT NULL"
+        with self._lock:
+            own = not self.db.conn.in_transaction
+            if own:
+                self.execute("BEGIN")
+            try:
+                count = int(self.execute(f"SELECT count(*) {where}").fetchone()[0])
+                ids = np.zeros(count, dtype=np.int64)
+                vectors: np.ndarray | None = None
+                row = 0
+                for rows in self.stream(f"SELECT id, embedding {where}"):
+                    for rid, blob in rows:
+                        vector = np.frombuffer(blob, dtype=np.float32)
+                        if vectors is None:
+                            vectors = np.empty((count, vector.size), dtype=np.float32)
+                        ids[row], vectors[row] = rid, vector
+                        row += 1
+            finally:
+                if own:
+                    self.execute("COMMIT")
+        if vectors is None:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        return np.asarray(ids, dtype=np.int64), np.vstack(vecs)
+        return ids, vectors
 
     def id_digest(self, table: str) -> tuple[int, int]:
         """(count, sum of ids) of rows with an embedding: cheap agreement check with the index."""

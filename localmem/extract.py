@@ -13,7 +13,10 @@ from datetime import date, timedelta
 
 from .textutil import content_words, split_sentences, stem, words
 
-__all__ = ["candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "resolve_dates"]
+__all__ = [
+    "candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "topic_words",
+    "resolve_dates",
+]
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself)\b", re.I)
 _GREETING = re.compile(
@@ -34,7 +37,27 @@ _PLEASANTRY = re.compile(
     r"\b(nice to meet|thank|thanks|appreciate|you're welcome|see you|bye|good night|have a good)\b",
     re.I,
 )
-_CLAUSE_SPLIT = re.compile(r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've)\b)", re.I)
+_CLAUSE_SPLIT = re.compile(
+    r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've)\b)"
+    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|nobody|no one)\s)",
+    re.I,
+)
+# Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
+_LEAD_IN = re.compile(
+    r"^(\w+(?: \w+)?:\s+|as for me,?\s+|for me,?\s+|personally,?\s+|plus,?\s+|these days,?\s+|"
+    r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+)",
+    re.I,
+)
+# Talk about the conversation, not the user: "I'm glad to hear...", "I hope you...", "If ...".
+_NOT_A_FACT = re.compile(
+    r"^(if|when you|while you)\b|^i('m| am) (glad|happy|sorry|sure|excited to hear)\b|"
+    r"^i (hope|think|agree|guess|bet|wonder|appreciate|understand|believe)\b|"
+    r"^i (can|could) (see|imagine|understand|tell)\b|^i('d| would) (love|like) to (hear|know|see)\b|"
+    r"^my pleasure\b|^(i'm|im|i am) (doing |feeling )?(good|well|great|fine|ok|okay|alright|not bad)"
+    r"( today| too| thanks)?$",
+    re.I,
+)
+_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|u|ur|yourself)\b", re.I)
 _CONTRAST = re.compile(r",?\s+(?:but|and|although|though|while|whereas|yet)\s+|;\s*", re.I)
 _NEGATION = re.compile(
     r"\b(not|no|never|none|nobody|nothing|neither|nor|no longer|anymore|don't|doesn't|didn't|"
@@ -52,7 +75,11 @@ _IRREGULAR_PAST = {
     "began", "felt", "found", "gave", "grew", "heard", "kept", "knew", "left", "lost", "met",
     "paid", "ran", "said", "sold", "sent", "spent", "taught", "thought", "told", "won", "wrote",
     "drove", "ate", "drank", "flew", "fell", "broke", "chose", "did", "built", "read", "quit",
+    "brought", "caught", "forgot", "held", "led", "meant", "rode", "sang", "sat", "shot", "slept",
+    "spoke", "stood", "swam", "threw", "understood", "woke", "wore", "set", "put", "cut", "hit",
+    "let", "hurt", "bit", "dug", "fed", "fought", "hung", "lit", "struck", "swung", "tore", "won",
 }
+_MODALS = {"might", "may", "must", "should", "could", "would", "can", "will", "shall", "used"}
 _CONTRACTIONS = [
     (r"^(i'm|im|i am) not\b", "Is not"),
     (r"^(i'm|im|i am)\b", "Is"),
@@ -83,8 +110,27 @@ _MID_SENTENCE = [
     (r"\bme\b", "them"),
     (r"\bi\b", "they"),
 ]
-_STATE_SLOT_WORDS = {"name", "is", "has", "goes", "by", "lives", "live", "works", "work"}
-_SYNONYMS = [{"like", "love", "enjoy", "fan", "prefer", "adore"}, {"live", "reside"}]
+_STATE_SLOT_WORDS = {
+    f(w) for w in ("name", "is", "has", "goes", "by", "lives", "live", "works", "work")
+    for f in (str, stem)
+}
+_AGE_WORDS = {"year", "old"}
+_RELATIONS = {
+    stem(w) for w in """daughter son child kid sister brother wife husband partner girlfriend
+    boyfriend mother mom father dad parent grandmother grandma grandfather grandpa aunt uncle
+    cousin niece nephew friend roommate boss coworker colleague dog cat pet""".split()
+}
+_RELATIVE_TIME = re.compile(r"\b(yesterday|today|tonight|tomorrow|last week)\b", re.I)
+GROUNDED_SHARE = 0.75  # share of a fact's content words the source must hold
+_SYNONYMS = [
+    {stem(w) for w in group}  # compared with stemmed content words
+    for group in (
+        {"like", "love", "enjoy", "fan", "prefer", "adore"},
+        {"live", "reside", "based"},
+        {"work", "job", "employed"},
+        {"dislike", "hate"},
+    )
+]
 
 
 def candidate_clauses(text: str) -> list[str]:
@@ -98,7 +144,11 @@ def candidate_clauses(text: str) -> list[str]:
             continue
         for clause in _CLAUSE_SPLIT.split(sentence):
             clause = clause.strip(" ,;:-").rstrip(".!")
+            for _ in range(2):
+                clause = _FILLER.sub("", _LEAD_IN.sub("", clause)).strip()
             if not _FIRST_PERSON.search(clause) or _PLEASANTRY.search(clause):
+                continue
+            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
                 continue
@@ -107,7 +157,7 @@ def candidate_clauses(text: str) -> list[str]:
 
 
 def _third_person(verb: str) -> str:
-    if verb in _IRREGULAR_PAST or verb.endswith("ed"):
+    if verb in _IRREGULAR_PAST or verb in _MODALS or verb.endswith("ed"):
         return verb
     special = {"have": "has", "do": "does", "go": "goes", "be": "is", "am": "is"}
     if verb in special:
@@ -123,6 +173,9 @@ def rewrite_clause(clause: str) -> str:
     """A first-person clause as a subject-less third-person fact: "I love hiking" -> "Loves hiking"."""
     text = clause.strip().replace("\u2019", "'")
     lowered = text.lower()
+    name = re.match(r"^(?:i'm|im|i am) ([A-Z][a-z]+)$", text, re.I)
+    if name and name.group(1)[0].isupper():
+        return f"Name is {name.group(1)}"
     rewritten = None
     for pattern, replacement in _CONTRACTIONS:
         match = re.match(pattern, lowered)
@@ -149,6 +202,14 @@ def has_negation(text: str) -> bool:
     return bool(_NEGATION.search(text.replace("\u2019", "'")))
 
 
+_NEGATION_STEMS = {stem(w) for w in ("anymore", "never", "longer", "quit", "stopped", "nobody")}
+
+
+def topic_words(text: str) -> set[str]:
+    """Content words without negation markers: "Does not smoke anymore" -> {"smok"}."""
+    return set(content_words(text)) - _NEGATION_STEMS
+
+
 def _expand(word: str) -> set[str]:
     for group in _SYNONYMS:
         if word in group:
@@ -159,9 +220,13 @@ def _expand(word: str) -> set[str]:
 def is_grounded(fact: str, source: str) -> bool:
     """Whether the source supports ``fact``: its names, numbers and content words are there.
 
-    Allows the user's own paraphrase ("I'm vegetarian" -> "Is vegetarian") and a few template
-    words ("Name is"), and rejects a fact whose negation differs from the source sentence.
+    Allows the user's own paraphrase ("I'm vegetarian" -> "Is vegetarian"), a few template
+    words ("Name is", "years old" after a number the user said), a date resolved from a relative
+    one ("yesterday" -> "on 2024-03-04"), and rejects a fact whose negation differs from the
+    source clause it comes from.
     """
+    if _RELATIVE_TIME.search(source):
+        fact = re.sub(r"\s*\b(?:on|in the week before)?\s*\d{4}-\d\d-\d\d\b", "", fact)
     fact_words = content_words(fact)
     if not fact_words:
         return False
@@ -170,14 +235,23 @@ def is_grounded(fact: str, source: str) -> bool:
     for token in re.findall(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", fact[1:] if fact else fact):
         if token.lower() not in raw_source:
             return False  # a name or number the user never said
-    found = [w for w in fact_words if _expand(w) & source_stems or w in _STATE_SLOT_WORDS]
-    meaningful = [w for w in fact_words if w not in _STATE_SLOT_WORDS]
+    if any(w in _RELATIONS and w not in source_stems for w in fact_words):
+        return False  # a relative or pet the user never mentioned ("Daughter Mia" from "sister")
+    template = _STATE_SLOT_WORDS | (_AGE_WORDS if re.search(r"\d+ years? old\b", fact) else set())
+    found = [w for w in fact_words if _expand(w) & source_stems or w in template]
+    meaningful = [w for w in fact_words if w not in template]
     if meaningful and not any(w in found for w in meaningful):
         return False
-    if len(found) / len(fact_words) < 0.75:
+    if len(found) / len(fact_words) < GROUNDED_SHARE:
         return False
-    clauses = [c for s in split_sentences(source) or [source] for c in _CONTRAST.split(s) if c]
+    clauses = [
+        c for s in split_sentences(source) or [source]
+        for part in _CONTRAST.split(s) if part
+        for c in _CLAUSE_SPLIT.split(part) if c
+    ]
     best = max(clauses, key=lambda s: len(set(content_words(s)) & set(fact_words)))
+    if best.rstrip().endswith("?") or _PLEASANTRY.search(best):
+        return False  # a question or a pleasantry is not a fact about the user
     return has_negation(best) == has_negation(fact)
 
 

@@ -20,7 +20,14 @@ import numpy as np
 
 from .embeddings import Embedder
 from .errors import ModelError
-from .extract import candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause
+from .extract import (
+    candidate_clauses,
+    has_negation,
+    is_grounded,
+    resolve_dates,
+    rewrite_clause,
+    topic_words,
+)
 from .llm import LLM
 from .prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
 from .textutil import content_words, normalize, text_hash
@@ -66,6 +73,7 @@ class PlannedChange:
 class ExtractionReport:
     facts: list[Fact] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # model facts not grounded in the messages
+    partial: list[str] = field(default_factory=list)  # grounded, but only part of a user clause
     model_error: str | None = None
 
 
@@ -94,13 +102,22 @@ def slot_of(fact: str) -> str | None:
 def _negation_flip(new: str, old: str) -> bool:
     if has_negation(new) == has_negation(old):
         return False
-    a, b = set(content_words(new)), set(content_words(old))
+    a, b = topic_words(new), topic_words(old)  # "anymore" / "quit" must not dilute the overlap
     return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.6
 
 
 def _derived_facts(fact: str) -> list[str]:
-    match = re.search(r"\b(?i:moved|relocated) (?:from [\w .'-]+? )?to ([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)", fact)
-    return [f"Lives in {match.group(1)}"] if match else []
+    """Facts a statement implies that update a slot: a move sets home, a birthday sets age."""
+    out = []
+    moved = re.search(
+        r"\b(?i:moved|relocated) (?:from [\w .'-]+? )?to ([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)", fact
+    )
+    if moved:
+        out.append(f"Lives in {moved.group(1)}")
+    turned = re.search(r"\b(?i:turned) (\d{1,3})\b", fact)
+    if turned:
+        out.append(f"Is {turned.group(1)} years old")
+    return out
 
 
 class Pipeline:
@@ -143,19 +160,22 @@ class Pipeline:
             report.model_error = str(exc)
             log.warning("fact extraction by the model failed, rules only: %s", exc)
             model_facts = []
-        kept: list[str] = []
+        clauses = [(mid, c) for mid, text in user_messages for c in candidate_clauses(text)]
+        grounded: list[str] = []
         for fact in model_facts:
             if not is_grounded(fact, source):
                 report.dropped.append(fact)
                 continue
             fact = _third_person_fact(fact)
-            if fact and fact not in kept:
-                kept.append(fact)
+            if fact and fact not in grounded:
+                grounded.append(fact)
+        partial = _partial_paraphrases(grounded, [c for _, c in clauses])
+        report.partial.extend(partial)  # the rule rewrite of their clause says it better
+        kept = [f for f in grounded if f not in partial]
         facts = [Fact(f, self._sources(f, user_messages), "model") for f in kept]
-        for msg_id, text in user_messages:
-            for clause in candidate_clauses(text):
-                if not any(_covers(f, clause) for f in kept):
-                    facts.append(Fact(rewrite_clause(clause), [msg_id], "rule"))
+        for msg_id, clause in clauses:
+            if not any(_covers(f, clause) for f in kept):
+                facts.append(Fact(rewrite_clause(clause), [msg_id], "rule"))
         for fact in list(facts):
             facts.extend(Fact(d, fact.source_ids, fact.origin) for d in _derived_facts(fact.text))
         seen: set[str] = set()
@@ -272,8 +292,8 @@ class Pipeline:
             return change(Action.DELETE, cand, "model: no longer true")
         text = (answer.get("text") or "").strip()
         source = f"{fact.text}\n{cand.text}"
-        if not text or not is_grounded(text, source):
-            text = fact.text
+        if not text or not is_grounded(text, source) or not _covers(text, fact.text):
+            text = fact.text  # the merged text must carry the new fact, not just the old one
         return change(Action.UPDATE, cand, "model: replaces the stored memory", text)
 
 
@@ -288,6 +308,35 @@ def _third_person_fact(fact: str) -> str | None:
     if len(fact.split()) < 2:
         return None  # "Dave" alone says nothing about what Dave is
     return fact
+
+
+def _partial_paraphrases(facts: Sequence[str], clauses: Sequence[str]) -> list[str]:
+    """Model facts that restate only part of the user clause they come from.
+
+    A weak model often returns a fragment ("Spanish and French" for "I speak Spanish and
+    French"); the deterministic rewrite of the whole clause is then the better fact. Several
+    facts split from one clause are fine when together they cover it. A fact drawn from no
+    first-person clause is not judged here.
+    """
+    by_clause: dict[int, list[str]] = {}
+    for fact in facts:
+        words = topic_words(fact)
+        scored = [(len(words & topic_words(c)), i) for i, c in enumerate(clauses)]
+        overlap, best = max(scored, default=(0, -1))
+        if overlap:
+            by_clause.setdefault(best, []).append(fact)
+    partial: list[str] = []
+    for index, group in by_clause.items():
+        clause_words = topic_words(clauses[index]) - {"name"}
+        union = set().union(*(topic_words(f) for f in group)) & clause_words
+        if len(union) < 0.75 * len(clause_words):
+            partial.extend(group)
+            continue
+        for fact in group:  # a fact mostly made of words from outside its clause
+            words = topic_words(fact)
+            if len(words & clause_words) < 0.75 * len(words):
+                partial.append(fact)
+    return partial
 
 
 def _covers(fact: str, clause: str) -> bool:

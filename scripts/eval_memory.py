@@ -1,0 +1,444 @@
+"""Measure memory quality: REALTALK retrieval vs the raw-turn baseline, and the hand-written set.
+
+    python scripts/eval_memory.py ../shared/data/realtalk --quick
+    python scripts/eval_memory.py ../shared/data/realtalk --model fake --mode both   # rules only
+    python scripts/eval_memory.py ../shared/data/realtalk --mode set --model gemma-3-270m
+
+REALTALK (per category and overall): answer-token recall@k (the gold answer's content words,
+speaker names left out, found in the retrieved texts and their observation dates), evidence
+recall@k (evidence dia_ids covered by the retrieved items' provenance), context words per
+question, the share of model facts dropped by grounding, and add latency p50/p95. ``raw`` is the
+baseline (every turn stored verbatim, ``infer=False``); ``facts`` is ``infer=True``.
+
+The hand-written set (scripts/eval_data/extraction_set.json): precision, recall, update accuracy
+(contradicted facts no longer current), repeat accuracy (repeats change nothing) and the invented
+rate (stored facts not supported by their source messages). Nothing here is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from localmem import Memory
+from localmem.config import LLMConfig, MemoryConfig
+from localmem.embeddings import Embedder
+from localmem.llm import LLM, FakeLLM
+from localmem.errors import LocalmemError
+from localmem.textutil import content_words, stem, words
+
+__all__ = [
+    "SET_PATH", "load_set", "fact_matches", "supported", "SetScores", "run_set", "perfect_llm",
+    "load_chats", "parse_evidence", "run_realtalk",
+]
+
+SET_PATH = Path(__file__).parent / "eval_data" / "extraction_set.json"
+DEFAULT_DATE = "2024-01-15T12:00:00"
+# Words a rewritten fact adds to the user's own ("I'm Sam" -> "Name is Sam").
+_TEMPLATE_WORDS = {f(w) for w in ("name", "is", "has", "their", "they") for f in (str, stem)}
+# ... and the slot verbs a fact may use for the user's paraphrase ("I'm based in X" -> "Lives in X").
+_SLOT_WORDS = _TEMPLATE_WORDS | {f(w) for w in ("lives", "works", "goes") for f in (str, stem)}
+_MONTHS = "January February March April May June July August September October November December"
+_ALIASES = {"Emi": ["Kate", "Emily"], "Muhhamed": ["Muhammad", "Muhammed"]}
+
+
+# -- the hand-written set --
+
+
+def load_set(path: Path = SET_PATH) -> list[dict[str, Any]]:
+    """The conversations of the hand-written set."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))["conversations"]
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words after the first, and numbers: what an invented fact gets wrong."""
+    return {t.lower() for t in re.findall(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", text[1:])}
+
+
+def _negated(text: str) -> bool:
+    return bool(re.search(r"\b(not|no|never|nobody|no longer|anymore)\b|n't\b", text.lower()))
+
+
+def fact_matches(gold: str, stored: str) -> bool:
+    """Whether ``stored`` says ``gold``: same polarity, its names/numbers, >= 3/4 of its words."""
+    if _negated(gold) != _negated(stored):
+        return False
+    gold_words = set(content_words(gold)) - _TEMPLATE_WORDS
+    stored_words = set(content_words(stored))
+    if not _names(gold) <= {w.lower() for w in words(stored)}:
+        return False
+    if not gold_words:
+        return bool(set(content_words(gold)) & stored_words)
+    return len(gold_words & stored_words) / len(gold_words) >= 0.75
+
+
+def supported(fact: str, source: str) -> bool:
+    """Whether every name/number and >= 3/4 of the content words of ``fact`` are in ``source``.
+
+    Dates resolved from "yesterday" etc. are allowed; this is the judge of "invented".
+    """
+    fact = re.sub(r"\b(on|in the week before) \d{4}-\d\d-\d\d\b", "", fact)
+    if not _names(fact) <= set(words(source)):
+        return False
+    fact_words = set(content_words(fact)) - _SLOT_WORDS
+    if not fact_words:
+        return True
+    return len(fact_words & set(content_words(source))) / len(fact_words) >= 0.75
+
+
+def _user_text(messages: Any) -> str:
+    if isinstance(messages, str):
+        return messages
+    return "\n".join(m["content"] for m in messages if m.get("role", "user") == "user")
+
+
+def perfect_llm(conversations: list[dict[str, Any]]) -> FakeLLM:
+    """A FakeLLM that extracts exactly the gold facts of each add (decisions: the default ADD)."""
+    gold = {_user_text(a["messages"]): a["facts"] for c in conversations for a in c["adds"]}
+
+    def respond(prompt: str, schema: type) -> dict[str, Any]:
+        if "facts" not in schema.model_fields:
+            return {"event": "ADD"}
+        tail = prompt.rstrip()
+        found = [k for k in gold if k and tail.endswith(k)] or [k for k in gold if k and k in prompt]
+        return {"facts": gold[max(found, key=len)] if found else []}
+
+    return FakeLLM(respond)
+
+
+@dataclass
+class SetScores:
+    stored: int = 0
+    correct: int = 0
+    invented: int = 0
+    gold: int = 0
+    recalled: int = 0
+    contradictions: int = 0
+    superseded: int = 0
+    repeats: int = 0
+    repeats_ok: int = 0
+    model_facts: int = 0
+    dropped: int = 0
+    errors: int = 0
+    add_seconds: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.stored if self.stored else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.recalled / self.gold if self.gold else 1.0
+
+    @property
+    def update_accuracy(self) -> float:
+        return self.superseded / self.contradictions if self.contradictions else 1.0
+
+    @property
+    def repeat_accuracy(self) -> float:
+        return self.repeats_ok / self.repeats if self.repeats else 1.0
+
+    @property
+    def invented_rate(self) -> float:
+        return self.invented / self.stored if self.stored else 0.0
+
+    @property
+    def drop_rate(self) -> float:
+        return self.dropped / self.model_facts if self.model_facts else 0.0
+
+    def line(self) -> str:
+        return (
+            f"precision {self.precision:.3f} ({self.correct}/{self.stored})  "
+            f"recall {self.recall:.3f} ({self.recalled}/{self.gold})  "
+            f"updates {self.update_accuracy:.3f} ({self.superseded}/{self.contradictions})  "
+            f"repeats {self.repeat_accuracy:.3f} ({self.repeats_ok}/{self.repeats})  "
+            f"invented {self.invented_rate:.3f} ({self.invented}/{self.stored})  "
+            f"grounding-dropped {self.drop_rate:.3f} ({self.dropped}/{self.model_facts})  "
+            f"add p50 {_pct(self.add_seconds, 50):.2f}s p95 {_pct(self.add_seconds, 95):.2f}s  "
+            f"failed adds {self.errors}"
+        )
+
+
+def run_set(memory: Memory, conversations: list[dict[str, Any]]) -> SetScores:
+    """Play every conversation into ``memory`` (one user id each) and score what is stored."""
+    scores = SetScores()
+    for conv in conversations:
+        uid = f"set-{conv['id']}"
+        ever: list[str] = []
+        for add in conv["adds"]:
+            start = time.perf_counter()
+            try:
+                events = memory.add(
+                    add["messages"], user_id=uid, timestamp=add.get("date", DEFAULT_DATE)
+                )
+            except LocalmemError as exc:  # counted: the add's facts are then missing
+                scores.errors += 1
+                scores.failures.append(f"{conv['id']}: add failed: {exc}")
+                continue
+            scores.add_seconds.append(time.perf_counter() - start)
+            report = memory.last_extraction
+            scores.dropped += len(report.dropped)
+            scores.model_facts += len(report.dropped) + sum(f.origin == "model" for f in report.facts)
+            ever += [e.text for e in events if e.event.value in ("ADD", "UPDATE")]
+            if add.get("none"):
+                scores.repeats += 1
+                changed = [e.text for e in events if e.event.value != "NONE"]
+                scores.repeats_ok += not changed
+                if changed:
+                    scores.failures.append(f"{conv['id']}: repeat changed {changed}")
+        items = memory.get_all(user_id=uid)
+        stored = [item.text for item in items]
+        gold = [*conv["current"], *(f for a in conv["adds"] for f in a["facts"])]
+        wrong = [*conv["gone"], *conv["must_not"]]
+        for item in items:
+            source = "\n".join(memory.get(-m).text for m in item.source_message_ids)
+            scores.stored += 1
+            bad = any(fact_matches(w, item.text) for w in wrong)
+            if not bad and any(fact_matches(g, item.text) for g in gold):
+                scores.correct += 1
+            else:
+                scores.failures.append(f"{conv['id']}: not gold: {item.text!r}")
+            if not supported(item.text, source):
+                scores.invented += 1
+                scores.failures.append(f"{conv['id']}: INVENTED {item.text!r}")
+        for fact in conv["current"]:
+            scores.gold += 1
+            hit = any(fact_matches(fact, s) for s in stored)
+            scores.recalled += hit
+            if not hit:
+                scores.failures.append(f"{conv['id']}: missed {fact!r} in {stored}")
+        for fact in conv["gone"]:
+            scores.contradictions += 1
+            ok = any(fact_matches(fact, s) for s in ever) and not any(
+                fact_matches(fact, s) for s in stored
+            )
+            scores.superseded += ok
+            if not ok:
+                scores.failures.append(f"{conv['id']}: not superseded {fact!r}; now {stored}")
+    return scores
+
+
+# -- REALTALK --
+
+
+@dataclass
+class Chat:
+    id: str
+    speakers: list[str]
+    turns: list[dict[str, Any]]  # dia_id, speaker, text, when
+    qa: list[dict[str, Any]]
+
+
+def load_chats(data_dir: Path, chats: int | None = None, sessions: int | None = None) -> list[Chat]:
+    """REALTALK chats (the first ``chats`` files by number), cut to ``sessions`` sessions each.
+
+    A question is kept only when all its evidence lies in the sessions kept.
+    """
+    files = sorted(Path(data_dir).glob("Chat_*.json"), key=lambda p: int(p.stem.split("_")[1]))
+    if not files:
+        sys.exit(f"no Chat_*.json files in {data_dir}; pass the realtalk folder")
+    out = []
+    for path in files[:chats]:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        numbers = sorted(int(k.split("_")[1]) for k in data if k.startswith("session_"))
+        keep = set(numbers[:sessions])
+        turns = [
+            {"dia_id": t["dia_id"], "speaker": t["speaker"], "text": t["clean_text"].strip(),
+             "when": datetime.strptime(t["date_time"], "%d.%m.%Y, %H:%M:%S")}
+            for n in sorted(keep) for t in data[f"session_{n}"] if t["clean_text"].strip()
+        ]
+        qa = []
+        for q in data["qa"]:
+            evidence = parse_evidence(q["evidence"])
+            if all(int(e.split(":")[0][1:]) in keep for e in evidence) and (evidence or not sessions):
+                qa.append({**q, "evidence": evidence})
+        out.append(Chat(path.stem, list(data["name"].values()), turns, qa))
+    return out
+
+
+def parse_evidence(raw: list[str]) -> list[str]:
+    """Clean dia ids: "D 2:18" -> D2:18, "D17;39" -> D17:39, "D1:2-D1:4" -> D1:2, D1:3, D1:4."""
+    out: list[str] = []
+    for piece in raw:
+        piece = re.sub(r"D\s+(?=\d)", "D", piece)
+        piece = re.sub(r"\bD(\d+);(\d+)\b", r"D\1:\2", piece)
+        for a, b, c, d in re.findall(r"D(\d+):(\d+)(?:\s*-\s*D(\d+):(\d+))?", piece):
+            last = int(d) if c == a and d else int(b)
+            out += [f"D{a}:{n}" for n in range(int(b), last + 1)]
+    return list(dict.fromkeys(out))
+
+
+def _date_words(text: str) -> str:
+    """"29.12.2023" -> "29 December 2023", so answers and labels share one date form."""
+    def spell(m: re.Match[str]) -> str:
+        return f"{int(m.group(1))} {_MONTHS.split()[int(m.group(2)) - 1]} {m.group(3)}"
+
+    return re.sub(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b", spell, text)
+
+
+def _answer_words(answer: str, speakers: list[str]) -> set[str]:
+    names = {w for s in speakers for n in [s, *_ALIASES.get(s, [])] for w in content_words(n)}
+    return set(content_words(_date_words(answer))) - names
+
+
+@dataclass
+class ModeResult:
+    add_seconds: list[float] = field(default_factory=list)
+    model_facts: int = 0
+    dropped: int = 0
+    stored: int = 0
+    failed: int = 0
+    per_cat: dict[str, list[tuple[float, float | None, int]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _ingest(memory: Memory, chat: Chat, infer: bool, result: ModeResult) -> None:
+    for turn in chat.turns:
+        start = time.perf_counter()
+        try:
+            memory.add(turn["text"], user_id=turn["speaker"], run_id=chat.id, infer=infer,
+                       metadata={"dia_id": turn["dia_id"]}, timestamp=turn["when"])
+        except LocalmemError as exc:  # counted and shown: the turn is then missing
+            result.failed += 1
+            print(f"  add of {turn['dia_id']} failed: {exc}", file=sys.stderr)
+            continue
+        result.add_seconds.append(time.perf_counter() - start)
+        if infer:
+            report = memory.last_extraction
+            result.dropped += len(report.dropped)
+            result.model_facts += len(report.dropped) + sum(f.origin == "model" for f in report.facts)
+    for speaker in chat.speakers:
+        result.stored += len(memory.get_all(user_id=speaker, run_id=chat.id, limit=100000))
+
+
+def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult) -> None:
+    dia: dict[int, str] = {}
+
+    def dia_of(message_id: int) -> str:
+        if message_id not in dia:
+            dia[message_id] = memory.get(-message_id).metadata.get("dia_id", "")
+        return dia[message_id]
+
+    for q in chat.qa:
+        hits = [
+            item for speaker in chat.speakers
+            for item in memory.search(q["question"], user_id=speaker, run_id=chat.id, limit=k)
+        ]
+        hits = sorted(hits, key=lambda i: -(i.score or 0.0))[:k]
+        texts = [f"{_date_words(i.observed_at.strftime('%d.%m.%Y'))}: {i.text}" for i in hits]
+        found = set(content_words(" ".join(texts)))
+        gold = _answer_words(q["answer"], chat.speakers)
+        answer_recall = len(gold & found) / len(gold) if gold else 1.0
+        provenance = {dia_of(m) for i in hits for m in i.source_message_ids}
+        evidence = set(q["evidence"])
+        evidence_recall = len(evidence & provenance) / len(evidence) if evidence else None
+        context = sum(len(words(t)) for t in texts)
+        result.per_cat[str(q["category"])].append((answer_recall, evidence_recall, context))
+
+
+def _backends(model: str, home: Path) -> tuple[LLM, Embedder]:
+    """The model to test ('fake' = rules only) and the default embedder, loaded once."""
+    config = MemoryConfig(llm=LLMConfig(provider="fake" if model == "fake" else "llama_cpp",
+                                        model=None if model in ("default", "fake") else model))
+    probe = Memory(config, path=home / "probe")
+    return probe.llm, probe.embedder
+
+
+def _memory(home: Path, llm: LLM, embedder: Embedder, prompt: str | None) -> Memory:
+    return Memory(MemoryConfig(fact_extraction_prompt=prompt), path=home, llm=llm,
+                  embedder=embedder)
+
+
+def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder: Embedder,
+                 home: Path, prompt: str | None = None) -> dict[str, ModeResult]:
+    """Ingest every chat per mode into a fresh store and ask its questions."""
+    results: dict[str, ModeResult] = {}
+    for mode in modes:
+        memory = _memory(home / mode, llm, embedder, prompt)
+        result = results.setdefault(mode, ModeResult())
+        for chat in chats:
+            started = time.perf_counter()
+            _ingest(memory, chat, mode == "facts", result)
+            _ask(memory, chat, k, result)
+            print(f"  [{mode}] {chat.id}: {len(chat.turns)} turns, {len(chat.qa)} questions, "
+                  f"{time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+        memory.close()
+    return results
+
+
+def _pct(values: list[float], q: int) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
+    print(f"\nREALTALK @k={k}  (answer-token recall / evidence recall / context words per question)")
+    for mode, r in results.items():
+        rows = dict(sorted(r.per_cat.items()))
+        rows["all"] = [x for v in r.per_cat.values() for x in v]
+        for cat, vals in rows.items():
+            if not vals:
+                continue
+            ans, ev, ctx = (
+                statistics.mean(v[i] for v in vals if v[i] is not None) for i in range(3)
+            )
+            print(f"  {mode:5s} cat {cat:3s} n={len(vals):4d}  answer {ans:.3f}  evidence {ev:.3f}"
+                  f"  context {ctx:6.1f}")
+        drop = r.dropped / r.model_facts if r.model_facts else 0.0
+        print(f"  {mode:5s} stored {r.stored}  adds {len(r.add_seconds)}  add p50 "
+              f"{_pct(r.add_seconds, 50):.3f}s p95 {_pct(r.add_seconds, 95):.3f}s  "
+              f"grounding-dropped {drop:.3f} ({r.dropped}/{r.model_facts})  failed adds {r.failed}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", type=Path, help="the realtalk folder (../shared/data/realtalk)")
+    parser.add_argument("--quick", action="store_true", help="1 chat, 5 sessions")
+    parser.add_argument("--chats", type=int, default=None, help="use the first N chats")
+    parser.add_argument("--sessions", type=int, default=None, help="use the first N sessions")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--model", default="default",
+                        help="catalog name or GGUF path; 'fake' = rules only (no model)")
+    parser.add_argument("--mode", choices=["facts", "raw", "both", "set", "all"], default="all",
+                        help="REALTALK modes to run (both = facts and raw), set = the hand-written set")
+    parser.add_argument("--failures", action="store_true", help="list the set's failures")
+    parser.add_argument("--prompt", type=Path, help="a file with an extraction prompt to try")
+    args = parser.parse_args(argv)
+    chats_n, sessions_n = (1, 5) if args.quick else (None, None)
+    chats_n, sessions_n = args.chats or chats_n, args.sessions or sessions_n
+    with tempfile.TemporaryDirectory(prefix="localmem-eval-") as tmp:
+        home = Path(tmp)
+        llm, embedder = _backends(args.model, home)
+        prompt = args.prompt.read_text(encoding="utf-8") if args.prompt else None
+        print(f"model: {args.model}")
+        if args.mode in ("set", "all"):
+            conversations = load_set()
+            for label, model in [("set", llm), ("set/perfect-model", perfect_llm(conversations))]:
+                memory = _memory(home / label.replace("/", "-"), model, embedder, prompt)
+                scores = run_set(memory, conversations)
+                print(f"{label:18s} {scores.line()}")
+                if args.failures:
+                    print("  " + "\n  ".join(scores.failures))
+                memory.close()
+        if args.mode != "set":
+            modes = {"facts": ["facts"], "raw": ["raw"]}.get(args.mode, ["raw", "facts"])
+            chats = load_chats(args.data_dir, chats_n, sessions_n)
+            print(f"chats {len(chats)}  turns {sum(len(c.turns) for c in chats)}  "
+                  f"questions {sum(len(c.qa) for c in chats)}")
+            _print_realtalk(run_realtalk(chats, args.k, modes, llm, embedder, home, prompt), args.k)
+
+
+if __name__ == "__main__":
+    main()

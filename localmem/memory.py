@@ -5,6 +5,7 @@ Data flows one way: ``add`` -> pipeline (model, embedder) -> store (one transact
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -96,7 +97,17 @@ class Memory:
         cfg = self.config.embedder
         if cfg.provider == "hash":
             return HashEmbedder(cfg.dims)
-        return SentenceTransformerEmbedder(resolve_embedder_path(cfg.model, self.home), cfg.batch_size)
+        source = resolve_embedder_path(cfg.model, self.home)
+        use_onnx = cfg.provider == "onnx" or (
+            cfg.provider == "auto" and importlib.util.find_spec("onnxruntime") is not None
+        )
+        if use_onnx:
+            from .onnx_embedder import OnnxEmbedder, default_onnx_dir, ensure_onnx_export
+
+            # The first start exports once (torch + onnx); later starts load only onnxruntime.
+            export = ensure_onnx_export(source, default_onnx_dir(self.home, cfg.model))
+            return OnnxEmbedder(export, cfg.batch_size)
+        return SentenceTransformerEmbedder(source, cfg.batch_size)
 
     def _check_embedder(self) -> None:
         """A store's vectors come from one embedder; refuse to mix in another's.

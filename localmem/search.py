@@ -19,8 +19,8 @@ from .types import MemoryItem, SearchResults
 
 __all__ = ["hybrid_search", "memory_item", "message_item", "KEYWORD_WEIGHT", "RAW_PENALTY"]
 
-KEYWORD_WEIGHT = 0.12
-RAW_PENALTY = 0.05
+KEYWORD_WEIGHT = 0.4  # eval_memory.py --chats 2 --model fake: facts answer recall 0.568 -> 0.584
+RAW_PENALTY = 0.3  # facts first: raw turns only where no fact scores close
 POOL = 30  # candidates taken from each of vector and keyword search
 
 

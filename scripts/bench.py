@@ -412,13 +412,13 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(work: Path, quick: bool, sizes: list[int], runs: int, queries: int,
             skip_llm: bool) -> Table:
     """Every measurement, in order; returns the filled table."""
-    from localmem import Memory
-    from localmem.embeddings import SentenceTransformerEmbedder
-    from localmem.resolve import resolve_embedder_path
+    from localmem import FakeLLM, Memory
 
     table = Table()
-    embedder = SentenceTransformerEmbedder(resolve_embedder_path(None, None))
+    # The embedder Memory() uses by default (ONNX Runtime when installed, else torch).
+    embedder = Memory(path=work / "probe", llm=FakeLLM()).embedder
     embedder.embed("warm up")
+    table.note(f"embedder: {type(embedder).__name__}")
 
     ingest = bench_ingest(work / "ingest", embedder, runs, 256 if quick else 1024, batch=64)
     table.add("add(infer=False) bulk ingest, 64 msgs/call", ingest["per_s"], "mem/s", 2000, True)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .embeddings import Embedder, _unit
 from .errors import InvalidInputError, LocalmemError, ModelError, ModelNotFoundError
-from .paths import models_dir
+from .paths import models_dir, read_json_object
 
 __all__ = [
     "OnnxEmbedder",
@@ -89,13 +89,7 @@ def default_onnx_dir(home: Path | None = None, model: str | None = None) -> Path
 
 
 def _read_json(file: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read {file}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ModelError(f"{file} must hold a JSON object")
-    return data
+    return read_json_object(file, ModelError)
 
 
 def _max_seq_length(folder: Path) -> int:

@@ -22,6 +22,7 @@ __all__ = [
     "home_dir",
     "models_dir",
     "read_settings",
+    "read_json_object",
     "write_settings",
     "atomic_write_bytes",
     "IN_MEMORY",
@@ -60,12 +61,21 @@ def read_settings(home: Path | None = None) -> dict[str, Any]:
     file = (home if home is not None else home_dir()) / SETTINGS_FILE
     if not file.exists():
         return {}
+    return read_json_object(file, ConfigError, "; fix or delete the file")
+
+
+def read_json_object(file: Path, error: type[Exception], hint: str = "") -> dict[str, Any]:
+    """A JSON object from ``file``.
+
+    Raises:
+        error: the file cannot be read, is not JSON, or holds something else than an object.
+    """
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {file}: {exc}; fix or delete the file") from exc
+        raise error(f"cannot read {file}: {exc}{hint}") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{file} must hold a JSON object; fix or delete the file")
+        raise error(f"{file} must hold a JSON object{hint}")
     return data
 
 

@@ -7,9 +7,12 @@ llama.cpp grammars, so any prompt, a user's custom one included, always parses.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Bounded strings keep a looping model inside max_tokens: the grammar ends each fact in time.
+FactText = Annotated[str, Field(max_length=120)]
 
 __all__ = [
     "FACT_EXTRACTION_PROMPT",
@@ -24,7 +27,7 @@ class ExtractedFacts(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    facts: list[str] = Field(default_factory=list, max_length=8)
+    facts: list[FactText] = Field(default_factory=list, max_length=6)
 
 
 class MemoryDecision(BaseModel):
@@ -34,7 +37,7 @@ class MemoryDecision(BaseModel):
 
     event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
     id: int | None = None
-    text: str = ""
+    text: FactText = ""
 
 
 FACT_EXTRACTION_PROMPT = """Extract lasting personal facts the user states about themselves. \

@@ -166,9 +166,11 @@ class Pipeline:
             if not is_grounded(fact, source):
                 report.dropped.append(fact)
                 continue
-            fact = _third_person_fact(fact)
-            if fact and fact not in grounded:
-                grounded.append(fact)
+            stored_form = _third_person_fact(fact)
+            if stored_form is None:
+                report.dropped.append(fact)  # a bare word, or a model looping on itself
+            elif stored_form not in grounded:
+                grounded.append(stored_form)
         partial = _partial_paraphrases(grounded, [c for _, c in clauses])
         report.partial.extend(partial)  # the rule rewrite of their clause says it better
         kept = [f for f in grounded if f not in partial]
@@ -307,7 +309,16 @@ def _third_person_fact(fact: str) -> str | None:
         fact = rewrite_clause(fact)
     if len(fact.split()) < 2:
         return None  # "Dave" alone says nothing about what Dave is
+    if _repeats_itself(fact):
+        return None  # a looping model: "going to Miami, and going to Miami, and ..."
     return fact
+
+
+def _repeats_itself(fact: str) -> bool:
+    """Whether any three-word run occurs twice in the fact."""
+    tokens = [w.lower().strip(".,;!?'\"") for w in fact.split()]
+    runs = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
+    return len(runs) != len(set(runs))
 
 
 def _partial_paraphrases(facts: Sequence[str], clauses: Sequence[str]) -> list[str]:

@@ -11,8 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Bounded strings keep a looping model inside max_tokens: the grammar ends each fact in time.
-FactText = Annotated[str, Field(max_length=120)]
+# Bounded strings keep a looping model inside max_tokens: 4 facts of 100 characters are about
+# 130 tokens, under LLMConfig.max_tokens (192), so the grammar always closes the JSON in time.
+FactText = Annotated[str, Field(max_length=100)]
 
 __all__ = [
     "FACT_EXTRACTION_PROMPT",
@@ -27,7 +28,7 @@ class ExtractedFacts(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    facts: list[FactText] = Field(default_factory=list, max_length=6)
+    facts: list[FactText] = Field(default_factory=list, max_length=4)
 
 
 class MemoryDecision(BaseModel):

@@ -219,3 +219,11 @@ def test_model_update_among_offered_candidates_is_applied():
     event = memory.add("I enjoy long walks on the beach at dawn", user_id="u")[0]
     assert event.event is Action.UPDATE and event.id == first.id
     assert memory.get(first.id).text == "Enjoys long walks on the beach at dawn"
+
+
+def test_a_looping_or_bare_model_fact_is_dropped_and_counted():
+    loop = "Is going to Miami, and they're going to Miami, and they're going to Miami"
+    memory = fake_memory(responses=[{"facts": [loop, "Miami"]}])
+    events = memory.add("I'm going to Miami next week", user_id="u")
+    assert [e.text for e in events] == ["Is going to Miami next week"]  # the rule rewrite
+    assert memory.last_extraction.dropped == [loop, "Miami"]

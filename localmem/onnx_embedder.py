@@ -352,6 +352,9 @@ def export_onnx(
         import onnx  # noqa: F401  (torch.onnx.export needs it)
         import torch
         from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in the user's terminal
     except ImportError as exc:
         raise ModelError(
             f"exporting to ONNX needs torch, transformers and onnx ({exc}); "

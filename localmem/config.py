@@ -8,7 +8,7 @@ name; ``None`` means the default (``localmem models use NAME`` saves one).
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 

@@ -18,6 +18,7 @@ from . import validate
 from .config import MemoryConfig, VectorStoreConfig
 from .embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from .errors import ConfigError, InvalidInputError, MemoryNotFoundError
+from .apply import apply_plan
 from .indexset import IndexSet
 from .llm import LLM, FakeLLM, LlamaCppLLM
 from .paths import IN_MEMORY, home_dir
@@ -199,7 +200,7 @@ class Memory:
             PlannedChange(Action.ADD, m["content"], v, source_ids=[i], reason="stored verbatim")
             for i, (m, v) in enumerate(zip(msgs, vectors))
         ]
-        return self._apply(plan, msgs, None, scope, meta, observed, actor="user")
+        return apply_plan(self.store, self.indexes, plan, msgs, None, scope, meta, observed, "user")
 
     def _add_inferred(
         self,
@@ -221,7 +222,9 @@ class Memory:
         message_vectors: list[np.ndarray | None] = [None] * len(msgs)
         for (i, _), vec in zip(user_turns, turn_vectors):
             message_vectors[i] = vec
-        return self._apply(plan, msgs, message_vectors, scope, meta, observed, actor="model")
+        return apply_plan(
+            self.store, self.indexes, plan, msgs, message_vectors, scope, meta, observed, "model"
+        )
 
     def _similar(self, vector: np.ndarray, scope: dict[str, str], k: int) -> list[Candidate]:
         allowed = self.indexes.scope_ids(MEMORIES, scope)
@@ -232,90 +235,6 @@ class Memory:
     def _by_hash(self, hash_: str, scope: dict[str, str]) -> Candidate | None:
         row = self.store.find_by_hash(hash_, scope)
         return Candidate(row["id"], row["text"], 1.0) if row else None
-
-    def _apply(
-        self,
-        plan: list[PlannedChange],
-        msgs: list[dict[str, Any]],
-        message_vectors: Sequence[np.ndarray | None] | None,
-        scope: dict[str, str],
-        meta: dict[str, Any],
-        observed: str,
-        actor: str,
-    ) -> list[MemoryEvent]:
-        """Store messages and apply the plan in one transaction, then update the indexes."""
-        events: list[MemoryEvent] = []
-        added: list[tuple[int, np.ndarray]] = []
-        removed: list[int] = []
-        with self.store.transaction():
-            message_ids = self.store.insert_messages(msgs, scope, meta, observed, message_vectors)
-            message_added = [
-                (mid, vec) for mid, vec in zip(message_ids, message_vectors or []) if vec is not None
-            ]
-            for change in plan:
-                sources = [message_ids[i] for i in change.source_ids if i < len(message_ids)]
-                events.append(self._apply_one(change, sources, scope, meta, observed, actor, added, removed))
-            version = self.store.bump_vectors_version()
-        try:  # committed: the indexes must follow, or be rebuilt from SQLite
-            facts = self.indexes.facts
-            facts.remove(np.asarray(removed, dtype=np.int64))
-            latest = dict(added)  # one vector per id: the last one written
-            if latest:
-                facts.add(np.asarray(list(latest)), np.vstack(list(latest.values())))
-            if message_added:
-                self.indexes.messages.add(
-                    np.asarray([i for i, _ in message_added]),
-                    np.vstack([v for _, v in message_added]),
-                )
-        except Exception:  # noqa: BLE001 - any failure here is repaired the same way
-            self.indexes.rebuild()
-            return events
-        self.indexes.applied(version)
-        return events
-
-    def _apply_one(
-        self,
-        change: PlannedChange,
-        sources: list[int],
-        scope: dict[str, str],
-        meta: dict[str, Any],
-        observed: str,
-        actor: str,
-        added: list[tuple[int, np.ndarray]],
-        removed: list[int],
-    ) -> MemoryEvent:
-        store = self.store
-        event, target = change.event, change.memory_id
-        exists = target is not None and target > 0 and _exists(store, target)
-        if event in (Action.UPDATE, Action.DELETE, Action.NONE) and not exists:
-            event, target = Action.ADD, None  # the memory vanished (another process deleted it)
-        if event is Action.ADD:
-            same = store.find_by_hash(text_hash(change.text), scope)  # re-check inside the lock
-            if same is not None:
-                store.link_sources(same["id"], sources)
-                return MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
-                                   reason="same text is stored")
-            assert change.embedding is not None
-            mid = store.insert_memory(change.text, text_hash(change.text), scope, meta,
-                                      change.embedding, observed, sources, actor, change.reason)
-            added.append((mid, change.embedding))
-            return MemoryEvent(id=mid, text=change.text, event=Action.ADD, reason=change.reason)
-        assert target is not None
-        if event is Action.NONE:
-            store.link_sources(target, sources)
-            row = store.get_memory(target)
-            return MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)
-        if event is Action.DELETE:
-            old = store.retire_memory(target, actor, change.reason)
-            removed.append(target)
-            return MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
-                               reason=change.reason)
-        assert change.embedding is not None
-        old = store.update_memory(target, change.text, text_hash(change.text), change.embedding,
-                                  actor, observed_at=observed, source_ids=sources, reason=change.reason)
-        added.append((target, change.embedding))
-        return MemoryEvent(id=target, text=change.text, event=Action.UPDATE, previous_text=old,
-                           reason=change.reason)
 
     # -- reads --
 
@@ -427,7 +346,7 @@ class Memory:
         with self._lock:
             self.indexes.sync()
             with self.store.transaction():
-                if mid < 0 or not _exists(self.store, mid):
+                if mid < 0 or not self.store.has_memory(mid):
                     raise MemoryNotFoundError(f"no memory has id {mid}")
                 old = self.store.update_memory(mid, text, text_hash(text), vector, "user",
                                                metadata=meta, reason="updated by the user")
@@ -453,7 +372,7 @@ class Memory:
                     memory_ids, message_ids = [], [-mid]
                     self.store.erase_messages(message_ids)
                 else:
-                    if not _exists(self.store, mid):
+                    if not self.store.has_memory(mid):
                         raise MemoryNotFoundError(f"no memory has id {mid}")
                     memory_ids = [mid]
                     message_ids = self.store.erase_memories(memory_ids)
@@ -510,6 +429,3 @@ class Memory:
     def __repr__(self) -> str:
         return f"Memory(home={str(self.home) if self.home else IN_MEMORY!r})"
 
-
-def _exists(store: Store, memory_id: int) -> bool:
-    return store.execute("SELECT 1 FROM memories WHERE id=?", [memory_id]).fetchone() is not None

@@ -15,7 +15,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .store import SCOPE_KEYS, Scope, Store, fts_query
+from .store import SCOPE_KEYS, Scope, Store
+from .textutil import fts_query
 
 __all__ = ["ScopeIds", "KeywordIds", "COMMON_DOCS"]
 

@@ -8,10 +8,9 @@ one home directory without "database is locked" and without half-applied changes
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,72 +20,17 @@ import numpy as np
 import sqlite_utils
 
 from .errors import StorageError
-from .textutil import STOP_WORDS
+from .migrations import MEMORIES, MESSAGES, MIGRATIONS, SCOPE_KEYS
+from .textutil import fts_query
 
 __all__ = ["Store", "Rows", "Scope", "now_iso", "MEMORIES", "MESSAGES"]
 
-MEMORIES = "memories"
-MESSAGES = "messages"
 Scope = dict[str, str]  # any of user_id / agent_id / run_id, matched exactly
-SCOPE_KEYS = ("user_id", "agent_id", "run_id")
 
 
 def now_iso() -> str:
     """The current time, UTC, ISO 8601 with microseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-# --- migrations -------------------------------------------------------------------------------
-
-
-def m001_create_tables(db: sqlite_utils.Database) -> None:
-    scope_cols = "user_id TEXT, agent_id TEXT, run_id TEXT"
-    db.execute(f"""CREATE TABLE memories (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL, hash TEXT NOT NULL,
-        {scope_cols}, metadata TEXT NOT NULL DEFAULT '{{}}', embedding BLOB NOT NULL,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, observed_at TEXT)""")
-    db.execute(f"""CREATE TABLE messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, content TEXT NOT NULL,
-        name TEXT, {scope_cols}, metadata TEXT NOT NULL DEFAULT '{{}}', embedding BLOB,
-        created_at TEXT NOT NULL, observed_at TEXT)""")
-    db.execute("""CREATE TABLE memory_sources (
-        memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
-        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-        PRIMARY KEY (memory_id, message_id))""")
-    db.execute("""CREATE TABLE history (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, memory_id INTEGER NOT NULL, event TEXT NOT NULL,
-        old_text TEXT, new_text TEXT, created_at TEXT NOT NULL, actor TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '')""")
-    for table in (MEMORIES, MESSAGES):
-        for col in SCOPE_KEYS:
-            db.execute(f"CREATE INDEX idx_{table}_{col} ON {table}({col})")
-    db.execute("CREATE INDEX idx_memories_hash ON memories(hash)")
-    db.execute("CREATE INDEX idx_history_memory ON history(memory_id)")
-    db.execute("CREATE INDEX idx_sources_message ON memory_sources(message_id)")
-
-
-def m002_keyword_search(db: sqlite_utils.Database) -> None:
-    db[MEMORIES].enable_fts(["text"], create_triggers=True, tokenize="porter")
-    db[MESSAGES].enable_fts(["content"], create_triggers=True, tokenize="porter")
-
-
-def m003_vectors_version(db: sqlite_utils.Database) -> None:
-    # Bumped by every write that changes vectors; the saved index records the version it saw.
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
-    db.execute("INSERT INTO meta VALUES ('vectors_version', 0)")
-
-
-def m004_store_settings(db: sqlite_utils.Database) -> None:
-    # Facts about the store itself, e.g. which embedder made its vectors.
-    db.execute("CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-
-
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    m001_create_tables,
-    m002_keyword_search,
-    m003_vectors_version,
-    m004_store_settings,
-)
 
 
 class Rows:
@@ -372,6 +316,9 @@ class Store:
 
     # -- reads --
 
+    def has_memory(self, memory_id: int) -> bool:
+        return self.execute("SELECT 1 FROM memories WHERE id=?", [memory_id]).fetchone() is not None
+
     def get_memory(self, memory_id: int) -> dict[str, Any]:
         """One memory row as a dict.
 
@@ -566,14 +513,3 @@ def _dumps(metadata: dict[str, Any]) -> str:
 
 def _blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def fts_query(text: str) -> str:
-    """An FTS5 query matching any word of ``text`` (each word quoted, so nothing is syntax)."""
-    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1 or w.isdigit()]
-    words = [w for w in words if w not in STOP_WORDS] or words
-    unique = list(dict.fromkeys(words))[:32]
-    return " OR ".join(f'"{w}"' for w in unique)

@@ -14,6 +14,7 @@ __all__ = [
     "words",
     "content_words",
     "stem",
+    "fts_query",
 ]
 
 STOP_WORDS = frozenset(
@@ -72,3 +73,11 @@ def content_words(text: str) -> list[str]:
     """Stemmed words that carry meaning (stop words removed), in order, unique."""
     out = [stem(w) for w in words(text) if w not in STOP_WORDS and w.strip("'")]
     return list(dict.fromkeys(out))
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query matching any word of ``text`` (each word quoted, so nothing is syntax)."""
+    found = [w for w in re.findall(r"\w+", text.lower(), re.UNICODE) if len(w) > 1 or w.isdigit()]
+    found = [w for w in found if w not in STOP_WORDS] or found
+    unique = list(dict.fromkeys(found))[:32]
+    return " OR ".join(f'"{w}"' for w in unique)

@@ -1,0 +1,65 @@
+"""The schema, as named, ordered migrations (``m001_...``); ``Store`` applies the missing ones.
+
+Each runs once, inside the store's write transaction, and is recorded in ``_migrations``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+__all__ = ["MIGRATIONS", "MEMORIES", "MESSAGES", "SCOPE_KEYS"]
+
+MEMORIES = "memories"
+MESSAGES = "messages"
+SCOPE_KEYS = ("user_id", "agent_id", "run_id")
+
+def m001_create_tables(db: sqlite_utils.Database) -> None:
+    scope_cols = "user_id TEXT, agent_id TEXT, run_id TEXT"
+    db.execute(f"""CREATE TABLE memories (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL, hash TEXT NOT NULL,
+        {scope_cols}, metadata TEXT NOT NULL DEFAULT '{{}}', embedding BLOB NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, observed_at TEXT)""")
+    db.execute(f"""CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, content TEXT NOT NULL,
+        name TEXT, {scope_cols}, metadata TEXT NOT NULL DEFAULT '{{}}', embedding BLOB,
+        created_at TEXT NOT NULL, observed_at TEXT)""")
+    db.execute("""CREATE TABLE memory_sources (
+        memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (memory_id, message_id))""")
+    db.execute("""CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, memory_id INTEGER NOT NULL, event TEXT NOT NULL,
+        old_text TEXT, new_text TEXT, created_at TEXT NOT NULL, actor TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '')""")
+    for table in (MEMORIES, MESSAGES):
+        for col in SCOPE_KEYS:
+            db.execute(f"CREATE INDEX idx_{table}_{col} ON {table}({col})")
+    db.execute("CREATE INDEX idx_memories_hash ON memories(hash)")
+    db.execute("CREATE INDEX idx_history_memory ON history(memory_id)")
+    db.execute("CREATE INDEX idx_sources_message ON memory_sources(message_id)")
+
+
+def m002_keyword_search(db: sqlite_utils.Database) -> None:
+    db[MEMORIES].enable_fts(["text"], create_triggers=True, tokenize="porter")
+    db[MESSAGES].enable_fts(["content"], create_triggers=True, tokenize="porter")
+
+
+def m003_vectors_version(db: sqlite_utils.Database) -> None:
+    # Bumped by every write that changes vectors; the saved index records the version it saw.
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('vectors_version', 0)")
+
+
+def m004_store_settings(db: sqlite_utils.Database) -> None:
+    # Facts about the store itself, e.g. which embedder made its vectors.
+    db.execute("CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    m001_create_tables,
+    m002_keyword_search,
+    m003_vectors_version,
+    m004_store_settings,
+)

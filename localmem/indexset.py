@@ -21,7 +21,8 @@ from .errors import IndexCorruptError
 from .index import EXACT_MAX, VectorIndex
 from .paths import atomic_write_bytes
 from .scale import KeywordIds, ScopeIds
-from .store import MEMORIES, MESSAGES, Scope, Store
+from .sql import Scope
+from .store import MEMORIES, MESSAGES, Store
 
 __all__ = ["IndexSet", "SAVE_EVERY_WRITE_MAX"]
 

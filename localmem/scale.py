@@ -15,7 +15,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .store import SCOPE_KEYS, Scope, Store
+from .migrations import SCOPE_KEYS
+from .sql import Scope
+from .store import Store
 from .textutil import fts_query
 
 __all__ = ["ScopeIds", "KeywordIds", "COMMON_DOCS"]

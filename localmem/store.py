@@ -20,38 +20,17 @@ import numpy as np
 import sqlite_utils
 
 from .errors import StorageError
-from .migrations import MEMORIES, MESSAGES, MIGRATIONS, SCOPE_KEYS
+from .migrations import MEMORIES, MESSAGES, MIGRATIONS
+from .sql import Rows, Scope, dump_metadata, scope_values, scope_where, vector_blob
 from .textutil import fts_query
 
-__all__ = ["Store", "Rows", "Scope", "now_iso", "MEMORIES", "MESSAGES"]
+__all__ = ["Store", "now_iso", "MEMORIES", "MESSAGES"]
 
-Scope = dict[str, str]  # any of user_id / agent_id / run_id, matched exactly
 
 
 def now_iso() -> str:
     """The current time, UTC, ISO 8601 with microseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-class Rows:
-    """A statement's result, fully read: rows, ``lastrowid`` and column ``description``."""
-
-    def __init__(self, rows: list[Any], lastrowid: int | None, description: Any) -> None:
-        self.rows = rows
-        self.lastrowid = lastrowid
-        self.description = description
-
-    def fetchone(self) -> Any:
-        return self.rows[0] if self.rows else None
-
-    def fetchall(self) -> list[Any]:
-        return self.rows
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
-
-
-# --- the store --------------------------------------------------------------------------------
 
 
 class Store:
@@ -191,12 +170,12 @@ class Store:
         created = now_iso()
         for i, msg in enumerate(messages):
             vector = embeddings[i] if embeddings is not None else None
-            blob = _blob(vector) if vector is not None else None
+            blob = vector_blob(vector) if vector is not None else None
             cur = self.execute(
                 "INSERT INTO messages (role, content, name, user_id, agent_id, run_id, metadata,"
                 " embedding, created_at, observed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [msg["role"], msg["content"], msg.get("name"), *_scope_values(scope),
-                 _dumps(metadata), blob, created, observed_at],
+                [msg["role"], msg["content"], msg.get("name"), *scope_values(scope),
+                 dump_metadata(metadata), blob, created, observed_at],
             )
             ids.append(int(cur.lastrowid))
         return ids
@@ -218,7 +197,7 @@ class Store:
         cur = self.execute(
             "INSERT INTO memories (text, hash, user_id, agent_id, run_id, metadata, embedding,"
             " created_at, updated_at, observed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [text, hash_, *_scope_values(scope), _dumps(metadata), _blob(embedding), ts, ts,
+            [text, hash_, *scope_values(scope), dump_metadata(metadata), vector_blob(embedding), ts, ts,
              observed_at],
         )
         memory_id = int(cur.lastrowid)
@@ -243,10 +222,10 @@ class Store:
         old = self.get_memory(memory_id)
         ts = now_iso()
         sets = "text=?, hash=?, embedding=?, updated_at=?"
-        params: list[Any] = [text, hash_, _blob(embedding), ts]
+        params: list[Any] = [text, hash_, vector_blob(embedding), ts]
         if metadata is not None:
             sets += ", metadata=?"
-            params.append(_dumps(metadata))
+            params.append(dump_metadata(metadata))
         if observed_at is not None:
             sets += ", observed_at=?"
             params.append(observed_at)
@@ -336,7 +315,7 @@ class Store:
         filters: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Memories of a scope (newest first), or the given ids in that order."""
-        where, params = _scope_where(scope, filters=filters)
+        where, params = scope_where(scope, filters=filters)
         if ids is not None:
             if not ids:
                 return []
@@ -368,7 +347,7 @@ class Store:
         self, table: str, scope: Scope, filters: dict[str, Any] | None = None
     ) -> np.ndarray:
         """Ids of rows with a vector within a scope, as int64 (for the index's id selector)."""
-        where, params = _scope_where(scope, filters=filters)
+        where, params = scope_where(scope, filters=filters)
         cur = self.execute(
             f"SELECT id FROM {table} WHERE embedding IS NOT NULL AND {where}", params
         )
@@ -412,7 +391,7 @@ class Store:
         return int(row[0]), int(row[1])
 
     def find_by_hash(self, hash_: str, scope: Scope) -> dict[str, Any] | None:
-        where, params = _scope_where(scope)
+        where, params = scope_where(scope)
         cur = self.execute(
             f"SELECT {_MEMORY_COLS} FROM memories WHERE hash=? AND {where} LIMIT 1",
             [hash_, *params],
@@ -428,7 +407,7 @@ class Store:
         match = fts_query(query)
         if not match:
             return []
-        where, params = _scope_where(scope, prefix="t.", filters=filters)
+        where, params = scope_where(scope, prefix="t.", filters=filters)
         where += " AND t.embedding IS NOT NULL"
         sql = (
             f"SELECT t.id FROM {table}_fts f JOIN {table} t ON t.id = f.rowid "
@@ -460,11 +439,11 @@ class Store:
         return out
 
     def count(self, table: str, scope: Scope | None = None) -> int:
-        where, params = _scope_where(scope or {})
+        where, params = scope_where(scope or {})
         return int(self.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0])
 
     def scope_message_ids(self, scope: Scope) -> list[int]:
-        where, params = _scope_where(scope)
+        where, params = scope_where(scope)
         return [int(r[0]) for r in self.execute(f"SELECT id FROM messages WHERE {where}", params)]
 
     def reset(self) -> None:
@@ -487,29 +466,3 @@ _MEMORY_NAMES = (
     "updated_at", "observed_at",
 )
 _MEMORY_COLS = ", ".join(_MEMORY_NAMES)
-
-
-def _scope_values(scope: Scope) -> list[str | None]:
-    return [scope.get(k) for k in SCOPE_KEYS]
-
-
-def _scope_where(
-    scope: Scope, prefix: str = "", filters: dict[str, Any] | None = None
-) -> tuple[str, list[Any]]:
-    parts, params = [], []
-    for key in SCOPE_KEYS:
-        if scope.get(key) is not None:
-            parts.append(f"{prefix}{key} = ?")
-            params.append(scope[key])
-    for key, value in (filters or {}).items():  # keys are checked by validate.filters
-        parts.append(f"json_extract({prefix}metadata, ?) = ?")
-        params += [f'$."{key}"', int(value) if isinstance(value, bool) else value]
-    return (" AND ".join(parts) or "1=1"), params
-
-
-def _dumps(metadata: dict[str, Any]) -> str:
-    return json.dumps(metadata, ensure_ascii=False, sort_keys=True, allow_nan=False)
-
-
-def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()

@@ -26,7 +26,8 @@ import numpy as np
 
 from . import validate
 from .errors import InvalidInputError
-from .store import MEMORIES, MESSAGES, SCOPE_KEYS, Store
+from .migrations import SCOPE_KEYS
+from .store import MEMORIES, MESSAGES, Store
 from .types import Action
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .indexset import IndexSet
 from .pipeline import PlannedChange
-from .store import Store
+from .store import MEMORIES, MESSAGES, Store
 from .textutil import text_hash
 from .types import Action, MemoryEvent
 
@@ -43,7 +43,9 @@ def apply_plan(
             events.append(
                 _apply_one(store, change, sources, scope, meta, observed, actor, added, removed)
             )
-        version = store.bump_vectors_version()
+        changed = [(MESSAGES, mid) for mid, _ in message_added]
+        changed += [(MEMORIES, mid) for mid in removed] + [(MEMORIES, mid) for mid, _ in added]
+        version = store.bump_vectors_version(changed)
     try:  # committed: the indexes must follow, or be rebuilt from SQLite
         facts = indexes.facts
         facts.remove(np.asarray(removed, dtype=np.int64))

@@ -207,14 +207,17 @@ def add(state: CliState, text: str | None, file: Any, user_id: str | None, agent
 @scope_options
 @click.option("--limit", default=5, show_default=True, type=int, help="How many results at most.")
 @click.option("--threshold", type=float, help="Leave out results scoring below this.")
+@click.option("--max-words", type=int,
+              help="Context budget: the best results whose texts fit in this many words.")
 @click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
 @pass_state
 def search(state: CliState, query: str, user_id: str | None, agent_id: str | None,
-           run_id: str | None, limit: int, threshold: float | None,
+           run_id: str | None, limit: int, threshold: float | None, max_words: int | None,
            filters: dict[str, Any] | None) -> None:
     """Find the memories most relevant to QUERY, best first."""
     results = state.memory().search(query, user_id=user_id, agent_id=agent_id, run_id=run_id,
-                                    limit=limit, threshold=threshold, filters=filters)
+                                    limit=limit, threshold=threshold, filters=filters,
+                                    max_words=max_words)
     show_items(state, results, "no memories match", scores=True)
 
 
@@ -299,14 +302,25 @@ def history(state: CliState, memory_id: str) -> None:
 @cli.command(name="export")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write the JSON Lines to ('-', the default, is stdout).")
+# not scope_options: its --user defaults to $LOCALMEM_USER, while no scope here means everyone
+@click.option("--user", "--user-id", "user_id",
+              help="Export only this user's data (default: every user's).")
+@click.option("--agent", "--agent-id", "agent_id", help="Export only this agent's data.")
+@click.option("--run", "--run-id", "run_id", help="Export only this run's (session's) data.")
 @pass_state
-def export_cmd(state: CliState, output: Any) -> None:
-    """Write every memory, message and history row as JSON Lines (ids and timestamps kept)."""
+def export_cmd(state: CliState, output: Any, user_id: str | None, agent_id: str | None,
+               run_id: str | None) -> None:
+    """Write every memory, message and history row as JSON Lines (ids and timestamps kept).
+
+    With --user / --agent / --run, only that scope's rows, matched exactly as in search.
+    """
     from .transfer import export_lines
 
     memory = state.memory()
+    lines = export_lines(memory.store, memory.indexes.facts.dim, user_id=user_id,
+                         agent_id=agent_id, run_id=run_id)
     count = 0
-    for line in export_lines(memory.store, memory.indexes.facts.dim):
+    for line in lines:
         output.write(line + "\n")
         count += 1
     if output is not sys.stdout and output.name != "<stdout>":

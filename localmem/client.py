@@ -92,10 +92,11 @@ class MemClient:
         limit: int = 5,
         filters: dict[str, Any] | None = None,
         threshold: float | None = None,
+        max_words: int | None = None,
     ) -> SearchResults:
         """Memories of the scope most relevant to ``query``, best first (see ``Memory.search``)."""
         body = _drop_none(query=query, user_id=user_id, agent_id=agent_id, run_id=run_id,
-                          limit=limit, filters=filters, threshold=threshold)
+                          limit=limit, filters=filters, threshold=threshold, max_words=max_words)
         return _results(self._request("POST", "/v1/memories/search", body=body))
 
     def get(self, memory_id: int | str) -> MemoryItem:

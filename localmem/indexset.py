@@ -2,9 +2,11 @@
 
 SQLite's ``vectors_version`` is bumped by every write that changes vectors; the saved indexes
 record the version they hold in ``index.json``. On open, and whenever another connection has
-committed (``PRAGMA data_version``), a version or id mismatch triggers a rebuild from the stored
-embeddings: a crash between commit and save, or another process's write, never leaves search
-reading a stale index.
+committed (``PRAGMA data_version``), indexes behind the stored version catch up: from the change
+log (``changelog``) when it names every row changed since, by a rebuild from the stored
+embeddings otherwise. A crash between commit and save, or another process's write, never leaves
+search reading a stale index. The scope mirrors (``ScopeIds``) follow by themselves: they read
+rows above the last id they saw whenever the version moves, by whichever process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import changelog
 from .errors import IndexCorruptError
 from .index import EXACT_MAX, VectorIndex
 from .paths import atomic_write_bytes
@@ -46,7 +49,8 @@ class IndexSet:
         self.scopes = {table: ScopeIds(store, table) for table in (MEMORIES, MESSAGES)}
         self.keywords = {table: KeywordIds(store, table) for table in (MEMORIES, MESSAGES)}
         self.version = -1
-        self.rebuilds = 0
+        self.rebuilds = 0  # full rebuilds from SQLite
+        self.catchups = 0  # catch-ups replayed from the change log instead
         self._seen_data_version: int | None = None
         self._dirty = False
         self._lock = threading.RLock()
@@ -82,23 +86,22 @@ class IndexSet:
         return self.folder / "index.json" if self.folder else None
 
     def _open(self) -> None:
+        """Load the saved indexes and catch them up; rebuild when that fails."""
         sidecar = self._sidecar()
-        version = self.store.vectors_version()
+        current = False
         try:
             if sidecar is not None and sidecar.exists():
-                saved = json.loads(sidecar.read_text())
-                if (
-                    saved.get("version") == version
-                    and self.facts.load()
-                    and self.messages.load()
-                    and self._digests_agree()
-                ):
-                    self.version = version
+                payload = json.loads(sidecar.read_text())
+                saved = payload.get("version") if isinstance(payload, dict) else None
+                if isinstance(saved, int) and self.facts.load() and self.messages.load():
+                    self.version = saved
+                    stored = self.store.vectors_version()
+                    current = (saved == stored or self._replayed()) and self._digests_agree()
         except (IndexCorruptError, ValueError, OSError):
             pass  # fall through to a rebuild from SQLite
-        if self.version != version:
+        if not current:
             self.rebuild()
-        elif self.facts.unsaved or self.messages.unsaved:  # refitted on load
+        elif self.facts.unsaved or self.messages.unsaved:  # refitted on load, or caught up
             self._dirty = True
         self._seen_data_version = self.store.data_version()
 
@@ -129,7 +132,7 @@ class IndexSet:
                 return
             self._seen_data_version = data_version
             if self.store.vectors_version() != self.version:
-                self.rebuild()
+                self.catch_up()
 
     def applied(self, version: int) -> None:
         """Record that this process's own write (now at ``version``) is in the indexes."""
@@ -137,10 +140,39 @@ class IndexSet:
             if version == self.version + 1:
                 self.version = version
                 self._dirty = True
-                if self.facts.ntotal + self.messages.ntotal <= SAVE_EVERY_WRITE_MAX:
-                    self.save()
+                self._save_if_small()
             else:  # another process wrote in between: the in-memory indexes miss its changes
+                self.catch_up()
+
+    def catch_up(self) -> None:
+        """Bring the indexes to the stored version: replay the change log, else rebuild."""
+        with self._lock:
+            if self._replayed():
+                self._save_if_small()
+            else:
                 self.rebuild()
+
+    def _replayed(self) -> bool:
+        """Apply the rows changed since ``self.version``; False when only a rebuild can help."""
+        try:
+            version, changes = changelog.replay(self.store, self.version)
+            if changes is None:
+                return False
+            for table, rows in changes.items():
+                index = self.by_table(table)
+                index.remove(rows.gone)
+                index.add(rows.ids, rows.vectors)
+        except Exception:  # noqa: BLE001 - whatever failed, half-applied or not, a rebuild repairs
+            return False
+        if version != self.version:
+            self.version = version
+            self.catchups += 1
+            self._dirty = True
+        return True
+
+    def _save_if_small(self) -> None:
+        if self.facts.ntotal + self.messages.ntotal <= SAVE_EVERY_WRITE_MAX:
+            self.save()
 
     def save(self) -> None:
         """Write both indexes and their version atomically (no-op in memory or when clean)."""

@@ -70,10 +70,14 @@ def build_mcp(memory: Memory) -> Any:
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int = 5,
+        max_words: int | None = None,
     ) -> dict[str, Any]:
-        """Find the stored memories most relevant to a question, best first."""
+        """Find the stored memories most relevant to a question, best first.
+
+        max_words: a context budget; the best memories whose texts fit in that many words.
+        """
         results = guarded(lambda: memory.search(query, user_id=user_id, agent_id=agent_id,
-                                                run_id=run_id, limit=limit))
+                                                run_id=run_id, limit=limit, max_words=max_words))
         return results.to_dict()
 
     @server.tool()

@@ -248,10 +248,13 @@ class Memory:
         limit: int = 5,
         filters: dict[str, Any] | None = None,
         threshold: float | None = None,
+        max_words: int | None = None,
     ) -> SearchResults:
         """Memories of the scope most relevant to ``query``, best first.
 
         Facts come first; stored raw messages fill in only where they add something.
+        ``max_words`` makes the result a context budget: the best items (at most ``limit``)
+        whose texts fit in that many words together; an item longer than what is left is skipped.
 
         Raises:
             InvalidInputError: bad query, scope, limit, filters or threshold.
@@ -261,12 +264,13 @@ class Memory:
         limit = validate.limit(limit, 1000)
         flt = validate.filters(filters)
         minimum = validate.threshold(threshold)
+        budget = validate.max_words(max_words)
         with self._lock:
             self.indexes.sync()
             vector = self.embedder.embed(query)
             return hybrid_search(
                 self.store, self.indexes, query, vector, scope, limit, flt, minimum,
-                raw_fallback=self.config.raw_fallback,
+                raw_fallback=self.config.raw_fallback, max_words=budget,
             )
 
     def get(self, memory_id: int | str) -> MemoryItem:
@@ -350,7 +354,7 @@ class Memory:
                     raise MemoryNotFoundError(f"no memory has id {mid}")
                 old = self.store.update_memory(mid, text, text_hash(text), vector, "user",
                                                metadata=meta, reason="updated by the user")
-                version = self.store.bump_vectors_version()
+                version = self.store.bump_vectors_version([(MEMORIES, mid)])
             self.indexes.facts.add(np.asarray([mid]), vector[None, :])
             self.indexes.applied(version)
         return MemoryEvent(id=mid, text=text, event=Action.UPDATE, previous_text=old)
@@ -376,7 +380,7 @@ class Memory:
                         raise MemoryNotFoundError(f"no memory has id {mid}")
                     memory_ids = [mid]
                     message_ids = self.store.erase_memories(memory_ids)
-                version = self.store.bump_vectors_version()
+                version = self.store.bump_vectors_version(_erased(memory_ids, message_ids))
             self._forget(memory_ids, message_ids, version)
 
     def delete_all(
@@ -395,7 +399,7 @@ class Memory:
                 message_ids = self.store.erase_memories(memory_ids)
                 rest = self.store.scope_message_ids(scope)
                 self.store.erase_messages(rest)
-                version = self.store.bump_vectors_version()
+                version = self.store.bump_vectors_version(_erased(memory_ids, message_ids + rest))
             self._forget(memory_ids, message_ids + rest, version)
         return len(memory_ids)
 
@@ -428,4 +432,9 @@ class Memory:
 
     def __repr__(self) -> str:
         return f"Memory(home={str(self.home) if self.home else IN_MEMORY!r})"
+
+
+def _erased(memory_ids: list[int], message_ids: list[int]) -> list[tuple[str, int]]:
+    """The change-log entries of a delete (ids only: the text is gone)."""
+    return [(MEMORIES, i) for i in memory_ids] + [(MESSAGES, i) for i in message_ids]
 

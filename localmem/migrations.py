@@ -57,9 +57,18 @@ def m004_store_settings(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def m005_vectors_log(db: sqlite_utils.Database) -> None:
+    # Which rows' vectors each vectors_version changed (ids only, never text), so another
+    # process can catch up row by row instead of rebuilding; see changelog.py.
+    db.execute("""CREATE TABLE vectors_log (
+        version INTEGER NOT NULL, table_name TEXT NOT NULL, row_id INTEGER NOT NULL,
+        PRIMARY KEY (version, table_name, row_id)) WITHOUT ROWID""")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     m001_create_tables,
     m002_keyword_search,
     m003_vectors_version,
     m004_store_settings,
+    m005_vectors_log,
 )

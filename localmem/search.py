@@ -4,6 +4,10 @@ Score = cosine similarity + a keyword bonus that decays with the FTS5 (bm25) ran
 rare words surface even when the embedding misses them. Stored raw messages are searched the same
 way and fill in after facts (a small penalty keeps facts first); a raw message already behind a
 returned fact is left out, since it adds nothing.
+
+With ``max_words`` the result is a context budget: the best items whose texts fit in that many
+words together, in rank order (a longer item is skipped for shorter ones below it). Facts are
+short, so at the same budget they carry more of what was said than whole raw turns.
 """
 
 from __future__ import annotations
@@ -53,8 +57,12 @@ def hybrid_search(
     filters: dict[str, Any],
     threshold: float | None,
     raw_fallback: bool = True,
+    max_words: int | None = None,
 ) -> SearchResults:
-    """The best ``limit`` items of the scope for ``query``; facts first, then raw messages."""
+    """The best ``limit`` items of the scope for ``query``; facts first, then raw messages.
+
+    ``max_words`` caps the words of all returned texts together (see the module docstring).
+    """
     pool = max(POOL, limit * 3)
     facts = _scored(store, indexes, MEMORIES, query, vector, scope, filters, pool)
     ranked: list[tuple[float, str, int]] = [(s, "fact", i) for i, s in facts.items()]
@@ -64,23 +72,34 @@ def hybrid_search(
     ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
     if threshold is not None:
         ranked = [t for t in ranked if t[0] >= threshold]
-    fact_ids = [i for _, kind, i in ranked if kind == "fact"][: limit]
+    fact_ids = [i for _, kind, i in ranked if kind == "fact"][: limit if max_words is None else None]
     sources = store.sources(fact_ids)
     covered = {m for ids in sources.values() for m in ids}
     chosen: list[tuple[float, str, int]] = []
     for score, kind, rid in ranked:
-        if len(chosen) == limit:
+        if len(chosen) == limit and max_words is None:
             break
         if kind == "fact" and rid in sources or kind == "message" and rid not in covered:
             chosen.append((score, kind, rid))
     rows = {r["id"]: r for r in store.memories({}, ids=[i for _, k, i in chosen if k == "fact"])}
     messages = {r["id"]: r for r in store.messages([i for _, k, i in chosen if k == "message"])}
     out = SearchResults()
+    budget = max_words
     for score, kind, rid in chosen:
         if kind == "fact" and rid in rows:
-            out.append(memory_item(rows[rid], score, sources.get(rid, [])))
+            item = memory_item(rows[rid], score, sources.get(rid, []))
         elif kind == "message" and rid in messages:
-            out.append(message_item(messages[rid], score))
+            item = message_item(messages[rid], score)
+        else:
+            continue
+        if budget is not None:
+            size = len(item.text.split())
+            if size > budget:
+                continue
+            budget -= size
+        out.append(item)
+        if len(out) == limit:
+            break
     return out
 
 

@@ -77,6 +77,9 @@ class SearchRequest(ScopeBody):
     limit: int = 5
     filters: dict[str, Any] | None = None
     threshold: float | None = None
+    max_words: int | None = Field(
+        None, description="context budget: the best items whose texts fit in this many words"
+    )
 
 
 class UpdateRequest(_Body):
@@ -134,6 +137,17 @@ def _error(status: int, kind: str, message: str, headers: dict[str, str] | None 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _body_refused(status: int) -> Any:
+    """The error BodyLimit sends: 400 for a bad Content-Length, 413 for a body over the cap."""
+    if status == 400:
+        return _error(400, "InvalidInputError",
+                      "Content-Length must be a whole number of bytes; send the body's length or none")
+    mib = MAX_BODY_BYTES // (1024 * 1024)
+    return _error(413, "InvalidInputError",
+                  f"request body over the {mib} MiB limit; send at most {mib} MiB; "
+                  "split the messages into several adds")
+
+
 def _validation_message(errors: list[dict[str, Any]]) -> str:
     # The offending input is left out on purpose: it may be huge or not encodable.
     parts = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors]
@@ -158,6 +172,7 @@ def create_app(
     from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
+    from .bodylimit import BodyLimit
     from .paths import home_dir
 
     home = home_dir(home) if memory is None or keys is None else home
@@ -207,13 +222,7 @@ def create_app(
     async def _invalid(_: Request, exc: RequestValidationError):
         return _error(422, "InvalidInputError", _validation_message(list(exc.errors())))
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            return _error(413, "InvalidInputError",
-                          f"request body over {MAX_BODY_BYTES:,} bytes; send fewer or shorter messages")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, refuse=_body_refused)
 
     def principal(
         credentials: HTTPAuthorizationCredentials | None = Security(bearer),
@@ -261,6 +270,7 @@ def create_app(
         results = mem.search(
             body.query, **scope_of(key, body.user_id, body.agent_id, body.run_id),
             limit=body.limit, filters=body.filters, threshold=body.threshold,
+            max_words=body.max_words,
         )
         return SearchResponse(results=list(results))
 

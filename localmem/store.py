@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from . import changelog
 from .errors import StorageError
 from .migrations import MEMORIES, MESSAGES, MIGRATIONS
 from .sql import Rows, Scope, dump_metadata, scope_values, scope_where, vector_blob
@@ -105,6 +106,19 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"cannot save to the memory database: {exc}") from exc
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the database (or join the open write transaction)."""
+        with self._lock:
+            own = not self.db.conn.in_transaction
+            if own:
+                self.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if own:
+                    self.execute("COMMIT")
+
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Rows:
         """Run one statement; its rows are read inside the lock (the connection is shared).
 
@@ -146,10 +160,16 @@ class Store:
         row = self.execute("SELECT value FROM meta WHERE key='vectors_version'").fetchone()
         return int(row[0])
 
-    def bump_vectors_version(self) -> int:
-        """Call inside a write transaction that changed vectors; returns the new version."""
+    def bump_vectors_version(self, changes: Iterable[tuple[str, int]] | None = None) -> int:
+        """Call inside a write transaction that changed vectors; returns the new version.
+
+        ``changes``: the (table, row id) pairs whose vectors it added, replaced or removed, so
+        other processes catch up row by row (``changelog``); without it they rebuild.
+        """
         self.execute("UPDATE meta SET value = value + 1 WHERE key='vectors_version'")
-        return self.vectors_version()
+        version = self.vectors_version()
+        changelog.record(self, version, changes)
+        return version
 
     def data_version(self) -> int:
         """Changes whenever another connection commits (cheap; used to resync the index)."""
@@ -360,25 +380,18 @@ class Store:
         a large table costs one copy of its vectors in memory, not three.
         """
         where = f"FROM {table} WHERE embedding IS NOT NULL"
-        with self._lock:
-            own = not self.db.conn.in_transaction
-            if own:
-                self.execute("BEGIN")
-            try:
-                count = int(self.execute(f"SELECT count(*) {where}").fetchone()[0])
-                ids = np.zeros(count, dtype=np.int64)
-                vectors: np.ndarray | None = None
-                row = 0
-                for rows in self.stream(f"SELECT id, embedding {where}"):
-                    for rid, blob in rows:
-                        vector = np.frombuffer(blob, dtype=np.float32)
-                        if vectors is None:
-                            vectors = np.empty((count, vector.size), dtype=np.float32)
-                        ids[row], vectors[row] = rid, vector
-                        row += 1
-            finally:
-                if own:
-                    self.execute("COMMIT")
+        with self.snapshot():
+            count = int(self.execute(f"SELECT count(*) {where}").fetchone()[0])
+            ids = np.zeros(count, dtype=np.int64)
+            vectors: np.ndarray | None = None
+            row = 0
+            for rows in self.stream(f"SELECT id, embedding {where}"):
+                for rid, blob in rows:
+                    vector = np.frombuffer(blob, dtype=np.float32)
+                    if vectors is None:
+                        vectors = np.empty((count, vector.size), dtype=np.float32)
+                    ids[row], vectors[row] = rid, vector
+                    row += 1
         if vectors is None:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         return ids, vectors

@@ -8,6 +8,8 @@ One JSON object per line, each with a ``type``::
     {"type": "history", "id": 5, "memory_id": 3, "event": "ADD", ...}
 
 Embeddings travel as base64 float32, so an import needs no model and search ranks the same.
+An export may be limited to a scope (``"scope": {"user_id": "ana"}`` in its header): the scope's
+messages and memories, the history of those memories, and their links to those messages.
 An import validates every line before it writes anything, then stores all of it in one
 transaction and rebuilds the indexes.
 """
@@ -27,6 +29,7 @@ import numpy as np
 from . import validate
 from .errors import InvalidInputError
 from .migrations import SCOPE_KEYS
+from .sql import Scope, scope_where
 from .store import MEMORIES, MESSAGES, Store
 from .types import Action
 
@@ -60,27 +63,65 @@ class ImportReport:
 # --- export -----------------------------------------------------------------------------------
 
 
-def export_lines(store: Store, dims: int) -> Iterator[str]:
-    """Every message, memory (with its sources) and history row of the store, one JSON line each."""
-    yield _line({"type": "header", "format": FORMAT, "version": VERSION, "dims": dims})
-    for row in _rows(store, MESSAGES, _MESSAGE_COLS):
+def export_lines(
+    store: Store, dims: int, *, user_id: str | None = None, agent_id: str | None = None,
+    run_id: str | None = None,
+) -> Iterator[str]:
+    """Every message, memory (with its sources) and history row of the store, one JSON line each.
+
+    Given a scope (matched exactly, as everywhere), only that scope's messages and memories, the
+    history of those memories and their links to those messages. History of a memory that is
+    gone (a model's DELETE) has no scope left, so it travels only in a full export.
+
+    Raises:
+        InvalidInputError: a scope value is not a valid id (raised at the call, before any line).
+    """
+    scope = validate.scope(user_id, agent_id, run_id)
+    return _export(store, dims, scope)
+
+
+def _export(store: Store, dims: int, scope: Scope) -> Iterator[str]:
+    header: dict[str, Any] = {"type": "header", "format": FORMAT, "version": VERSION, "dims": dims}
+    if scope:  # a full export keeps its header exactly as before scopes existed
+        header["scope"] = scope
+    yield _line(header)
+    where, params = scope_where(scope)
+    for row in _rows(store, MESSAGES, _MESSAGE_COLS, where, params):
         yield _line({"type": "message", **_encoded(row)})
-    sources = _all_sources(store)
-    for row in _rows(store, MEMORIES, _MEMORY_COLS):
+    sources = _sources(store, scope)
+    for row in _rows(store, MEMORIES, _MEMORY_COLS, where, params):
         yield _line({"type": "memory", **_encoded(row), "source_message_ids": sources.get(row["id"], [])})
-    for row in _rows(store, "history", _HISTORY_COLS):
+    history_where, history_params = _in_scope("memory_id", MEMORIES, scope)
+    for row in _rows(store, "history", _HISTORY_COLS, history_where, history_params):
         yield _line({"type": "history", **row})
 
 
-def _rows(store: Store, table: str, cols: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-    cur = store.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id")
+def _in_scope(column: str, table: str, scope: Scope) -> tuple[str, list[Any]]:
+    """A WHERE clause keeping rows whose ``column`` is the id of a ``table`` row in the scope."""
+    if not scope:  # no filter at all: rows pointing at nothing still travel in a full export
+        return "1=1", []
+    where, params = scope_where(scope)
+    return f"{column} IN (SELECT id FROM {table} WHERE {where})", params
+
+
+def _rows(
+    store: Store, table: str, cols: tuple[str, ...], where: str, params: list[Any]
+) -> Iterator[dict[str, Any]]:
+    cur = store.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE {where} ORDER BY id", params)
     for values in cur.fetchall():
         yield dict(zip(cols, values))
 
 
-def _all_sources(store: Store) -> dict[int, list[int]]:
+def _sources(store: Store, scope: Scope) -> dict[int, list[int]]:
+    """Provenance links whose memory and message are both in the scope."""
+    memories, memory_params = _in_scope("memory_id", MEMORIES, scope)
+    messages, message_params = _in_scope("message_id", MESSAGES, scope)
     out: dict[int, list[int]] = {}
-    cur = store.execute("SELECT memory_id, message_id FROM memory_sources ORDER BY memory_id, message_id")
+    cur = store.execute(
+        f"SELECT memory_id, message_id FROM memory_sources WHERE {memories} AND {messages} "
+        "ORDER BY memory_id, message_id",
+        [*memory_params, *message_params],
+    )
     for memory_id, message_id in cur.fetchall():
         out.setdefault(int(memory_id), []).append(int(message_id))
     return out
@@ -262,6 +303,10 @@ def _header(record: dict[str, Any], dims: int) -> dict[str, Any]:
             f"the export holds {record.get('dims')!r:.10}-dimension embeddings but this home's "
             f"embedder makes {dims}; import with the same embedder model"
         )
+    scope = record.get("scope", {})
+    if not isinstance(scope, dict) or set(scope) - set(SCOPE_KEYS):
+        raise InvalidInputError(f"header scope must be an object with keys among {list(SCOPE_KEYS)}")
+    validate.scope(**scope)
     return {"type": "header"}
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "memory_id",
     "limit",
     "threshold",
+    "max_words",
     "observed_at",
     "text",
     "filters",
@@ -187,6 +188,17 @@ def memory_id(value: Any) -> int:
 def limit(value: Any, maximum: int = 10_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         raise InvalidInputError(f"limit must be an integer from 1 to {maximum}, got {value!r:.40}")
+    return value
+
+
+def max_words(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
+        raise InvalidInputError(
+            f"max_words must be an integer from 1 to 1000000 (or None for no budget), "
+            f"got {value!r:.40}"
+        )
     return value
 
 

@@ -8,7 +8,11 @@ REALTALK (per category and overall): answer-token recall@k (the gold answer's co
 speaker names left out, found in the retrieved texts and their observation dates), evidence
 recall@k (evidence dia_ids covered by the retrieved items' provenance), context words per
 question, the share of model facts dropped by grounding, and add latency p50/p95. ``raw`` is the
-baseline (every turn stored verbatim, ``infer=False``); ``facts`` is ``infer=True``.
+baseline (every turn stored verbatim, ``infer=False``); ``facts`` is ``infer=True`` at the same k;
+``facts max_words=N`` is ``infer=True`` with a ``search(max_words=N)`` budget, N the largest that
+keeps its context words within raw's @k. Two upper bounds come with raw: ``oracle:evidence``
+returns exactly each question's evidence turns, ``oracle:evidence+fill`` adds raw's ranked turns
+up to raw's words @k. The last line compares the target (raw + 0.15) with both.
 
 The hand-written set (scripts/eval_data/extraction_set.json): precision, recall, update accuracy
 (contradicted facts no longer current), repeat accuracy (repeats change nothing) and the invented
@@ -36,6 +40,7 @@ from localmem.embeddings import Embedder
 from localmem.llm import LLM, FakeLLM
 from localmem.errors import LocalmemError
 from localmem.textutil import content_words, stem, words
+from localmem.types import MemoryItem
 
 __all__ = [
     "SET_PATH", "load_set", "fact_matches", "supported", "SetScores", "run_set", "perfect_llm",
@@ -321,7 +326,36 @@ def _ingest(memory: Memory, chat: Chat, infer: bool, result: ModeResult) -> None
         result.stored += len(memory.get_all(user_id=speaker, run_id=chat.id, limit=100000))
 
 
-def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult) -> None:
+def _shown(when: datetime | None, text: str) -> str:
+    """What a question's context holds for one item: its observation date, then its text."""
+    return f"{_date_words(when.strftime('%d.%m.%Y')) if when else ''}: {text}"
+
+
+def _pack(items: list[MemoryItem], budget: int) -> list[MemoryItem]:
+    """``Memory.search``'s ``max_words`` rule over both speakers' results merged by score."""
+    out = []
+    for item in items:
+        size = len(item.text.split())
+        if size <= budget:
+            out.append(item)
+            budget -= size
+    return out
+
+
+def _score(q: dict[str, Any], chat: Chat, texts: list[str], provenance: set[str],
+           result: ModeResult) -> None:
+    found = set(content_words(" ".join(texts)))
+    gold = _answer_words(q["answer"], chat.speakers)
+    answer_recall = len(gold & found) / len(gold) if gold else 1.0
+    evidence = set(q["evidence"])
+    evidence_recall = len(evidence & provenance) / len(evidence) if evidence else None
+    context = sum(len(words(t)) for t in texts)
+    result.per_cat[str(q["category"])].append((answer_recall, evidence_recall, context))
+
+
+def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult,
+         max_words: int | None = None) -> None:
+    """Ask every question of the chat: the top ``k`` items, or the ``max_words`` budget."""
     dia: dict[int, str] = {}
 
     def dia_of(message_id: int) -> str:
@@ -329,21 +363,43 @@ def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult) -> None:
             dia[message_id] = memory.get(-message_id).metadata.get("dia_id", "")
         return dia[message_id]
 
+    limit = k if max_words is None else 200
     for q in chat.qa:
         hits = [
             item for speaker in chat.speakers
-            for item in memory.search(q["question"], user_id=speaker, run_id=chat.id, limit=k)
+            for item in memory.search(q["question"], user_id=speaker, run_id=chat.id,
+                                      limit=limit, max_words=max_words)
         ]
-        hits = sorted(hits, key=lambda i: -(i.score or 0.0))[:k]
-        texts = [f"{_date_words(i.observed_at.strftime('%d.%m.%Y'))}: {i.text}" for i in hits]
-        found = set(content_words(" ".join(texts)))
-        gold = _answer_words(q["answer"], chat.speakers)
-        answer_recall = len(gold & found) / len(gold) if gold else 1.0
+        hits = sorted(hits, key=lambda i: -(i.score or 0.0))
+        hits = hits[:k] if max_words is None else _pack(hits, max_words)
+        texts = [_shown(i.observed_at, i.text) for i in hits]
         provenance = {dia_of(m) for i in hits for m in i.source_message_ids}
-        evidence = set(q["evidence"])
-        evidence_recall = len(evidence & provenance) / len(evidence) if evidence else None
-        context = sum(len(words(t)) for t in texts)
-        result.per_cat[str(q["category"])].append((answer_recall, evidence_recall, context))
+        _score(q, chat, texts, provenance, result)
+
+
+def _ask_oracle(memory: Memory, chat: Chat, k: int, evidence_only: ModeResult,
+                filled: ModeResult) -> None:
+    """Upper bounds: a retriever that returns exactly the evidence turns, and one that returns
+    them first and then fills up to the raw baseline's words @k with its ranked turns."""
+    by_dia = {t["dia_id"]: t for t in chat.turns}
+    for q in chat.qa:
+        gold = [by_dia[e] for e in q["evidence"] if e in by_dia]
+        texts = [_shown(t["when"], t["text"]) for t in gold]
+        _score(q, chat, texts, {t["dia_id"] for t in gold}, evidence_only)
+        hits = sorted((item for speaker in chat.speakers
+                       for item in memory.search(q["question"], user_id=speaker,
+                                                 run_id=chat.id, limit=k)),
+                      key=lambda i: -(i.score or 0.0))[:k]
+        budget = sum(len(words(_shown(i.observed_at, i.text))) for i in hits)
+        used = sum(len(words(t)) for t in texts)
+        provenance = {t["dia_id"] for t in gold}
+        for item in hits:
+            text = _shown(item.observed_at, item.text)
+            if text not in texts and used + len(words(text)) <= budget:
+                texts.append(text)
+                used += len(words(text))
+                provenance.add(item.metadata.get("dia_id", ""))
+        _score(q, chat, texts, provenance, filled)
 
 
 def _backends(model: str, home: Path) -> tuple[LLM, Embedder]:
@@ -359,9 +415,17 @@ def _memory(home: Path, llm: LLM, embedder: Embedder, prompt: str | None) -> Mem
                   embedder=embedder)
 
 
+def _mean_context(result: ModeResult) -> float:
+    return statistics.mean(v[2] for vals in result.per_cat.values() for v in vals)
+
+
 def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder: Embedder,
                  home: Path, prompt: str | None = None) -> dict[str, ModeResult]:
-    """Ingest every chat per mode into a fresh store and ask its questions."""
+    """Ingest every chat per mode into a fresh store and ask its questions.
+
+    ``raw`` also gives the oracle rows; with ``raw`` and ``facts`` both, facts are asked a second
+    time with a ``max_words`` budget set so that their context words stay within raw's @k.
+    """
     results: dict[str, ModeResult] = {}
     for mode in modes:
         memory = _memory(home / mode, llm, embedder, prompt)
@@ -370,10 +434,29 @@ def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder
             started = time.perf_counter()
             _ingest(memory, chat, mode == "facts", result)
             _ask(memory, chat, k, result)
+            if mode == "raw":
+                _ask_oracle(memory, chat, k, results.setdefault("oracle:evidence", ModeResult()),
+                            results.setdefault("oracle:evidence+fill", ModeResult()))
             print(f"  [{mode}] {chat.id}: {len(chat.turns)} turns, {len(chat.qa)} questions, "
                   f"{time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+        if mode == "facts" and "raw" in results:
+            results.update(_ask_within(memory, chats, k, _mean_context(results["raw"])))
         memory.close()
     return results
+
+
+def _ask_within(memory: Memory, chats: list[Chat], k: int, words_cap: float) -> dict[str, ModeResult]:
+    """Facts asked with the largest ``max_words`` whose mean context stays within ``words_cap``."""
+    budget = max(1, int(words_cap))
+    for _ in range(6):
+        result = ModeResult()
+        for chat in chats:
+            _ask(memory, chat, k, result, max_words=budget)
+        used = _mean_context(result)
+        if used <= words_cap:
+            return {f"facts max_words={budget}": result}
+        budget = max(1, int(budget * words_cap / used) - 1)
+    return {f"facts max_words={budget}": result}
 
 
 def _pct(values: list[float], q: int) -> float:
@@ -381,6 +464,10 @@ def _pct(values: list[float], q: int) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _overall(result: ModeResult) -> float:
+    return statistics.mean(v[0] for vals in result.per_cat.values() for v in vals)
 
 
 def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
@@ -394,12 +481,25 @@ def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
             ans, ev, ctx = (
                 statistics.mean(v[i] for v in vals if v[i] is not None) for i in range(3)
             )
-            print(f"  {mode:5s} cat {cat:3s} n={len(vals):4d}  answer {ans:.3f}  evidence {ev:.3f}"
+            print(f"  {mode:22s} cat {cat:3s} n={len(vals):4d}  answer {ans:.3f}  evidence {ev:.3f}"
                   f"  context {ctx:6.1f}")
-        drop = r.dropped / r.model_facts if r.model_facts else 0.0
-        print(f"  {mode:5s} stored {r.stored}  adds {len(r.add_seconds)}  add p50 "
-              f"{_pct(r.add_seconds, 50):.3f}s p95 {_pct(r.add_seconds, 95):.3f}s  "
-              f"grounding-dropped {drop:.3f} ({r.dropped}/{r.model_facts})  failed adds {r.failed}")
+        if r.add_seconds:
+            drop = r.dropped / r.model_facts if r.model_facts else 0.0
+            print(f"  {mode:22s} stored {r.stored}  adds {len(r.add_seconds)}  add p50 "
+                  f"{_pct(r.add_seconds, 50):.3f}s p95 {_pct(r.add_seconds, 95):.3f}s  "
+                  f"grounding-dropped {drop:.3f} ({r.dropped}/{r.model_facts})  "
+                  f"failed adds {r.failed}")
+    if "raw" in results:
+        raw = results["raw"]
+        within = [m for m, r in results.items()
+                  if m.startswith("facts") and _mean_context(r) <= _mean_context(raw)]
+        best = max(within, key=lambda m: _overall(results[m]), default=None)
+        line = f"target (raw + 0.15): {_overall(raw) + 0.15:.3f}"
+        if best:
+            line += f"; facts within raw's words: {_overall(results[best]):.3f} ({best})"
+        if "oracle:evidence+fill" in results:
+            line += f"; oracle evidence+fill: {_overall(results['oracle:evidence+fill']):.3f}"
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -83,6 +83,8 @@ def test_every_verb_returns_memorys_types(admin, server):
     assert isinstance(results, SearchResults) and isinstance(results[0], MemoryItem)
     assert results[0].id == mid and results[0].score is not None
     assert admin.search("where", user_id="ana", filters={"src": "email"}) == SearchResults()
+    assert admin.search("where does ana live", user_id="ana", max_words=1) == SearchResults()
+    assert admin.search("where does ana live", user_id="ana", max_words=3)[0].id == mid
 
     item = admin.get(mid)
     assert item == memory.get(mid)  # the same value the library returns

@@ -117,11 +117,14 @@ def test_add_takes_anything_and_fails_only_cleanly(memory, messages, user_id, me
 
 @BOUNDED
 @given(query=st.one_of(text, json_like), user_id=scope_id, limit=st.one_of(scalar, st.integers()),
-       flt=filters, threshold=st.one_of(floats, scalar))
-def test_search_takes_anything_and_never_writes(memory, query, user_id, limit, flt, threshold):
+       flt=filters, threshold=st.one_of(floats, scalar),
+       max_words=st.one_of(st.none(), scalar, st.integers()))
+def test_search_takes_anything_and_never_writes(memory, query, user_id, limit, flt, threshold,
+                                                max_words):
     before = full_dump(memory)
     try:
-        found = memory.search(query, user_id=user_id, limit=limit, filters=flt, threshold=threshold)
+        found = memory.search(query, user_id=user_id, limit=limit, filters=flt, threshold=threshold,
+                              max_words=max_words)
         assert isinstance(found, SearchResults)
         assert all(math.isfinite(item.score) for item in found)
     except LocalmemError:

@@ -147,6 +147,26 @@ def test_search_filters_and_threshold():
     assert len(memory.search("like", user_id="u", limit=1)) == 1
 
 
+def test_max_words_returns_the_best_items_that_fit_the_budget_in_rank_order():
+    memory = fake_memory()
+    for text in ("I play the cello in a small orchestra that meets every Tuesday evening downtown.",
+                 "I like cello music.", "I have a cat named Miso."):
+        memory.add(text, user_id="u", infer=False)
+    ranked = memory.search("cello", user_id="u", limit=10)
+    sizes = [len(item.text.split()) for item in ranked]
+    assert len(ranked) == 3
+    budget = sum(sizes) - 1  # one word short of everything: something must be left out
+    packed = memory.search("cello", user_id="u", limit=10, max_words=budget)
+    assert sum(len(item.text.split()) for item in packed) <= budget
+    assert [item.id for item in packed] == [i.id for i in ranked if i.id in {p.id for p in packed}]
+    # a long item that does not fit is skipped for shorter ones ranked below it
+    longest = ranked[sizes.index(max(sizes))]
+    short = memory.search("cello", user_id="u", limit=10, max_words=max(sizes) - 1)
+    assert len(short) == 2 and longest.id not in {item.id for item in short}
+    assert len(memory.search("cello", user_id="u", limit=1, max_words=1000)) == 1  # limit still caps
+    assert not memory.search("cello", user_id="u", max_words=min(sizes) - 1)  # nothing fits
+
+
 def test_search_results_are_empty_and_falsy_when_nothing_matches():
     memory = fake_memory()
     results = memory.search("anything at all", user_id="nobody")

@@ -7,27 +7,17 @@ Two stand-ins for the model: one that returns nothing (the deterministic path: r
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from localmem import Memory
 from localmem.embeddings import HashEmbedder
 from localmem.llm import FakeLLM
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "eval_memory.py"
+from tests.helpers import eval_harness
 
 
 @pytest.fixture(scope="module")
 def harness():
-    spec = importlib.util.spec_from_file_location("eval_memory", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_memory"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("eval_memory", None)
+    yield from eval_harness("eval_memory")
 
 
 @pytest.fixture(scope="module")

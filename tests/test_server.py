@@ -1,5 +1,8 @@
 """The REST server: Memory's verbs over HTTP, API keys, per-user keys, errors as 4xx."""
 
+import asyncio
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -132,6 +135,7 @@ def test_a_user_key_is_confined_to_its_user(env):
         ("POST", "/v1/memories/search", {"query": "x", "limit": 0}, 400),
         ("POST", "/v1/memories/search", {"query": "x", "filters": {"a') OR 1=1 --": 1}}, 400),
         ("POST", "/v1/memories/search", {"query": ""}, 400),
+        ("POST", "/v1/memories/search", {"query": "x", "max_words": 0}, 400),
         ("GET", "/v1/memories?filters=not-json", None, 400),
         ("GET", "/v1/memories?limit=-1", None, 400),
         ("GET", "/v1/memories/abc", None, 400),
@@ -172,6 +176,104 @@ def test_an_oversized_body_is_refused_before_it_is_read(env):
                            headers={**auth(k["admin"]), "Content-Type": "application/json"})
     assert response.status_code == 413
     assert dump(memory) == before
+
+
+MIB = b"a" * (1024 * 1024)  # one shared chunk keeps the big bodies below cheap to build
+
+
+def json_headers(key):
+    return {**auth(key), "Content-Type": "application/json"}
+
+
+def assert_refused_as_too_large(response):
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert error["type"] == "InvalidInputError"
+    assert "16 MiB" in error["message"] and "several adds" in error["message"]
+
+
+def test_a_chunked_body_over_the_cap_is_413_and_changes_nothing(env):
+    client, memory, _, k = env
+    before = dump(memory)
+
+    def chunks():
+        yield b'{"messages": "'
+        yield from [MIB] * (MAX_BODY_BYTES // len(MIB) + 1)
+        yield b'"}'
+
+    response = client.post("/v1/memories", content=chunks(), headers=json_headers(k["admin"]))
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    assert_refused_as_too_large(response)
+    assert dump(memory) == before
+
+
+def test_a_body_longer_than_its_content_length_is_refused_past_the_cap(env):
+    client, memory, _, k = env
+    before = dump(memory)
+    big = b'{"messages": "' + MIB * (MAX_BODY_BYTES // len(MIB)) + b'"}'
+    response = client.post("/v1/memories", content=big,
+                           headers={**json_headers(k["admin"]), "Content-Length": "20"})
+    assert_refused_as_too_large(response)
+    assert dump(memory) == before
+
+
+@pytest.mark.parametrize("length,status", [("-1", 400), ("12abc", 400), ("1e3", 400), ("+20", 400),
+                                           pytest.param("9" * 5000, 413, id="5000-digits")])
+def test_a_malformed_or_huge_content_length_is_refused(env, length, status):
+    client, memory, _, k = env
+    before = dump(memory)
+    response = client.post("/v1/memories", content=b'{"messages": "I play the cello"}',
+                           headers={**json_headers(k["admin"]), "Content-Length": length})
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["type"] == "InvalidInputError"
+    assert dump(memory) == before
+
+
+def test_a_small_chunked_body_still_works(env):
+    client, memory, _, k = env
+    parts = iter([b'{"messages": "I play ', b'the cello", "user_id": "ana"}'])
+    response = client.post("/v1/memories", content=parts, headers=json_headers(k["admin"]))
+    assert response.status_code == 200, response.text
+    assert [m.text for m in memory.get_all(user_id="ana")] == ["Plays the cello"]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_of_exactly_the_cap_passes_the_limiter(env, chunked):
+    client, _, _, k = env
+    prefix, suffix = b'{"surprise": "', b'"}'  # an unknown field: rejected quickly, after the limiter
+    filler = MIB * (MAX_BODY_BYTES // len(MIB) - 1) + b"a" * (len(MIB) - len(prefix) - len(suffix))
+    body = [prefix, filler, suffix]
+    assert sum(map(len, body)) == MAX_BODY_BYTES
+    response = client.post("/v1/memories", content=iter(body) if chunked else b"".join(body),
+                           headers=json_headers(k["admin"]))
+    assert response.status_code == 422, response.text
+
+
+def test_a_streamed_body_is_cut_off_once_it_passes_the_cap(env):
+    """Raw ASGI: the app stops pulling chunks just past the cap instead of reading all of them."""
+    client, memory, _, k = env
+    pulled, sent = [], []
+
+    async def receive():
+        pulled.append(len(MIB))
+        return {"type": "http.request", "body": MIB, "more_body": len(pulled) < 1000}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/v1/memories", "raw_path": b"/v1/memories", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked"),
+                    (b"authorization", f"Bearer {k['admin']}".encode())],
+    }
+    asyncio.run(client.app(scope, receive, send))
+    assert len(pulled) == MAX_BODY_BYTES // len(MIB) + 1
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [413]
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert "several adds" in json.loads(body)["error"]["message"]
+    assert memory.get_all() == []
 
 
 def test_the_openapi_spec_lists_every_verb_and_the_key_schemes(env):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, Memory
+from localmem.cli import cli
 from localmem.transfer import export_lines, import_lines
 
 TABLES = ("messages", "memories", "memory_sources", "history")
@@ -163,3 +165,188 @@ def test_duplicate_ids_in_the_file_are_refused(source, tmp_path):
     target = open_memory(tmp_path / "b")
     with pytest.raises(InvalidInputError, match=rf"line {len(lines) + 1}: history id \d+ appears twice"):
         import_lines(target, [*lines, lines[index]])
+
+
+# --- scoped export ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_users(tmp_path) -> Memory:
+    """ana and bo, each with inferred or verbatim facts, an update and raw messages; plus "Ana"."""
+    memory = open_memory(tmp_path / "two")
+    memory.add("I live in Lyon and I like pizza", user_id="ana", metadata={"topic": "life"})
+    pizza = next(m.id for m in memory.get_all(user_id="ana") if "pizza" in m.text)
+    memory.update(pizza, "Loves pizza margherita", metadata={"edited": True})
+    memory.add([{"role": "user", "content": "Ana asks about trains"},
+                {"role": "assistant", "content": "Trains leave hourly"}],
+               user_id="ana", agent_id="helper", run_id="r1", infer=False,
+               timestamp="2024-05-01T10:00:00Z")
+    garden = memory.add("Bo keeps a secret garden", user_id="bo", infer=False)[0].id
+    memory.update(garden, "Bo keeps a secret orchard")
+    memory.add([{"role": "user", "content": "Bo's pin is 4321"}], user_id="bo", agent_id="helper",
+               run_id="r1", infer=False)
+    memory.add("Capital Ana rows in Oslo", user_id="Ana", infer=False)  # exact match: not ana
+    return memory
+
+
+def scope_rows(memory: Memory, where: str, params: list) -> dict[str, list[tuple]]:
+    """Every table's rows that belong to the memories and messages matching ``where``."""
+    mems = f"SELECT id FROM memories WHERE {where}"
+    msgs = f"SELECT id FROM messages WHERE {where}"
+    queries = {
+        "messages": (f"SELECT * FROM messages WHERE {where} ORDER BY id", params),
+        "memories": (f"SELECT * FROM memories WHERE {where} ORDER BY id", params),
+        "memory_sources": (f"SELECT * FROM memory_sources WHERE memory_id IN ({mems}) AND "
+                           f"message_id IN ({msgs}) ORDER BY memory_id, message_id", params * 2),
+        "history": (f"SELECT * FROM history WHERE memory_id IN ({mems}) ORDER BY id", params),
+    }
+    return {table: memory.store.execute(sql, p).fetchall() for table, (sql, p) in queries.items()}
+
+
+def texts_of(memory: Memory, user: str) -> set[str]:
+    """Every text stored for ``user``: memories, raw messages, old and new texts in history."""
+    mine = "memory_id IN (SELECT id FROM memories WHERE user_id = :user)"
+    rows = memory.store.execute(
+        "SELECT text FROM memories WHERE user_id = :user "
+        "UNION SELECT content FROM messages WHERE user_id = :user "
+        f"UNION SELECT old_text FROM history WHERE {mine} "
+        f"UNION SELECT new_text FROM history WHERE {mine}",
+        {"user": user},
+    ).fetchall()
+    return {r[0] for r in rows if r[0] is not None}
+
+
+def test_user_scope_exports_only_that_user_and_imports_exactly(two_users, tmp_path):
+    lines = list(export_lines(two_users.store, two_users.embedder.dims, user_id="ana"))
+    assert json.loads(lines[0]) == {"type": "header", "format": "localmem-export", "version": 1,
+                                    "dims": 384, "scope": {"user_id": "ana"}}
+    dump = "\n".join(lines)
+    assert {"Bo keeps a secret garden", "Bo's pin is 4321"} <= texts_of(two_users, "bo")
+    leaked = {t for t in texts_of(two_users, "bo") | texts_of(two_users, "Ana") if t in dump}
+    assert leaked == set() and "Bo" not in dump and "Oslo" not in dump
+
+    target = open_memory(tmp_path / "b")
+    report = import_lines(target, lines)
+    expected = scope_rows(two_users, "user_id = ?", ["ana"])
+    assert table_rows(target) == expected
+    assert all(expected[t] for t in TABLES)  # the fixture gives every table some rows
+    assert [r[2] for r in expected["history"]] == ["ADD", "ADD", "UPDATE", "ADD", "ADD"]
+    assert (report.messages, report.memories, report.history) == (3, 4, 5)
+    assert target.get_all(user_id="ana") == two_users.get_all(user_id="ana")
+    assert target.search("pizza", user_id="ana") == two_users.search("pizza", user_id="ana")
+    assert target.get_all(user_id="bo") == [] and target.get_all(user_id="Ana") == []
+    assert list(export_lines(target.store, 384, user_id="ana")) == lines
+
+
+def test_narrower_scope_matches_every_given_id_exactly(two_users, tmp_path):
+    lines = list(export_lines(two_users.store, 384, user_id="ana", agent_id="helper", run_id="r1"))
+    assert json.loads(lines[0])["scope"] == {"user_id": "ana", "agent_id": "helper", "run_id": "r1"}
+    target = open_memory(tmp_path / "b")
+    import_lines(target, lines)
+    where = "user_id = ? AND agent_id = ? AND run_id = ?"
+    assert table_rows(target) == scope_rows(two_users, where, ["ana", "helper", "r1"])
+    assert {r[3] for r in table_rows(target)["memories"]} == {"ana"}  # user_id
+    by_run = list(export_lines(two_users.store, 384, run_id="r1"))  # both users' r1 rows
+    assert {json.loads(line).get("user_id") for line in by_run[1:]} >= {"ana", "bo"}
+
+
+def test_links_to_messages_outside_the_scope_are_left_out(tmp_path):
+    memory = open_memory(tmp_path / "a")
+    memory.add("I live in Lyon", user_id="ana", run_id="r1")
+    memory.add("I really live in Lyon", user_id="ana")  # same fact: linked to the r1 memory
+    (fact,) = memory.get_all(user_id="ana")
+    assert len(memory.store.sources([int(fact.id)])[int(fact.id)]) == 2
+    lines = list(export_lines(memory.store, 384, user_id="ana", run_id="r1"))
+    target = open_memory(tmp_path / "b")
+    import_lines(target, lines)
+    assert table_rows(target) == scope_rows(memory, "user_id = ? AND run_id = ?", ["ana", "r1"])
+    assert len(table_rows(target)["memory_sources"]) == 1
+
+
+def test_history_of_a_retired_memory_travels_only_in_a_full_export(two_users):
+    gone = int(two_users.add("Temporary note", user_id="ana", infer=False)[0].id)
+    with two_users.store.transaction():
+        two_users.store.retire_memory(gone, "model", "no longer true")
+
+    def history_of_gone(lines):
+        return [r["event"] for r in map(json.loads, lines) if r.get("memory_id") == gone]
+
+    assert history_of_gone(export_lines(two_users.store, 384, user_id="ana")) == []
+    assert history_of_gone(export_lines(two_users.store, 384)) == ["ADD", "DELETE"]
+
+
+def test_a_full_export_has_no_scope_in_its_header(two_users):
+    header = next(export_lines(two_users.store, 384))
+    assert header == '{"type": "header", "format": "localmem-export", "version": 1, "dims": 384}'
+
+
+@pytest.mark.parametrize(
+    "scope, message",
+    [
+        ({"user_id": ""}, "user_id must be a non-empty string"),
+        ({"agent_id": "   "}, "agent_id must be a non-empty string"),
+        ({"run_id": 7}, "run_id must be a non-empty string, got 7"),
+        ({"user_id": "a\x01b"}, "user_id must be at most 256 printable characters"),
+        ({"user_id": "x" * 257}, "user_id must be at most 256 printable characters"),
+    ],
+)
+def test_bad_scope_values_are_refused_at_the_call(two_users, scope, message):
+    with pytest.raises(InvalidInputError, match=message):
+        export_lines(two_users.store, 384, **scope)  # before any line is read
+
+
+def test_import_checks_the_header_scope(two_users, tmp_path):
+    lines = list(export_lines(two_users.store, 384, user_id="ana"))
+    target = open_memory(tmp_path / "b")
+    for bad in ({"colour": "red"}, ["ana"], {"user_id": ""}):
+        header = {**json.loads(lines[0]), "scope": bad}
+        with pytest.raises(InvalidInputError, match="line 1: .*(header scope|user_id)"):
+            import_lines(target, [json.dumps(header), *lines[1:]])
+    assert all(rows == [] for rows in table_rows(target).values())
+
+
+@pytest.fixture
+def cli_run(tmp_path, monkeypatch):
+    """Invoke the CLI on a home (fake backends); returns the click Result."""
+    monkeypatch.setenv("LOCALMEM_LLM", "fake")
+    monkeypatch.setenv("LOCALMEM_EMBEDDER", "hash")
+
+    def invoke(home, *args: str):
+        return CliRunner().invoke(cli, ["--home", str(home), *args])
+
+    return invoke
+
+
+def test_cli_exports_one_users_data(cli_run, tmp_path):
+    home, other = tmp_path / "home", tmp_path / "other"
+    cli_run(home, "add", "Likes tea", "--user", "ana", "--no-infer")
+    added = cli_run(home, "--json", "add", "Plays chess", "--user", "bo", "--no-infer")
+    cli_run(home, "update", str(json.loads(added.stdout)[0]["id"]), "Plays go")
+    cli_run(home, "add", "Ana's notes", "--user", "ana", "--agent", "helper", "--no-infer")
+
+    exported = cli_run(home, "export", "--user-id", "ana")
+    assert exported.exit_code == 0, exported.output
+    assert "chess" not in exported.stdout and " go" not in exported.stdout
+    assert json.loads(exported.stdout.splitlines()[0])["scope"] == {"user_id": "ana"}
+    dump = tmp_path / "ana.jsonl"
+    assert cli_run(home, "export", "--user", "ana", "--output", str(dump)).exit_code == 0
+    assert dump.read_text() == exported.stdout
+    imported = cli_run(other, "--json", "import", str(dump))
+    assert json.loads(imported.stdout) == {"messages": 2, "memories": 2, "history": 2, "replaced": 0}
+    listed = [cli_run(h, "--json", "list", "--user", "ana").stdout for h in (home, other)]
+    assert listed[0] == listed[1]
+    assert json.loads(cli_run(other, "--json", "list", "--user", "bo").stdout) == []
+
+    narrow = cli_run(home, "export", "--user", "ana", "--agent-id", "helper").stdout.splitlines()
+    assert [json.loads(line).get("text") for line in narrow if '"memory"' in line] == ["Ana's notes"]
+
+
+def test_cli_bad_scope_prints_one_line_and_writes_nothing(cli_run, tmp_path):
+    cli_run(tmp_path / "home", "add", "Likes tea", "--user", "ana", "--no-infer")
+    out = tmp_path / "out.jsonl"
+    result = cli_run(tmp_path / "home", "export", "--user", "", "--output", str(out))
+    assert result.exit_code == 1
+    assert [line for line in result.output.splitlines() if line] == [
+        "Error: user_id must be a non-empty string, got ''"
+    ]
+    assert not out.exists()

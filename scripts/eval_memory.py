@@ -421,7 +421,7 @@ def _mean_context(result: ModeResult) -> float:
 
 def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder: Embedder,
                  home: Path, prompt: str | None = None) -> dict[str, ModeResult]:
-    """Ingest every chat per mode into a fresh store and ask its questions.
+    """Per mode: ingest every chat into one fresh store, then ask every chat's questions.
 
     ``raw`` also gives the oracle rows; with ``raw`` and ``facts`` both, facts are asked a second
     time with a ``max_words`` budget set so that their context words stay within raw's @k.
@@ -430,15 +430,16 @@ def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder
     for mode in modes:
         memory = _memory(home / mode, llm, embedder, prompt)
         result = results.setdefault(mode, ModeResult())
-        for chat in chats:
+        for chat in chats:  # every chat is stored before any question is asked
             started = time.perf_counter()
             _ingest(memory, chat, mode == "facts", result)
+            print(f"  [{mode}] {chat.id}: {len(chat.turns)} turns stored, "
+                  f"{time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+        for chat in chats:
             _ask(memory, chat, k, result)
             if mode == "raw":
                 _ask_oracle(memory, chat, k, results.setdefault("oracle:evidence", ModeResult()),
                             results.setdefault("oracle:evidence+fill", ModeResult()))
-            print(f"  [{mode}] {chat.id}: {len(chat.turns)} turns, {len(chat.qa)} questions, "
-                  f"{time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
         if mode == "facts" and "raw" in results:
             results.update(_ask_within(memory, chats, k, _mean_context(results["raw"])))
         memory.close()

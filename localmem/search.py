@@ -79,16 +79,19 @@ def hybrid_search(
     for score, kind, rid in ranked:
         if len(chosen) == limit and max_words is None:
             break
-        if kind == "fact" and rid in sources or kind == "message" and rid not in covered:
+        if kind == "fact" and rid in sources or kind == "message" and (
+            max_words is not None or rid not in covered
+        ):
             chosen.append((score, kind, rid))
     rows = {r["id"]: r for r in store.memories({}, ids=[i for _, k, i in chosen if k == "fact"])}
     messages = {r["id"]: r for r in store.messages([i for _, k, i in chosen if k == "message"])}
     out = SearchResults()
     budget = max_words
+    shown: set[int] = set()  # with a budget: messages behind the facts actually returned
     for score, kind, rid in chosen:
         if kind == "fact" and rid in rows:
             item = memory_item(rows[rid], score, sources.get(rid, []))
-        elif kind == "message" and rid in messages:
+        elif kind == "message" and rid in messages and rid not in shown:
             item = message_item(messages[rid], score)
         else:
             continue
@@ -97,6 +100,8 @@ def hybrid_search(
             if size > budget:
                 continue
             budget -= size
+            if kind == "fact":
+                shown.update(item.source_message_ids)
         out.append(item)
         if len(out) == limit:
             break

@@ -167,6 +167,17 @@ def test_max_words_returns_the_best_items_that_fit_the_budget_in_rank_order():
     assert not memory.search("cello", user_id="u", max_words=min(sizes) - 1)  # nothing fits
 
 
+def test_with_a_budget_a_raw_message_behind_a_returned_fact_is_not_repeated():
+    memory = fake_memory()
+    memory.add([{"role": "user", "content": "I like jazz."},
+                {"role": "user", "content": "The concert at the Blue Note was loud."}], user_id="u")
+    results = memory.search("jazz concert", user_id="u", limit=20, max_words=200)
+    behind = {m for item in results if item.kind == "fact" for m in item.source_message_ids}
+    messages = [item for item in results if item.kind == "message"]
+    assert behind and messages  # a fact and the message no fact covers
+    assert all(-item.id not in behind for item in messages)
+
+
 def test_search_results_are_empty_and_falsy_when_nothing_matches():
     memory = fake_memory()
     results = memory.search("anything at all", user_id="nobody")

@@ -257,7 +257,7 @@ class Memory:
         whose texts fit in that many words together; an item longer than what is left is skipped.
 
         Raises:
-            InvalidInputError: bad query, scope, limit, filters or threshold.
+            InvalidInputError: bad query, scope, limit, filters, threshold or max_words.
         """
         validate.text(query, "query")
         scope = self._scope(user_id, agent_id, run_id)

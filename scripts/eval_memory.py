@@ -342,6 +342,19 @@ def _pack(items: list[MemoryItem], budget: int) -> list[MemoryItem]:
     return out
 
 
+def _hits(memory: Memory, chat: Chat, question: str, k: int,
+          max_words: int | None = None) -> list[MemoryItem]:
+    """Both speakers' results merged by score: the top ``k``, or packed into ``max_words``."""
+    limit = k if max_words is None else 200
+    hits = sorted(
+        (item for speaker in chat.speakers
+         for item in memory.search(question, user_id=speaker, run_id=chat.id, limit=limit,
+                                   max_words=max_words)),
+        key=lambda i: -(i.score or 0.0),
+    )
+    return hits[:k] if max_words is None else _pack(hits, max_words)
+
+
 def _score(q: dict[str, Any], chat: Chat, texts: list[str], provenance: set[str],
            result: ModeResult) -> None:
     found = set(content_words(" ".join(texts)))
@@ -363,15 +376,8 @@ def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult,
             dia[message_id] = memory.get(-message_id).metadata.get("dia_id", "")
         return dia[message_id]
 
-    limit = k if max_words is None else 200
     for q in chat.qa:
-        hits = [
-            item for speaker in chat.speakers
-            for item in memory.search(q["question"], user_id=speaker, run_id=chat.id,
-                                      limit=limit, max_words=max_words)
-        ]
-        hits = sorted(hits, key=lambda i: -(i.score or 0.0))
-        hits = hits[:k] if max_words is None else _pack(hits, max_words)
+        hits = _hits(memory, chat, q["question"], k, max_words)
         texts = [_shown(i.observed_at, i.text) for i in hits]
         provenance = {dia_of(m) for i in hits for m in i.source_message_ids}
         _score(q, chat, texts, provenance, result)
@@ -386,10 +392,7 @@ def _ask_oracle(memory: Memory, chat: Chat, k: int, evidence_only: ModeResult,
         gold = [by_dia[e] for e in q["evidence"] if e in by_dia]
         texts = [_shown(t["when"], t["text"]) for t in gold]
         _score(q, chat, texts, {t["dia_id"] for t in gold}, evidence_only)
-        hits = sorted((item for speaker in chat.speakers
-                       for item in memory.search(q["question"], user_id=speaker,
-                                                 run_id=chat.id, limit=k)),
-                      key=lambda i: -(i.score or 0.0))[:k]
+        hits = _hits(memory, chat, q["question"], k)
         budget = sum(len(words(_shown(i.observed_at, i.text))) for i in hits)
         used = sum(len(words(t)) for t in texts)
         provenance = {t["dia_id"] for t in gold}

@@ -6,10 +6,10 @@
     memory.search("What should I cook?", user_id="ana")
 """
 
-from .client import MemClient
-from .config import EmbedderConfig, LLMConfig, MemoryConfig, VectorStoreConfig
-from .embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
-from .errors import (
+from localmem.client import MemClient
+from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig, VectorStoreConfig
+from localmem.backends.embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from localmem.errors import (
     AccessDeniedError,
     ConfigError,
     IndexCorruptError,
@@ -21,9 +21,9 @@ from .errors import (
     ModelOutputError,
     StorageError,
 )
-from .llm import LLM, FakeLLM, LlamaCppLLM
-from .memory import Memory
-from .types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
+from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
+from localmem.memory import Memory
+from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
 
 __version__ = "0.1.0"
 

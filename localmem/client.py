@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from . import errors
-from .errors import AccessDeniedError, ConfigError, InvalidInputError, LocalmemError, StorageError
-from .types import HistoryEntry, MemoryEvent, MemoryItem, SearchResults
+from localmem import errors
+from localmem.errors import AccessDeniedError, ConfigError, InvalidInputError, LocalmemError, StorageError
+from localmem.types import HistoryEntry, MemoryEvent, MemoryItem, SearchResults
 
 __all__ = ["MemClient", "DEFAULT_HOST"]
 
@@ -217,7 +217,7 @@ def _encode(body: Any) -> bytes:
 
 def _id(memory_id: Any) -> str:
     """A memory id for the URL path; anything that is not a plain integer fails here, like Memory."""
-    from .validate import memory_id as check_id
+    from localmem.validate import memory_id as check_id
 
     return str(check_id(memory_id))
 

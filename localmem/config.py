@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError
+from localmem.errors import ConfigError
 
 __all__ = ["MemoryConfig", "LLMConfig", "EmbedderConfig", "VectorStoreConfig"]
 

@@ -14,20 +14,20 @@ from typing import Any
 
 import numpy as np
 
-from . import validate
-from .config import MemoryConfig, VectorStoreConfig
-from .embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
-from .errors import ConfigError, InvalidInputError, MemoryNotFoundError
-from .apply import apply_plan
-from .indexset import IndexSet
-from .llm import LLM, FakeLLM, LlamaCppLLM
-from .paths import IN_MEMORY, home_dir
-from .pipeline import Candidate, ExtractionReport, Pipeline, PlannedChange
-from .resolve import resolve_embedder_path, resolve_llm_path
-from .search import hybrid_search
-from .store import MEMORIES, MESSAGES, Store
-from .textutil import text_hash
-from .types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
+from localmem import validate
+from localmem.config import MemoryConfig, VectorStoreConfig
+from localmem.backends.embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from localmem.errors import ConfigError, InvalidInputError, MemoryNotFoundError
+from localmem.engine.commit import apply_plan
+from localmem.storage.indexset import IndexSet
+from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
+from localmem.paths import IN_MEMORY, home_dir
+from localmem.engine.pipeline import Candidate, ExtractionReport, Pipeline, PlannedChange
+from localmem.models.locate import resolve_embedder_path, resolve_llm_path
+from localmem.engine.retrieval import hybrid_search
+from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.engine.textutil import text_hash
+from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
 
 __all__ = ["Memory"]
 
@@ -103,7 +103,7 @@ class Memory:
             cfg.provider == "auto" and importlib.util.find_spec("onnxruntime") is not None
         )
         if use_onnx:
-            from .onnx_embedder import OnnxEmbedder, default_onnx_dir, ensure_onnx_export
+            from localmem.backends.onnx import OnnxEmbedder, default_onnx_dir, ensure_onnx_export
 
             # The first start exports once (torch + onnx); later starts load only onnxruntime.
             export = ensure_onnx_export(source, default_onnx_dir(self.home, cfg.model))
@@ -281,7 +281,7 @@ class Memory:
             MemoryNotFoundError: no such memory.
         """
         mid = validate.memory_id(memory_id)
-        from .search import memory_item, message_item
+        from localmem.engine.retrieval import memory_item, message_item
 
         with self._lock:  # reads share the connection: never interleave with a write
             if mid < 0:
@@ -309,7 +309,7 @@ class Memory:
         Raises:
             InvalidInputError: bad scope, limit or filters.
         """
-        from .search import memory_item
+        from localmem.engine.retrieval import memory_item
 
         scope = self._scope(user_id, agent_id, run_id)
         limit, flt = validate.limit(limit, 1_000_000), validate.filters(filters)

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from localmem.errors import ConfigError
 
 __all__ = [
     "home_dir",

@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import InvalidInputError
+from localmem.errors import InvalidInputError
 
 __all__ = [
     "messages",

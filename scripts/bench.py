@@ -37,10 +37,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from localmem.embeddings import Embedder  # noqa: E402
-from localmem.search import hybrid_search  # noqa: E402
-from localmem.store import MEMORIES, Store, now_iso  # noqa: E402
-from localmem.textutil import text_hash  # noqa: E402
+from localmem.backends.embeddings import Embedder  # noqa: E402
+from localmem.engine.retrieval import hybrid_search  # noqa: E402
+from localmem.storage.store import MEMORIES, Store, now_iso  # noqa: E402
+from localmem.engine.textutil import text_hash  # noqa: E402
 
 USERS = 1000
 ALL_ROWS_AGENT = "assistant"  # every synthetic row has this agent_id: one scope owning all rows

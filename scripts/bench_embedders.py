@@ -32,14 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import QUERIES, in_subprocess, percentile, template_sentences  # noqa: E402
 
-from localmem.embeddings import Embedder, SentenceTransformerEmbedder  # noqa: E402
-from localmem.onnx_embedder import (  # noqa: E402
+from localmem.backends.embeddings import Embedder, SentenceTransformerEmbedder  # noqa: E402
+from localmem.backends.onnx import (  # noqa: E402
     MIN_INT8_COSINE,
     OnnxEmbedder,
     export_onnx,
     write_int8,
 )
-from localmem.resolve import resolve_embedder_path  # noqa: E402
+from localmem.models.locate import resolve_embedder_path  # noqa: E402
 
 BACKENDS = ("sentence-transformers", "onnx-fp32", "onnx-int8")
 HARD_CASES = [
@@ -58,11 +58,11 @@ import json, sys
 print(json.dumps({{"seconds": time.perf_counter() - t0, "torch": "torch" in sys.modules}}))
 """
 SETUPS = {
-    "sentence-transformers": "from localmem.embeddings import SentenceTransformerEmbedder\n"
+    "sentence-transformers": "from localmem.backends.embeddings import SentenceTransformerEmbedder\n"
     "embedder = SentenceTransformerEmbedder(Path({source!r}))",
-    "onnx-fp32": "from localmem.onnx_embedder import OnnxEmbedder\n"
+    "onnx-fp32": "from localmem.backends.onnx import OnnxEmbedder\n"
     "embedder = OnnxEmbedder(Path({onnx!r}))",
-    "onnx-int8": "from localmem.onnx_embedder import OnnxEmbedder\n"
+    "onnx-int8": "from localmem.backends.onnx import OnnxEmbedder\n"
     "embedder = OnnxEmbedder(Path({onnx!r}), quantized=True)",
 }
 

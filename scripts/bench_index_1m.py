@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from localmem.index import VectorIndex
+from localmem.storage.faiss_index import VectorIndex
 
 
 def main() -> None:

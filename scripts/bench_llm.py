@@ -14,9 +14,9 @@ import statistics
 import time
 
 from localmem.config import LLMConfig
-from localmem.llm import LlamaCppLLM
-from localmem.prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
-from localmem.resolve import resolve_llm_path
+from localmem.backends.llm import LlamaCppLLM
+from localmem.engine.prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
+from localmem.models.locate import resolve_llm_path
 
 MESSAGES = [
     "I just started a new job as a data analyst at a hospital in Leeds.",

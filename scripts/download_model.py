@@ -6,7 +6,7 @@
     python scripts/download_model.py --from-file /media/usb/model.gguf [--link]
     python scripts/download_model.py --from-dir ./all-MiniLM-L6-v2
 
-The same command is ``localmem models download``; both call ``localmem.modelfiles.fetch``.
+The same command is ``localmem models download``; both call ``localmem.models.fetch.fetch``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 try:
-    from localmem.cli_models import download
+    from localmem.frontends.cli_models import download
 except ImportError:  # run from a checkout where localmem is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from localmem.cli_models import download
+    from localmem.frontends.cli_models import download
 
 if __name__ == "__main__":
     download(prog_name="download_model.py")

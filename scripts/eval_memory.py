@@ -36,10 +36,10 @@ from typing import Any
 
 from localmem import Memory
 from localmem.config import LLMConfig, MemoryConfig
-from localmem.embeddings import Embedder
-from localmem.llm import LLM, FakeLLM
+from localmem.backends.embeddings import Embedder
+from localmem.backends.llm import LLM, FakeLLM
 from localmem.errors import LocalmemError
-from localmem.textutil import content_words, stem, words
+from localmem.engine.textutil import content_words, stem, words
 from localmem.types import MemoryItem
 
 __all__ = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from localmem.catalog import (
+from localmem.models.catalog import (
     CATALOG,
     DEFAULT_EMBEDDER,
     DEFAULT_LLM,

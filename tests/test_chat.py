@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from localmem import ConfigError, FakeLLM, HashEmbedder, Memory
-from localmem.chat import ChatSession
-from localmem.llm import plain_chat_prompt as plain_prompt
+from localmem.frontends.chat import ChatSession
+from localmem.backends.llm import plain_chat_prompt as plain_prompt
 
 
 def facts_of(prompt, schema):
@@ -169,7 +169,7 @@ def test_plain_prompt_for_base_models():
 def test_chat_command_with_fake_backends(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from localmem.cli import cli
+    from localmem.frontends.cli import cli
 
     monkeypatch.setenv("LOCALMEM_LLM", "fake")
     monkeypatch.setenv("LOCALMEM_EMBEDDER", "hash")
@@ -196,7 +196,7 @@ def spawn_chat(home, *extra):
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TERM="dumb")
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "localmem.cli", "--home", str(home), "chat", "--user", "u1", "--max-tokens", "24", *extra],
+        ["-m", "localmem.frontends.cli", "--home", str(home), "chat", "--user", "u1", "--max-tokens", "24", *extra],
         env=env, encoding="utf-8", timeout=180,
     )
     child.expect_exact("you> ")

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from localmem.cli import cli
+from localmem.frontends.cli import cli
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from localmem.cli import cli
+from localmem.frontends.cli import cli
 
 
 def walk(command: click.Command, path: tuple[str, ...] = ()):

@@ -12,8 +12,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from localmem.catalog import CATALOG, get_entry
-from localmem.cli_models import models
+from localmem.models.catalog import CATALOG, get_entry
+from localmem.frontends.cli_models import models
 from localmem.paths import read_settings
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "download_model.py"

@@ -21,8 +21,8 @@ from localmem import (
     SearchResults,
 )
 from localmem.client import MemClient
-from localmem.keys import KeyStore
-from localmem.server import create_app
+from localmem.storage.keys import KeyStore
+from localmem.frontends.server import create_app
 from tests.helpers import dump, fake_memory
 
 VERBS = ("add", "search", "get", "get_all", "update", "delete", "delete_all", "history")

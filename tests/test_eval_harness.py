@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from localmem.embeddings import HashEmbedder
-from localmem.llm import FakeLLM
+from localmem.backends.embeddings import HashEmbedder
+from localmem.backends.llm import FakeLLM
 from tests.helpers import eval_harness
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from localmem.extract import (
+from localmem.engine.extract import (
     candidate_clauses,
     has_negation,
     is_grounded,

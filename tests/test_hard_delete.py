@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from localmem.keys import KeyStore
+from localmem.storage.keys import KeyStore
 from tests.helpers import fake_memory
 
 SECRET = "Quokkazebra7731"

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, LocalmemError, Memory, SearchResults
-from localmem.keys import KeyStore
-from localmem.server import create_app
+from localmem.storage.keys import KeyStore
+from localmem.frontends.server import create_app
 
 BOUNDED = settings(
     max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "60")),

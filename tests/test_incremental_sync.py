@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from localmem import changelog
-from localmem.indexset import IndexSet
-from localmem.store import MEMORIES, MESSAGES, Store
-from localmem.transfer import export_lines, import_lines
+from localmem.storage import changelog
+from localmem.storage.indexset import IndexSet
+from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.frontends.transfer import export_lines, import_lines
 from tests.helpers import fake_memory
 
 QUERIES = ("Lisbon", "oboe", "stamps", "token t3", "note number 7", "coffee")

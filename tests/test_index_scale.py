@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from localmem.index import EXACT, IVF, VectorIndex
-from localmem.indexset import IndexSet
-from localmem.scale import COMMON_DOCS
-from localmem.search import hybrid_search
-from localmem.store import MEMORIES, Store
+from localmem.storage.faiss_index import EXACT, IVF, VectorIndex
+from localmem.storage.indexset import IndexSet
+from localmem.storage.scale import COMMON_DOCS
+from localmem.engine.retrieval import hybrid_search
+from localmem.storage.store import MEMORIES, Store
 
 DIM = 64
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from localmem import Action, Memory, MemoryNotFoundError
-from localmem.embeddings import SentenceTransformerEmbedder
-from localmem.examples import DAVE, MOVIES
-from localmem.llm import LlamaCppLLM
-from localmem.resolve import resolve_embedder_path, resolve_llm_path
+from localmem.backends.embeddings import SentenceTransformerEmbedder
+from examples import DAVE, MOVIES
+from localmem.backends.llm import LlamaCppLLM
+from localmem.models.locate import resolve_embedder_path, resolve_llm_path
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def test_movie_chat_keeps_the_preferences(memory):
     hits = memory.search("What kind of movies does alice like?", user_id="alice", limit=3)
     assert hits and "sci-fi" in hits[0].text
     # Nothing stored is invented: every fact's content is in what the user said.
-    from localmem.extract import is_grounded
+    from localmem.engine.extract import is_grounded
 
     said = "\n".join(m["content"] for m in MOVIES if m["role"] == "user")
     for item in memory.get_all(user_id="alice"):
@@ -127,7 +127,7 @@ def test_add_and_search_with_sockets_disabled(memory):
 
 
 def test_prefix_states_give_the_same_answers_with_less_evaluation(models):
-    from localmem.prompts import (
+    from localmem.engine.prompts import (
         FACT_EXTRACTION_PROMPT,
         UPDATE_MEMORY_PROMPT,
         ExtractedFacts,

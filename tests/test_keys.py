@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from localmem import InvalidInputError
-from localmem.cli_server import keys, mcp, serve
-from localmem.keys import KEYS_FILE, KeyStore, create_key, list_keys, revoke, verify
+from localmem.frontends.cli_server import keys, mcp, serve
+from localmem.storage.keys import KEYS_FILE, KeyStore, create_key, list_keys, revoke, verify
 
 
 def test_a_created_key_verifies_and_carries_its_user(tmp_path):

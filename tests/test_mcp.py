@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from localmem.mcp_server import TOOL_NAMES, build_mcp
+from localmem.frontends.mcp import TOOL_NAMES, build_mcp
 from tests.helpers import dump, fake_memory
 
 mcp = pytest.importorskip("mcp")
@@ -74,7 +74,7 @@ def test_the_stdio_server_writes_to_the_home_directory(tmp_path):
         f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from localmem.mcp_server import run_mcp
+        from localmem.frontends.mcp import run_mcp
         from tests.helpers import fake_memory
         run_mcp(memory=fake_memory({str(home)!r}))
         """

@@ -3,7 +3,7 @@
 import pytest
 
 from localmem import Action, MemoryNotFoundError
-from localmem.examples import DAVE
+from examples import DAVE
 from tests.helpers import fake_memory
 
 

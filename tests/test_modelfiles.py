@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from localmem.catalog import CatalogEntry, get_entry
+from localmem.models.catalog import CatalogEntry, get_entry
 from localmem.errors import ConfigError, ModelError, ModelNotFoundError
-from localmem.gguf import read_gguf
-from localmem.modelfiles import (
+from localmem.models.gguf import read_gguf
+from localmem.models.fetch import (
     download_from_hub,
     fetch,
     import_embedder_dir,
@@ -24,9 +24,9 @@ from localmem.modelfiles import (
     prepare_bundled,
     sha256_file,
 )
-from localmem.modelstate import list_models, use_model, verify_models
+from localmem.models.inventory import list_models, use_model, verify_models
 from localmem.paths import read_settings
-from localmem.resolve import default_model_name
+from localmem.models.locate import default_model_name
 
 
 def _package_dir(module: str) -> Path:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from localmem.errors import InvalidInputError, ModelError, ModelNotFoundError
-from localmem.onnx_embedder import (
+from localmem.backends.onnx import (
     INT8_FILE,
     META_FILE,
     MIN_INT8_COSINE,
@@ -78,7 +78,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def minilm() -> Path:
-    from localmem.resolve import resolve_embedder_path
+    from localmem.models.locate import resolve_embedder_path
 
     try:
         return resolve_embedder_path(None)
@@ -95,7 +95,7 @@ def export(minilm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def st_vectors(minilm: Path) -> np.ndarray:
-    from localmem.embeddings import SentenceTransformerEmbedder
+    from localmem.backends.embeddings import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(minilm).embed_batch(SENTENCES)
 
@@ -129,7 +129,7 @@ def test_export_refuses_pooling_it_cannot_reproduce(tmp_path: Path) -> None:
 
 def test_import_localmem_loads_neither_onnxruntime_nor_torch() -> None:
     code = (
-        "import sys, localmem, localmem.onnx_embedder\n"
+        "import sys, localmem, localmem.backends.onnx\n"
         "heavy = [m for m in ('onnxruntime', 'torch', 'tokenizers', 'transformers') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
@@ -177,8 +177,8 @@ def test_name_matches_sentence_transformers_so_stores_move_between_them(
     export: Path, minilm: Path, tmp_path: Path
 ) -> None:
     from localmem import Memory
-    from localmem.embeddings import SentenceTransformerEmbedder
-    from localmem.llm import FakeLLM
+    from localmem.backends.embeddings import SentenceTransformerEmbedder
+    from localmem.backends.llm import FakeLLM
 
     st = SentenceTransformerEmbedder(minilm)
     assert OnnxEmbedder(export).name == st.name
@@ -208,7 +208,7 @@ def test_int8_is_kept_only_when_it_agrees(export: Path) -> None:
 def test_running_it_imports_no_torch(export: Path) -> None:
     code = (
         "import sys\n"
-        "from localmem.onnx_embedder import OnnxEmbedder\n"
+        "from localmem.backends.onnx import OnnxEmbedder\n"
         f"vector = OnnxEmbedder({str(export)!r}).embed('hello world')\n"
         "assert vector.shape == (384,)\n"
         "print(','.join(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"

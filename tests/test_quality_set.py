@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from localmem import Memory
-from localmem.embeddings import HashEmbedder
-from localmem.llm import FakeLLM
+from localmem.backends.embeddings import HashEmbedder
+from localmem.backends.llm import FakeLLM
 from tests.helpers import eval_harness
 
 

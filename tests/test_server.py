@@ -6,8 +6,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from localmem.keys import KeyStore
-from localmem.server import MAX_BODY_BYTES, create_app
+from localmem.storage.keys import KeyStore
+from localmem.frontends.server import MAX_BODY_BYTES, create_app
 from tests.helpers import dump, fake_memory
 
 

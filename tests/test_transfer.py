@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, Memory
-from localmem.cli import cli
-from localmem.transfer import export_lines, import_lines
+from localmem.frontends.cli import cli
+from localmem.frontends.transfer import export_lines, import_lines
 
 TABLES = ("messages", "memories", "memory_sources", "history")
 

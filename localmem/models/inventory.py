@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import CATALOG, DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
-from .errors import ConfigError, ModelError, ModelNotFoundError
-from .gguf import check_llama_loads, read_gguf
-from .modelfiles import check_embedder, entry_for_file, sha256_file
-from .paths import home_dir, models_dir, read_settings, write_settings
+from localmem.models.catalog import CATALOG, DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
+from localmem.errors import ConfigError, ModelError, ModelNotFoundError
+from localmem.models.gguf import check_llama_loads, read_gguf
+from localmem.models.fetch import check_embedder, entry_for_file, sha256_file
+from localmem.paths import home_dir, models_dir, read_settings, write_settings
 
 __all__ = ["ModelRow", "ModelCheck", "list_models", "verify_models", "use_model"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .migrations import SCOPE_KEYS
+from localmem.storage.migrations import SCOPE_KEYS
 
 __all__ = ["Rows", "Scope", "scope_values", "scope_where", "dump_metadata", "vector_blob"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from localmem.errors import ModelError
 
 __all__ = ["Embedder", "SentenceTransformerEmbedder", "HashEmbedder"]
 
@@ -137,7 +137,7 @@ class HashEmbedder(Embedder):
         self.dims = dims
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        from .textutil import content_words, stem, words
+        from localmem.engine.textutil import content_words, stem, words
 
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for row, text in enumerate(texts):

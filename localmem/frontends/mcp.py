@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import LocalmemError
+from localmem.errors import LocalmemError
 
 if TYPE_CHECKING:
-    from .memory import Memory
+    from localmem.memory import Memory
 
 __all__ = ["build_mcp", "run_mcp", "TOOL_NAMES"]
 
@@ -109,7 +109,7 @@ def run_mcp(home: Path | None = None, memory: Memory | None = None) -> None:
     """
     owns = memory is None
     if memory is None:
-        from .memory import Memory
+        from localmem.memory import Memory
 
         memory = Memory(path=home)
     try:

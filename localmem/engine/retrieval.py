@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .indexset import IndexSet
-from .store import MEMORIES, MESSAGES, Store
-from .types import MemoryItem, SearchResults
+from localmem.storage.indexset import IndexSet
+from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.types import MemoryItem, SearchResults
 
 __all__ = ["hybrid_search", "memory_item", "message_item", "KEYWORD_WEIGHT", "RAW_PENALTY"]
 

@@ -15,10 +15,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .migrations import SCOPE_KEYS
-from .sql import Scope
-from .store import Store
-from .textutil import fts_query
+from localmem.storage.migrations import SCOPE_KEYS
+from localmem.storage.sql import Scope
+from localmem.storage.store import Store
+from localmem.engine.textutil import fts_query
 
 __all__ = ["ScopeIds", "KeywordIds", "COMMON_DOCS"]
 

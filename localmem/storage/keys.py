@@ -16,10 +16,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidInputError, StorageError
-from .paths import home_dir
-from .store import now_iso
-from .validate import scope_value
+from localmem.errors import InvalidInputError, StorageError
+from localmem.paths import home_dir
+from localmem.storage.store import now_iso
+from localmem.validate import scope_value
 
 __all__ = ["KeyRecord", "KeyStore", "KEYS_FILE", "create_key", "verify", "revoke", "list_keys"]
 

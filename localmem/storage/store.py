@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from . import changelog
-from .errors import StorageError
-from .migrations import MEMORIES, MESSAGES, MIGRATIONS
-from .sql import Rows, Scope, dump_metadata, scope_values, scope_where, vector_blob
-from .textutil import fts_query
+from localmem.storage import changelog
+from localmem.errors import StorageError
+from localmem.storage.migrations import MEMORIES, MESSAGES, MIGRATIONS
+from localmem.storage.sql import Rows, Scope, dump_metadata, scope_values, scope_where, vector_blob
+from localmem.engine.textutil import fts_query
 
 __all__ = ["Store", "now_iso", "MEMORIES", "MESSAGES"]
 

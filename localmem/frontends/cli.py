@@ -12,12 +12,12 @@ from typing import Any
 
 import click
 
-from .cli_models import models
-from .cli_server import keys, mcp, serve
-from .config import EmbedderConfig, LLMConfig, MemoryConfig
-from .errors import ConfigError, InvalidInputError, LocalmemError
-from .memory import Memory
-from .types import HistoryEntry, MemoryEvent, MemoryItem
+from localmem.frontends.cli_models import models
+from localmem.frontends.cli_server import keys, mcp, serve
+from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig
+from localmem.errors import ConfigError, InvalidInputError, LocalmemError
+from localmem.memory import Memory
+from localmem.types import HistoryEntry, MemoryEvent, MemoryItem
 
 __all__ = ["cli", "main"]
 
@@ -314,7 +314,7 @@ def export_cmd(state: CliState, output: Any, user_id: str | None, agent_id: str 
 
     With --user / --agent / --run, only that scope's rows, matched exactly as in search.
     """
-    from .transfer import export_lines
+    from localmem.frontends.transfer import export_lines
 
     memory = state.memory()
     lines = export_lines(memory.store, memory.indexes.facts.dim, user_id=user_id,
@@ -333,7 +333,7 @@ def export_cmd(state: CliState, output: Any, user_id: str | None, agent_id: str 
 @pass_state
 def import_cmd(state: CliState, source: Any, replace: bool) -> None:
     """Load an export (JSON Lines from SOURCE, '-' for stdin) with the same ids and timestamps."""
-    from .transfer import import_lines
+    from localmem.frontends.transfer import import_lines
 
     lines = source.readlines()
     memory = state.memory()
@@ -392,7 +392,7 @@ def stats(state: CliState) -> None:
 
 
 def _default_name(kind: str, memory: Memory) -> str:
-    from .resolve import default_model_name
+    from localmem.models.locate import default_model_name
 
     return default_model_name(kind, memory.home)
 
@@ -411,7 +411,7 @@ def _default_name(kind: str, memory: Memory) -> str:
 def chat(state: CliState, user_id: str | None, model: str | None, no_memory_display: bool,
          limit: int, max_tokens: int) -> None:
     """Chat with the local model; it remembers you across sessions. /help inside lists commands."""
-    from .chat import ChatSession, run_chat
+    from localmem.frontends.chat import ChatSession, run_chat
 
     memory = state.memory(model=model)
     user = user_id or memory.config.default_user_id

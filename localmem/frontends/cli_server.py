@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .errors import LocalmemError
+from localmem.errors import LocalmemError
 
 __all__ = ["serve", "keys", "mcp"]
 
@@ -32,7 +32,7 @@ def _home_option(func):
 @_home_option
 def serve(host: str, port: int, home: Path | None) -> None:
     """Start the REST server (OpenAPI spec at /openapi.json); every request needs an API key."""
-    from .server import serve as run_server
+    from localmem.frontends.server import serve as run_server
 
     if host not in _LOOPBACK:
         click.echo(f"warning: listening on {host}; other machines can reach this server", err=True)
@@ -54,7 +54,7 @@ def keys() -> None:
 @_home_option
 def keys_create(user_id: str | None, label: str, home: Path | None) -> None:
     """Create a key and print it once; only its hash is stored."""
-    from .keys import create_key
+    from localmem.storage.keys import create_key
 
     try:
         key = create_key(user_id, home=home, label=label)
@@ -70,7 +70,7 @@ def keys_create(user_id: str | None, label: str, home: Path | None) -> None:
 @_home_option
 def keys_list(include_revoked: bool, home: Path | None) -> None:
     """List keys by id (secrets are never shown)."""
-    from .keys import list_keys
+    from localmem.storage.keys import list_keys
 
     records = list_keys(home=home, include_revoked=include_revoked)
     if not records:
@@ -86,7 +86,7 @@ def keys_list(include_revoked: bool, home: Path | None) -> None:
 @_home_option
 def keys_revoke(key_id: str, home: Path | None) -> None:
     """Revoke the key with KEY_ID (as shown by `keys list`); it stops working at once."""
-    from .keys import revoke
+    from localmem.storage.keys import revoke
 
     try:
         found = revoke(key_id, home=home)
@@ -101,7 +101,7 @@ def keys_revoke(key_id: str, home: Path | None) -> None:
 @_home_option
 def mcp(home: Path | None) -> None:
     """Run an MCP server on stdio (add/search/list/delete tools) for desktop agents."""
-    from .mcp_server import run_mcp
+    from localmem.frontends.mcp import run_mcp
 
     try:
         run_mcp(home)

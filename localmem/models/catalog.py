@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ConfigError
+from localmem.errors import ConfigError
 
 __all__ = [
     "CatalogEntry",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from .textutil import content_words, split_sentences, stem, words
+from localmem.engine.textutil import content_words, split_sentences, stem, words
 
 __all__ = [
     "candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "topic_words",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import ModelError
+from localmem.errors import ModelError
 
 __all__ = ["GGUF_MAGIC", "GGUFInfo", "read_gguf", "check_llama_loads"]
 

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .migrations import MEMORIES, MESSAGES
+from localmem.storage.migrations import MEMORIES, MESSAGES
 
 if TYPE_CHECKING:
-    from .store import Store
+    from localmem.storage.store import Store
 
 __all__ = ["record", "replay", "RowChanges", "LOGGED", "UNKNOWN", "KEEP_VERSIONS", "MAX_ROWS"]
 

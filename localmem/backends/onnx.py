@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from .embeddings import Embedder, _unit
-from .errors import InvalidInputError, LocalmemError, ModelError, ModelNotFoundError
-from .paths import models_dir, read_json_object
+from localmem.backends.embeddings import Embedder, _unit
+from localmem.errors import InvalidInputError, LocalmemError, ModelError, ModelNotFoundError
+from localmem.paths import models_dir, read_json_object
 
 __all__ = [
     "OnnxEmbedder",
@@ -49,7 +49,7 @@ DEFAULT_ONNX_FOLDER = "all-MiniLM-L6-v2-onnx"
 MIN_EXPORT_COSINE = 0.999  # fp32 export vs torch on the probe texts; below this the export fails
 MIN_INT8_COSINE = 0.99  # int8 vs fp32 on the probe texts; below this the int8 file is not kept
 SINGLE_THREADS = 1  # one text: a 1-thread session measured as fast and steadier on a loaded machine
-FIX_EXPORT = "export it with localmem.onnx_embedder.export_onnx(<sentence-transformers folder>)"
+FIX_EXPORT = "export it with localmem.backends.onnx.export_onnx(<sentence-transformers folder>)"
 
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 _COPIED_FILES = (

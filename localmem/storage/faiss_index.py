@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import IndexCorruptError, StorageError
+from localmem.errors import IndexCorruptError, StorageError
 
 __all__ = ["VectorIndex", "EXACT_MAX", "NPROBE", "EXACT", "IVF"]
 

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from .errors import LocalmemError
-from .paths import home_dir, models_dir
+from localmem.errors import LocalmemError
+from localmem.paths import home_dir, models_dir
 
 __all__ = ["models", "download"]
 
@@ -58,7 +58,7 @@ def models() -> None:
 @_user_errors
 def list_command(as_json: bool) -> None:
     """Show installed models and the catalog; * marks the defaults."""
-    from .modelstate import list_models
+    from localmem.models.inventory import list_models
 
     rows = list_models()
     if as_json:
@@ -82,7 +82,7 @@ def verify_command(names: tuple[str, ...], no_load: bool, as_json: bool) -> None
 
     Checks every installed model, or only NAMES (catalog names, file names or paths).
     """
-    from .modelstate import verify_models
+    from localmem.models.inventory import verify_models
 
     checks = verify_models(list(names) or None, load=not no_load)
     if as_json:
@@ -108,7 +108,7 @@ def use_command(name: str, as_json: bool) -> None:
     NAME is a catalog name, a file or folder in the models folder, or a path; the choice is saved
     in <home>/settings.json.
     """
-    from .modelstate import use_model
+    from localmem.models.inventory import use_model
 
     kind, saved = use_model(name)
     if as_json:
@@ -158,7 +158,7 @@ def download(
     NAME is a catalog name (see `localmem models list`); or use --repo/--file, --from-file or
     --from-dir. With no arguments, prepares the bundled default LLM and embedder.
     """
-    from .modelfiles import fetch
+    from localmem.models.fetch import fetch
 
     prepared = fetch(
         name,

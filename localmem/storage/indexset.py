@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from . import changelog
-from .errors import IndexCorruptError
-from .index import EXACT_MAX, VectorIndex
-from .paths import atomic_write_bytes
-from .scale import KeywordIds, ScopeIds
-from .sql import Scope
-from .store import MEMORIES, MESSAGES, Store
+from localmem.storage import changelog
+from localmem.errors import IndexCorruptError
+from localmem.storage.faiss_index import EXACT_MAX, VectorIndex
+from localmem.paths import atomic_write_bytes
+from localmem.storage.scale import KeywordIds, ScopeIds
+from localmem.storage.sql import Scope
+from localmem.storage.store import MEMORIES, MESSAGES, Store
 
 __all__ = ["IndexSet", "SAVE_EVERY_WRITE_MAX"]
 

@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import validate
-from .errors import InvalidInputError
-from .migrations import SCOPE_KEYS
-from .sql import Scope, scope_where
-from .store import MEMORIES, MESSAGES, Store
-from .types import Action
+from localmem import validate
+from localmem.errors import InvalidInputError
+from localmem.storage.migrations import SCOPE_KEYS
+from localmem.storage.sql import Scope, scope_where
+from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.types import Action
 
 if TYPE_CHECKING:
-    from .memory import Memory
+    from localmem.memory import Memory
 
 __all__ = ["export_lines", "import_lines", "ImportReport", "FORMAT", "VERSION"]
 

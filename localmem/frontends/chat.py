@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import click
 
-from .errors import LocalmemError, MemoryNotFoundError
-from .llm import LLM
-from .memory import Memory
-from .types import MemoryItem
+from localmem.errors import LocalmemError, MemoryNotFoundError
+from localmem.backends.llm import LLM
+from localmem.memory import Memory
+from localmem.types import MemoryItem
 
 __all__ = ["ChatSession", "Notice", "run_chat", "SYSTEM_PROMPT", "MEMORY_PROMPT", "HELP"]
 

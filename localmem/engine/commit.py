@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from .indexset import IndexSet
-from .pipeline import PlannedChange
-from .store import MEMORIES, MESSAGES, Store
-from .textutil import text_hash
-from .types import Action, MemoryEvent
+from localmem.storage.indexset import IndexSet
+from localmem.engine.pipeline import PlannedChange
+from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.engine.textutil import text_hash
+from localmem.types import Action, MemoryEvent
 
 __all__ = ["apply_plan"]
 

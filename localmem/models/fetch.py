@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import CATALOG, DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
-from .errors import ConfigError, ModelError, ModelNotFoundError
-from .gguf import check_llama_loads, read_gguf
-from .paths import models_dir
+from localmem.models.catalog import CATALOG, DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
+from localmem.errors import ConfigError, ModelError, ModelNotFoundError
+from localmem.models.gguf import check_llama_loads, read_gguf
+from localmem.paths import models_dir
 
 __all__ = [
     "PreparedModel",
@@ -72,7 +72,7 @@ def check_embedder(path: Path, load: bool) -> None:
     if not any((path / w).exists() for w in ("model.safetensors", "pytorch_model.bin")):
         raise ModelError(f"{path} has no model.safetensors or pytorch_model.bin; copy the whole folder")
     if load:
-        from .embeddings import SentenceTransformerEmbedder
+        from localmem.backends.embeddings import SentenceTransformerEmbedder
 
         try:
             SentenceTransformerEmbedder(path).embed("localmem checks this embedder loads")

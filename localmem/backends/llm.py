@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .config import LLMConfig
-from .errors import ModelError, ModelOutputError
+from localmem.config import LLMConfig
+from localmem.errors import ModelError, ModelOutputError
 
 __all__ = [
     "LLM", "LlamaCppLLM", "FakeLLM", "PrefixStates", "parse_json_output", "plain_chat_prompt"

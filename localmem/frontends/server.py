@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import (
+from localmem.errors import (
     ConfigError,
     InvalidInputError,
     LocalmemError,
@@ -32,13 +32,13 @@ from .errors import (
     ModelError,
     StorageError,
 )
-from .keys import KeyRecord, KeyStore
-from .types import HistoryEntry, MemoryEvent, MemoryItem
+from localmem.storage.keys import KeyRecord, KeyStore
+from localmem.types import HistoryEntry, MemoryEvent, MemoryItem
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from .memory import Memory
+    from localmem.memory import Memory
 
 __all__ = ["create_app", "serve", "error_status", "DEFAULT_HOST", "DEFAULT_PORT", "MAX_BODY_BYTES"]
 
@@ -172,13 +172,13 @@ def create_app(
     from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from .bodylimit import BodyLimit
-    from .paths import home_dir
+    from localmem.frontends.bodylimit import BodyLimit
+    from localmem.paths import home_dir
 
     home = home_dir(home) if memory is None or keys is None else home
     owns_memory = memory is None
     if memory is None:
-        from .memory import Memory
+        from localmem.memory import Memory
 
         memory = Memory(path=home)
     keys = keys if keys is not None else KeyStore(home)
@@ -335,7 +335,7 @@ def _json_object(raw: str | None, what: str) -> dict[str, Any] | None:
 
 
 def _version() -> str:
-    from . import __version__
+    from localmem import __version__
 
     return __version__
 

@@ -18,9 +18,9 @@ from datetime import date
 
 import numpy as np
 
-from .embeddings import Embedder
-from .errors import ModelError
-from .extract import (
+from localmem.backends.embeddings import Embedder
+from localmem.errors import ModelError
+from localmem.engine.extract import (
     candidate_clauses,
     has_negation,
     is_grounded,
@@ -28,10 +28,10 @@ from .extract import (
     rewrite_clause,
     topic_words,
 )
-from .llm import LLM
-from .prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
-from .textutil import content_words, normalize, text_hash
-from .types import Action
+from localmem.backends.llm import LLM
+from localmem.engine.prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
+from localmem.engine.textutil import content_words, normalize, text_hash
+from localmem.types import Action
 
 __all__ = ["Pipeline", "Fact", "PlannedChange", "Candidate", "ExtractionReport", "slot_of"]
 

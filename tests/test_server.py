@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from localmem.storage.keys import KeyStore
-from localmem.frontends.rest import MAX_BODY_BYTES, create_app
+from localmem.frontends.rest import MAX_BODY_BYTES, ServerOptions, create_app
 from tests.helpers import dump, fake_memory
 
 
@@ -15,7 +15,7 @@ from tests.helpers import dump, fake_memory
 def env(tmp_path):
     memory = fake_memory(tmp_path)
     keys = KeyStore(tmp_path)
-    client = TestClient(create_app(tmp_path, memory=memory, keys=keys))
+    client = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
     admin, alice, bob = keys.create(), keys.create("alice"), keys.create("bob")
     yield client, memory, keys, {"admin": admin, "alice": alice, "bob": bob}
     keys.close()

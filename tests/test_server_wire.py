@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, Memory
-from localmem.frontends.rest import create_app
+from localmem.frontends.rest import ServerOptions, create_app
 from localmem.storage.keys import KeyStore
 from tests.helpers import dump, fake_memory
 
@@ -25,7 +25,7 @@ class ExplodingEmbedder(HashEmbedder):
 def env(tmp_path):
     memory = fake_memory(tmp_path)
     keys = KeyStore(tmp_path)
-    client = TestClient(create_app(tmp_path, memory=memory, keys=keys))
+    client = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
     headers = {"Authorization": f"Bearer {keys.create()}"}
     client.post("/v1/memories", json={"messages": "I play the cello", "user_id": "ana"}, headers=headers)
     yield client, memory, headers

@@ -11,6 +11,7 @@ from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig, VectorStore
 from localmem.backends.embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from localmem.errors import (
     AccessDeniedError,
+    AuthenticationError,
     ConfigError,
     IndexCorruptError,
     InvalidInputError,
@@ -19,6 +20,10 @@ from localmem.errors import (
     ModelError,
     ModelNotFoundError,
     ModelOutputError,
+    RateLimitError,
+    RequestTooLargeError,
+    ServerError,
+    ServerUnavailableError,
     StorageError,
 )
 from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
@@ -51,6 +56,11 @@ __all__ = [
     "InvalidInputError",
     "MemoryNotFoundError",
     "AccessDeniedError",
+    "AuthenticationError",
+    "RequestTooLargeError",
+    "RateLimitError",
+    "ServerError",
+    "ServerUnavailableError",
     "ModelError",
     "ModelOutputError",
     "StorageError",

@@ -5,7 +5,8 @@
     client.add("I'm vegetarian", user_id="ana")
 
 Same names, arguments and return types as ``Memory``, and the same ``LocalmemError`` subclasses:
-the server sends each error's type, and the client raises that type again.
+the server sends each error's type, and the client raises that type again. A server failure is a
+``ServerError``; a server that cannot be reached is a ``ServerUnavailableError``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from localmem import errors
-from localmem.errors import AccessDeniedError, ConfigError, InvalidInputError, LocalmemError, StorageError
+from localmem.errors import (
+    ConfigError,
+    InvalidInputError,
+    LocalmemError,
+    ServerError,
+    ServerUnavailableError,
+    error_from_http,
+)
 from localmem.types import HistoryEntry, MemoryEvent, MemoryItem, SearchResults
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["MemClient", "DEFAULT_HOST"]
 
@@ -29,33 +39,43 @@ class MemClient:
 
     Args:
         api_key: a key from ``localmem keys create`` (default: ``$LOCALMEM_API_KEY``).
-        host: the server's base URL.
+        host: the server's base URL (default ``http://127.0.0.1:8765``, or ``http_client``'s
+            base URL when one is given).
         timeout: seconds to wait for one request (adds run the model, so allow time).
+        http_client: an ``httpx.Client`` to send requests with (e.g. Starlette's
+            ``TestClient(app)``); it stays the caller's: ``close()`` leaves it open.
 
     Raises:
         ConfigError: no API key, or a host that is not an http(s) URL.
     """
 
     def __init__(
-        self, api_key: str | None = None, host: str = DEFAULT_HOST, timeout: float = 300.0
+        self,
+        api_key: str | None = None,
+        host: str | None = None,
+        timeout: float = 300.0,
+        *,
+        http_client: httpx.Client | None = None,
     ) -> None:
         import os
-
-        import httpx
 
         api_key = api_key if api_key is not None else os.environ.get("LOCALMEM_API_KEY")
         if not isinstance(api_key, str) or not api_key.strip():
             raise ConfigError("give api_key=... (or set LOCALMEM_API_KEY); create one with "
                               "`localmem keys create`")
+        if host is None:
+            host = str(http_client.base_url) if http_client is not None else DEFAULT_HOST
         if not isinstance(host, str) or not host.startswith(("http://", "https://")):
             raise ConfigError(f"host must be an http(s) URL such as {DEFAULT_HOST}, got {host!r:.80}")
         self.host = host.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.host,
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout=timeout,
-            trust_env=False,  # never route a local server through a proxy from the environment
-        )
+        self._auth = {"Authorization": f"Bearer {api_key}"}
+        self._owns_http = http_client is None
+        if http_client is None:
+            import httpx
+
+            # never route a local server through a proxy from the environment
+            http_client = httpx.Client(timeout=timeout, trust_env=False)
+        self._http = http_client
 
     # -- the Memory verbs --
 
@@ -144,8 +164,9 @@ class MemClient:
     # -- lifecycle --
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
+        """Close the HTTP connection pool (not a client passed in as ``http_client``)."""
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self) -> MemClient:
         return self
@@ -165,14 +186,14 @@ class MemClient:
         import httpx
 
         content = _encode(body) if body is not None else None
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers = {**self._auth, "Content-Type": "application/json"} if content is not None else self._auth
         try:
-            response = self._http.request(method, path, content=content, params=params,
+            response = self._http.request(method, self.host + path, content=content, params=params,
                                           headers=headers)
         except httpx.InvalidURL as exc:
             raise InvalidInputError(f"cannot build a request for {path!r:.80}: {exc}") from exc
         except httpx.TransportError as exc:
-            raise ConfigError(
+            raise ServerUnavailableError(
                 f"cannot reach the localmem server at {self.host} ({exc}); start it with "
                 "`localmem serve` or fix host=..."
             ) from exc
@@ -182,28 +203,23 @@ class MemClient:
             data = None
         if response.is_success:
             if data is None:
-                raise StorageError(f"the server at {self.host} answered {path} with no JSON")
+                raise ServerError(f"the server at {self.host} answered {path} with no JSON")
             return data
-        raise _error_from(response.status_code, data)
+        raise _error_from(response, data)
 
 
-def _error_from(status: int, data: Any) -> LocalmemError:
-    """The LocalmemError the server described (by its type name), else one chosen by status."""
+def _error_from(response: httpx.Response, data: Any) -> LocalmemError:
+    """The LocalmemError the server sent (by its type name), else the one its status means."""
     detail = data.get("error") if isinstance(data, dict) else None
-    kind = detail.get("type") if isinstance(detail, dict) else None
-    message = str(detail.get("message")) if isinstance(detail, dict) else f"HTTP {status}"
-    cls = getattr(errors, kind, None) if isinstance(kind, str) and kind in errors.__all__ else None
-    if isinstance(cls, type) and issubclass(cls, LocalmemError):
-        return cls(message)
-    if status == 401:
-        return AccessDeniedError(f"the server rejected the API key: {message}")
-    if status == 403:
-        return AccessDeniedError(f"this API key may not do that: {message}")
-    if status == 404:
-        return errors.MemoryNotFoundError(message)
-    if 400 <= status < 500:
-        return InvalidInputError(message)
-    return StorageError(f"the server failed (HTTP {status}): {message}")
+    if isinstance(detail, dict):
+        kind, message = detail.get("type"), str(detail.get("message"))
+    else:  # not our server's body (a proxy, a crash): keep a bounded bit of what came back
+        kind, message = None, f"HTTP {response.status_code}: {response.text[:200]}"
+    try:
+        retry_after: float | None = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        retry_after = None
+    return error_from_http(response.status_code, kind, message, retry_after)
 
 
 def _encode(body: Any) -> bytes:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, LocalmemError, Memory, SearchResults
 from localmem.storage.keys import KeyStore
-from localmem.frontends.server import create_app
+from localmem.frontends.rest import ServerOptions, create_app
 
 BOUNDED = settings(
     max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "60")),
@@ -210,7 +210,8 @@ def test_a_path_traversal_home_stays_where_it_points(tmp_path):
 @pytest.fixture(scope="module")
 def http(memory, tmp_path_factory):
     keys = KeyStore(tmp_path_factory.mktemp("keys"))
-    client = TestClient(create_app(memory.home, memory=memory, keys=keys))
+    # no rate limit: a 429 would stand in for the validation under test
+    client = TestClient(create_app(memory.home, memory=memory, keys=keys, options=ServerOptions(rate=0)))
     yield client, {"Authorization": f"Bearer {keys.create()}", "Content-Type": "application/json"}
     keys.close()
 

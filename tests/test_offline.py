@@ -82,7 +82,7 @@ def test_import_and_the_pipeline_on_fakes_open_no_socket(tmp_path):
 
 
 def test_importing_the_server_and_client_modules_opens_no_socket(tmp_path):
-    code = GUARD + "import localmem.frontends.server, localmem.client, localmem.frontends.mcp, localmem.storage.keys\nprint(json.dumps(attempts))"
+    code = GUARD + "import localmem.frontends.rest, localmem.client, localmem.frontends.mcp, localmem.storage.keys\nprint(json.dumps(attempts))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True)
     assert json.loads(out.stdout) == []

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from localmem.storage.keys import KeyStore
-from localmem.frontends.server import MAX_BODY_BYTES, create_app
+from localmem.frontends.rest import MAX_BODY_BYTES, ServerOptions, create_app
 from tests.helpers import dump, fake_memory
 
 
@@ -15,7 +15,7 @@ from tests.helpers import dump, fake_memory
 def env(tmp_path):
     memory = fake_memory(tmp_path)
     keys = KeyStore(tmp_path)
-    client = TestClient(create_app(tmp_path, memory=memory, keys=keys))
+    client = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
     admin, alice, bob = keys.create(), keys.create("alice"), keys.create("bob")
     yield client, memory, keys, {"admin": admin, "alice": alice, "bob": bob}
     keys.close()
@@ -75,7 +75,7 @@ def test_a_missing_or_wrong_key_gets_401_and_no_data(env, headers):
     ]:
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 401, (method, path)
-        assert "Rex" not in response.text and response.json()["error"]["type"] == "AccessDeniedError"
+        assert "Rex" not in response.text and response.json()["error"]["type"] == "AuthenticationError"
     assert client.get("/v1/memories/1", headers=auth(k["admin"])).status_code == 200
 
 
@@ -129,8 +129,8 @@ def test_a_user_key_is_confined_to_its_user(env):
         ("POST", "/v1/memories", {"messages": []}, 400),
         ("POST", "/v1/memories", {"messages": [{"role": "hacker", "content": "x"}]}, 400),
         ("POST", "/v1/memories", {"messages": "x", "metadata": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {}}}}}}}}}}}, 400),
-        ("POST", "/v1/memories", {"messages": 5}, 422),
-        ("POST", "/v1/memories", {"messages": "x", "surprise": 1}, 422),
+        ("POST", "/v1/memories", {"messages": 5}, 400),
+        ("POST", "/v1/memories", {"messages": "x", "surprise": 1}, 400),
         ("POST", "/v1/memories", {"messages": "x", "user_id": "a\x00"}, 400),
         ("POST", "/v1/memories/search", {"query": "x", "limit": 0}, 400),
         ("POST", "/v1/memories/search", {"query": "x", "filters": {"a') OR 1=1 --": 1}}, 400),
@@ -188,7 +188,7 @@ def json_headers(key):
 def assert_refused_as_too_large(response):
     assert response.status_code == 413, response.text
     error = response.json()["error"]
-    assert error["type"] == "InvalidInputError"
+    assert error["type"] == "RequestTooLargeError"
     assert "16 MiB" in error["message"] and "several adds" in error["message"]
 
 
@@ -225,7 +225,8 @@ def test_a_malformed_or_huge_content_length_is_refused(env, length, status):
     response = client.post("/v1/memories", content=b'{"messages": "I play the cello"}',
                            headers={**json_headers(k["admin"]), "Content-Length": length})
     assert response.status_code == status, response.text
-    assert response.json()["error"]["type"] == "InvalidInputError"
+    kind = {400: "InvalidInputError", 413: "RequestTooLargeError"}[status]
+    assert response.json()["error"]["type"] == kind
     assert dump(memory) == before
 
 
@@ -246,7 +247,8 @@ def test_a_body_of_exactly_the_cap_passes_the_limiter(env, chunked):
     assert sum(map(len, body)) == MAX_BODY_BYTES
     response = client.post("/v1/memories", content=iter(body) if chunked else b"".join(body),
                            headers=json_headers(k["admin"]))
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
+    assert "surprise: Extra inputs are not permitted" in response.json()["error"]["message"]
 
 
 def test_a_streamed_body_is_cut_off_once_it_passes_the_cap(env):

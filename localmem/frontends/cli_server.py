@@ -29,15 +29,24 @@ def _home_option(func):
               help="Address to listen on; keep 127.0.0.1 unless other machines must connect.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535),
               help="TCP port to listen on.")
+@click.option("--max-add-chars", type=int, default=None,
+              help="Most characters of messages in one add (default 100000); more is refused (413).")
+@click.option("--rate-limit", type=float, default=None,
+              help="Requests a second per API key (default 20; 0 = no limit); more get 429.")
+@click.option("--max-concurrent", type=int, default=None,
+              help="Requests of one API key in flight at once (default 4); more get 429.")
 @_home_option
-def serve(host: str, port: int, home: Path | None) -> None:
+def serve(host: str, port: int, max_add_chars: int | None, rate_limit: float | None,
+          max_concurrent: int | None, home: Path | None) -> None:
     """Start the REST server (OpenAPI spec at /openapi.json); every request needs an API key."""
-    from localmem.frontends.server import serve as run_server
+    from localmem.frontends.rest import ServerOptions, serve as run_server
 
     if host not in _LOOPBACK:
         click.echo(f"warning: listening on {host}; other machines can reach this server", err=True)
     try:
-        run_server(host=host, port=port, home=home)
+        options = ServerOptions.of(max_add_chars=max_add_chars, rate=rate_limit,
+                                   max_concurrent=max_concurrent)
+        run_server(host=host, port=port, home=home, options=options)
     except LocalmemError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -256,7 +256,7 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
     kind = record.get("type")
     if kind == "header":
         return _header(record, dims)
-    if kind not in _TABLES:
+    if not isinstance(kind, str) or kind not in _TABLES:  # a list would not even hash
         raise InvalidInputError(
             f"unknown record type {kind!r:.40}; expected header, message, memory or history"
         )

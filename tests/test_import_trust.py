@@ -263,3 +263,19 @@ def test_a_record_type_that_is_not_a_string_is_refused(source, tmp_path, kind):
     recs = records(list(export_lines(source.store, 384)))
     first(recs, "memory")["type"] = kind  # found by test_hostile_import: was a TypeError
     refused(open_memory(tmp_path / "b"), recs, r"line \d+: unknown record type")
+
+
+def test_a_scoped_replace_overwrites_only_rows_of_its_scope(tmp_path):
+    alice = open_memory(tmp_path / "a")
+    alice.add("I live in Lyon", user_id="alice")
+    lines = list(export_lines(alice.store, 384, user_id="alice"))
+    bobs = open_memory(tmp_path / "b")  # the same ids, holding bob's rows
+    bobs.add("My PIN is 4242", user_id="bob")
+    refused(bobs, records(lines), "message id 1 clashes with a row of another scope", replace=True)
+    assert [m.text for m in bobs.get_all(user_id="bob")] == ["PIN is 4242"]
+
+    own = open_memory(tmp_path / "c")  # the same ids, holding alice's older rows
+    own.add("I live in Paris", user_id="alice")
+    report = import_lines(own, lines, replace=True)
+    assert set(report.replaced) == {"message 1", "memory 1"}  # its history goes with the memory
+    assert table_rows(own) == table_rows(alice)

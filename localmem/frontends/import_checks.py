@@ -9,7 +9,7 @@ anything is written. Nothing in a file is believed that the engine can work out 
   finite unit vector of the right size; otherwise the text is embedded again;
 - every row lies inside the header's scope, a memory cites only messages of its own scope (as an
   add links them), and history belongs to memories of the file, or, in a full export, to retired
-  memories this home does not hold;
+  memories this home does not hold; ``--replace`` with a scoped file overwrites only that scope;
 - ``hash``, ``actor`` and ``reason`` are bounded, printable strings.
 
 Every refusal is an ``InvalidInputError`` naming the record; the caller stores nothing then.
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "rehash", "actor", "reason", "embedder_name", "check_scopes", "check_history_targets",
-    "rederive_vectors", "is_unit_vector", "MAX_REASON_CHARS", "UNIT_TOLERANCE",
+    "check_replaced", "rederive_vectors", "is_unit_vector", "MAX_REASON_CHARS", "UNIT_TOLERANCE",
 ]
 
 Records = dict[str, list[dict[str, Any]]]  # "message" / "memory" / "history" -> parsed records
@@ -160,6 +160,22 @@ def check_history_targets(
             f"({len(taken)} such memories); history can only come with its memory"
         )
     return retired[-1] if retired else 0
+
+
+def check_replaced(kind: str, outside: list[int], scope: Scope) -> None:
+    """With ``--replace``, a scoped file overwrites only rows of its own scope.
+
+    ``outside`` lists the clashing ``kind`` ids this home holds outside ``scope``.
+
+    Raises:
+        InvalidInputError: there is one.
+    """
+    if outside:
+        raise InvalidInputError(
+            f"{kind} id {outside[0]} clashes with a row of another scope in this home "
+            f"({len(outside)} such ids); a file scoped to {scope} replaces only that scope's rows: "
+            "import it into another home"
+        )
 
 
 def is_unit_vector(blob: bytes, dims: int) -> bool:

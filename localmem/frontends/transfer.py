@@ -190,6 +190,8 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
                     "import into an empty home, or pass --replace to overwrite them"
                 )
             if taken:
+                import_checks.check_replaced(kind, _outside(store, kind, taken, header["scope"]),
+                                             header["scope"])
                 _delete(store, kind, taken)
                 report.replaced += [f"{kind} {i}" for i in taken]
         for rec in records["message"]:
@@ -219,6 +221,19 @@ def _existing_ids(store: Store, table: str, ids: list[int]) -> list[int]:
         marks = ",".join("?" * len(chunk))
         found += [int(r[0]) for r in store.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)]
     return sorted(found)
+
+
+def _outside(store: Store, kind: str, ids: list[int], scope: Scope) -> list[int]:
+    """Of ``ids`` (``kind`` rows this home holds), those outside ``scope`` (history: by memory)."""
+    column, table = ("memory_id", MEMORIES) if kind == "history" else ("id", _TABLES[kind])
+    inside, params = _in_scope(column, table, scope)
+    found: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found += [int(r[0]) for r in store.execute(
+            f"SELECT id FROM {_TABLES[kind]} WHERE id IN ({','.join('?' * len(chunk))}) "
+            f"AND NOT ({inside})", [*chunk, *params])]
+    return found
 
 
 def _reserve_ids(store: Store, table: str, upto: int) -> None:

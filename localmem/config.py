@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from localmem import validate
 from localmem.errors import ConfigError
 
 __all__ = ["MemoryConfig", "LLMConfig", "EmbedderConfig", "VectorStoreConfig"]
@@ -134,29 +135,9 @@ class MemoryConfig(_Config):
     @field_validator("fact_extraction_prompt")
     @classmethod
     def _extraction_placeholders(cls, value: str | None) -> str | None:
-        return _check_placeholders(value, allowed={"messages", "today"})
+        return None if value is None else validate.prompt(value, validate.EXTRACTION_PLACEHOLDERS)
 
     @field_validator("update_memory_prompt")
     @classmethod
     def _update_placeholders(cls, value: str | None) -> str | None:
-        return _check_placeholders(value, allowed={"memories", "facts", "fact"})
-
-
-def _check_placeholders(value: str | None, allowed: set[str]) -> str | None:
-    import string
-
-    if value is None:
-        return None
-    if not value.strip():
-        raise ValueError("prompt is empty; leave it unset to use the default prompt")
-    try:
-        names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
-    except ValueError as exc:
-        raise ValueError(f"prompt is not a valid format string ({exc}); write {{{{ for a brace")
-    unknown = {n for n in names if n not in allowed}
-    if unknown:
-        raise ValueError(
-            f"prompt uses unknown placeholders {sorted(unknown)}; allowed: {sorted(allowed)}"
-            " (write {{ and }} for literal braces)"
-        )
-    return value
+        return None if value is None else validate.prompt(value, validate.UPDATE_PLACEHOLDERS)

@@ -181,7 +181,7 @@ class Memory:
         meta = validate.metadata(metadata)
         observed = validate.observed_at(timestamp if timestamp is not None else meta.get("timestamp"))
         if prompt is not None:
-            validate.text(prompt, "prompt")
+            validate.prompt(prompt, validate.EXTRACTION_PLACEHOLDERS)
             if "{messages}" not in prompt:
                 prompt = prompt + "\n\n{messages}\n"
         if not isinstance(infer, bool):

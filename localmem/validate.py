@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import string
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +23,9 @@ __all__ = [
     "observed_at",
     "text",
     "filters",
+    "prompt",
+    "EXTRACTION_PLACEHOLDERS",
+    "UPDATE_PLACEHOLDERS",
     "MAX_TEXT_CHARS",
 ]
 
@@ -30,6 +35,9 @@ MAX_ID_CHARS = 256
 MAX_METADATA_BYTES = 64_000
 MAX_METADATA_DEPTH = 8
 ROLES = ("user", "assistant", "system")
+SQLITE_INT = (-(2**63), 2**63 - 1)  # what SQLite can bind as an INTEGER
+EXTRACTION_PLACEHOLDERS = ("messages", "today")
+UPDATE_PLACEHOLDERS = ("memories", "facts", "fact")
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -167,6 +175,45 @@ def filters(value: Any) -> dict[str, Any]:
             isinstance(item, float) and not math.isfinite(item)
         ):
             raise InvalidInputError(f"filter {key!r} must compare with a plain value, got {item!r:.40}")
+        if isinstance(item, int) and not SQLITE_INT[0] <= item <= SQLITE_INT[1]:
+            raise InvalidInputError(
+                f"filter {key!r} is an integer beyond 64 bits ({item!r:.40}); SQLite compares "
+                f"integers from {SQLITE_INT[0]} to {SQLITE_INT[1]}: use a string for larger ones"
+            )
+        if isinstance(item, str) and item:
+            text(item, f"filter {key!r}")
+    return value
+
+
+def prompt(value: Any, allowed: Iterable[str], what: str = "prompt") -> str:
+    """A ``str.format`` template whose only fields are plain ``{name}`` placeholders in ``allowed``.
+
+    The same check for a per-call prompt and a configured one, so formatting it with string
+    values can never fail (no positional, attribute, index, conversion or format-spec fields).
+
+    Raises:
+        InvalidInputError: not text, not a valid format string, or another placeholder.
+    """
+    if isinstance(value, str) and not value.strip():
+        raise InvalidInputError(f"{what} is empty; leave it unset (None) to use the default prompt")
+    text(value, what)
+    try:
+        fields = [(n, c, s) for _, n, s, c in string.Formatter().parse(value) if n is not None]
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"{what} is not a valid format string ({exc}); write {{{{ and }}}} for literal braces"
+        ) from None
+    allowed = sorted(allowed)
+    unknown = sorted(
+        "{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
+        for name, conv, spec in fields
+        if name not in allowed or conv or spec
+    )
+    if unknown:
+        raise InvalidInputError(
+            f"{what} uses unknown placeholders {unknown}; allowed: "
+            f"{['{' + a + '}' for a in allowed]} (write {{{{ and }}}} for literal braces)"
+        )
     return value
 
 

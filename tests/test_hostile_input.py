@@ -1,20 +1,26 @@
-"""Hostile input, library and server: only LocalmemError (HTTP 4xx), and the store unchanged.
+"""Hostile input, library, server and MCP: only LocalmemError (HTTP 4xx, a tool error), and every
+table unchanged (export files: test_hostile_import.py, which shares these strategies).
 
 Property-based (hypothesis, bounded examples): malformed messages, enormous strings, control
 characters, lone surrogates, deeply nested metadata, SQL-looking filters, NaN scores and
-thresholds, path-traversal strings in ids and paths, and broken model output.
+thresholds, path-traversal strings in ids and paths, broken model output, and MCP tool calls with
+any arguments.
 """
 
 import json
 import math
 import os
+import re
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, LocalmemError, Memory, SearchResults
+from localmem import errors
+from localmem.frontends.mcp import TOOL_NAMES, build_mcp  # the SDK itself loads lazily
 from localmem.storage.keys import KeyStore
 from localmem.frontends.rest import ServerOptions, create_app
 
@@ -57,10 +63,18 @@ message = st.one_of(
     st.dictionaries(text, json_like, max_size=3),
     json_like,
 )
-messages = st.one_of(text, message, st.lists(message, max_size=4), json_like)
+said_on = st.sampled_from(["I went to Paris yesterday", "I fly to Rome tomorrow", "I swim today"])
+messages = st.one_of(text, message, st.lists(message, max_size=4), json_like, said_on)
+edge_timestamps = st.sampled_from(["0001-01-01T00:00:00", "9999-12-31T23:59:59", "9999-12-31T23:59:59+14:00",
+                                   "0001-01-01T00:00:00-12:00", -62135596800, 253402300799])
+prompts = st.one_of(st.none(), text, st.sampled_from([
+    "{facts} {messages}", "Extract {0} {messages}", "x { {messages}", "{messages.__class__}",
+    "{messages!r}", "{messages:>99999999}", "{}", "On {today}: {messages}", "{{literal}} {messages}"]))
 scope_id = st.one_of(st.none(), text, st.integers(), st.lists(text, max_size=2))
 memory_id = st.one_of(st.integers(), text, floats, st.none(), st.booleans(), st.lists(st.integers(), max_size=2))
-filters = st.one_of(st.none(), json_like, st.dictionaries(text, scalar, max_size=3))
+filter_values = st.dictionaries(st.sampled_from(["a", "topic", "n.x"]), st.one_of(scalar, st.sampled_from(
+    [2**63, -(2**63) - 1, 10**40, 2**63 - 1, "\ud800", "a\x00b"])), min_size=1, max_size=3)
+filters = st.one_of(st.none(), json_like, st.dictionaries(text, scalar, max_size=3), filter_values)
 
 model_answer: list = [None]  # what the scripted model says next (set by a test)
 
@@ -102,17 +116,36 @@ def expect_clean(call, memory: Memory):
 
 @BOUNDED
 @given(messages=messages, user_id=scope_id, metadata=st.one_of(json_like, deep_metadata),
-       infer=st.one_of(st.booleans(), scalar), timestamp=st.one_of(scalar, text),
+       infer=st.one_of(st.booleans(), scalar), timestamp=st.one_of(scalar, text, edge_timestamps),
+       prompt=prompts,
        answer=st.one_of(st.none(), st.builds(lambda f: {"facts": f}, st.lists(text, max_size=3)),
                         text, json_like))
-def test_add_takes_anything_and_fails_only_cleanly(memory, messages, user_id, metadata, infer, timestamp, answer):
+def test_add_takes_anything_and_fails_only_cleanly(memory, messages, user_id, metadata, infer, timestamp,
+                                                   prompt, answer):
     model_answer[0] = answer
     try:
         result = expect_clean(lambda: memory.add(messages, user_id=user_id, metadata=metadata,
-                                                 infer=infer, timestamp=timestamp), memory)
+                                                 infer=infer, timestamp=timestamp, prompt=prompt), memory)
     finally:
         model_answer[0] = None
     assert result is None or isinstance(result, list)
+
+
+@BOUNDED
+@given(said=st.one_of(said_on, st.text(min_size=1, max_size=40)), prompt=prompts,
+       timestamp=st.one_of(st.none(), edge_timestamps, scalar))
+def test_a_plain_add_takes_any_prompt_and_timestamp(memory, said, prompt, timestamp):
+    """Everything else valid, so the prompt and the date reach the model call and the date rules."""
+    result = expect_clean(lambda: memory.add(said, user_id="pat", prompt=prompt, timestamp=timestamp), memory)
+    assert result is None or isinstance(result, list)
+
+
+@BOUNDED
+@given(flt=filter_values)
+def test_search_and_list_take_any_filter_value(memory, flt):
+    """Valid keys, so every value reaches SQLite."""
+    expect_clean(lambda: memory.search("cello", user_id="ana", filters=flt), memory)
+    expect_clean(lambda: memory.get_all(user_id="ana", filters=flt), memory)
 
 
 @BOUNDED
@@ -266,3 +299,50 @@ def test_http_ids_and_query_params_answer_4xx_never_500(memory, http, mid, metho
     listed = client.get("/v1/memories", params={k: v.encode("utf-8", "surrogatepass") for k, v in params.items()},
                         headers=headers)
     assert listed.status_code < 500, listed.text
+
+
+# --- MCP: tool calls with any arguments -------------------------------------------------------
+
+
+MCP_PARAMS = ["text", "query", "user_id", "agent_id", "run_id", "metadata", "infer", "limit",
+              "max_words", "memory_id", "prompt", "filters", "colour"]
+TOOL_ERROR = re.compile(  # the SDK's ToolError carrying a LocalmemError, or refusing the arguments
+    r"^ToolError: (?:Error executing tool \w+: (?:(?:" + "|".join(errors.__all__) + r"): |"
+    r"\d+ validation errors? for \w+Arguments\b)|Unknown tool: )"
+)
+mcp_value = st.one_of(scalar, json_like, deep_metadata, st.sampled_from(
+    [2**63, -(2**63) - 1, 10**40, 1, -1, "1", "-1", "x" * 100_001, "{facts} {messages}"]))
+
+
+@pytest.fixture(scope="module")
+def mcp_memory(tmp_path_factory):
+    pytest.importorskip("mcp")
+    mem = Memory(path=tmp_path_factory.mktemp("mcp"), llm=FakeLLM(_respond), embedder=HashEmbedder())
+    mem.add("I live in Lyon and I play the cello", user_id="ana")
+    yield mem, build_mcp(mem)
+    mem.close()
+
+
+async def _call_tool(server, tool: str, args: dict) -> tuple[bool, str]:
+    """Straight into the server's tool dispatch (argument validation included), past any client
+    encoder, so lone surrogates and deep nesting reach the tools as a JSON decoder would hand them."""
+    try:
+        result = await server.call_tool(tool, args)
+    except Exception as exc:  # the SDK raises its ToolError; anything else is a bug
+        return True, f"{type(exc).__name__}: {exc}"
+    return result.is_error, result.content[0].text if result.content else ""
+
+
+@BOUNDED
+@given(tool=st.sampled_from([*TOOL_NAMES, "drop_tables"]),
+       args=st.dictionaries(st.sampled_from(MCP_PARAMS), mcp_value, max_size=5))
+def test_mcp_tools_take_anything_and_fail_only_cleanly(mcp_memory, tool, args):
+    memory, server = mcp_memory
+    before = full_dump(memory)
+    is_error, message = anyio.run(_call_tool, server, tool, args)
+    if is_error:  # a LocalmemError, or the SDK refusing the arguments: never a stray exception
+        assert TOOL_ERROR.match(message), message[:500]
+        assert full_dump(memory) == before
+    elif tool == "search_memories":
+        assert full_dump(memory) == before
+        assert all(math.isfinite(item["score"]) for item in json.loads(message)["results"])

@@ -219,7 +219,8 @@ def texts_of(memory: Memory, user: str) -> set[str]:
 def test_user_scope_exports_only_that_user_and_imports_exactly(two_users, tmp_path):
     lines = list(export_lines(two_users.store, two_users.embedder.dims, user_id="ana"))
     assert json.loads(lines[0]) == {"type": "header", "format": "localmem-export", "version": 1,
-                                    "dims": 384, "scope": {"user_id": "ana"}}
+                                    "dims": 384, "embedder": "HashEmbedder-384",
+                                    "scope": {"user_id": "ana"}}
     dump = "\n".join(lines)
     assert {"Bo keeps a secret garden", "Bo's pin is 4321"} <= texts_of(two_users, "bo")
     leaked = {t for t in texts_of(two_users, "bo") | texts_of(two_users, "Ana") if t in dump}
@@ -277,7 +278,8 @@ def test_history_of_a_retired_memory_travels_only_in_a_full_export(two_users):
 
 def test_a_full_export_has_no_scope_in_its_header(two_users):
     header = next(export_lines(two_users.store, 384))
-    assert header == '{"type": "header", "format": "localmem-export", "version": 1, "dims": 384}'
+    assert header == ('{"type": "header", "format": "localmem-export", "version": 1, "dims": 384, '
+                      '"embedder": "HashEmbedder-384"}')
 
 
 @pytest.mark.parametrize(
@@ -350,3 +352,4 @@ def test_cli_bad_scope_prints_one_line_and_writes_nothing(cli_run, tmp_path):
         "Error: user_id must be a non-empty string, got ''"
     ]
     assert not out.exists()
+

@@ -264,7 +264,10 @@ def resolve_dates(fact: str, observed: date | None) -> str:
         return fact
 
     def day(match: re.Match[str]) -> str:
-        when = observed + timedelta(days=_RELATIVE_DAYS[match.group(0).lower()])
+        try:
+            when = observed + timedelta(days=_RELATIVE_DAYS[match.group(0).lower()])
+        except OverflowError:  # off the calendar (before year 1, after 9999): keep the word
+            return match.group(0)
         return f"on {when.isoformat()}"
 
     fact = re.sub(r"\b(yesterday|today|tonight|tomorrow)\b", day, fact, flags=re.I)

@@ -12,6 +12,7 @@ short, so at the same budget they carry more of what was said than whole raw tur
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +45,7 @@ def _scored(
     for rank, rid in enumerate(keyword_ids):
         if rid in scores:
             scores[rid] += KEYWORD_WEIGHT / (1 + rank)
-    return scores
+    return {i: s for i, s in scores.items() if math.isfinite(s)}  # corrupt vectors: JSON-safe
 
 
 def hybrid_search(

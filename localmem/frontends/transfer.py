@@ -28,6 +28,7 @@ import numpy as np
 
 from localmem import validate
 from localmem.errors import InvalidInputError
+from localmem.frontends import import_checks
 from localmem.storage.migrations import SCOPE_KEYS
 from localmem.storage.sql import Scope, scope_where
 from localmem.storage.store import MEMORIES, MESSAGES, Store
@@ -81,7 +82,8 @@ def export_lines(
 
 
 def _export(store: Store, dims: int, scope: Scope) -> Iterator[str]:
-    header: dict[str, Any] = {"type": "header", "format": FORMAT, "version": VERSION, "dims": dims}
+    header: dict[str, Any] = {"type": "header", "format": FORMAT, "version": VERSION, "dims": dims,
+                              "embedder": store.get_setting("embedder")}  # vouches for vectors
     if scope:  # a full export keeps its header exactly as before scopes existed
         header["scope"] = scope
     yield _line(header)
@@ -153,7 +155,7 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
     dims = memory.indexes.facts.dim
     records: dict[str, list[dict[str, Any]]] = {"message": [], "memory": [], "history": []}
     seen: dict[str, set[int]] = {kind: set() for kind in records}
-    header_seen = False
+    header: dict[str, Any] | None = None
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -162,27 +164,24 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
         except InvalidInputError as exc:
             raise InvalidInputError(f"line {number}: {exc}") from None
         kind = record.pop("type")
-        if kind == "header":
-            header_seen = True
+        if kind == "header" and header is None:
+            header = record
             continue
-        if not header_seen:
-            raise InvalidInputError(f"line {number}: expected the {FORMAT} header line first")
+        if header is None or kind == "header":
+            raise InvalidInputError(f"line {number}: expected the {FORMAT} header line first, once")
         if record["id"] in seen[kind]:
             raise InvalidInputError(f"line {number}: {kind} id {record['id']} appears twice")
         seen[kind].add(record["id"])
         records[kind].append(record)
-    if not header_seen:
+    if header is None:
         raise InvalidInputError(f"no {FORMAT} header line: this is not a localmem export")
-    known_messages = seen["message"]
-    for rec in records["memory"]:
-        missing = [m for m in rec["source_message_ids"] if m not in known_messages]
-        if missing:
-            raise InvalidInputError(
-                f"memory {rec['id']} names source messages {missing} that the file does not hold"
-            )
+    import_checks.check_scopes(records, header["scope"])
+    import_checks.rederive_vectors(records, memory.embedder, header["embedder"])
     report = ImportReport()
     store = memory.store
     with store.transaction():
+        retired = import_checks.check_history_targets(
+            records, lambda ids: _existing_ids(store, MEMORIES, ids))
         for kind, ids in seen.items():
             taken = _existing_ids(store, _TABLES[kind], sorted(ids))
             if taken and not replace:
@@ -191,6 +190,8 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
                     "import into an empty home, or pass --replace to overwrite them"
                 )
             if taken:
+                import_checks.check_replaced(kind, _outside(store, kind, taken, header["scope"]),
+                                             header["scope"])
                 _delete(store, kind, taken)
                 report.replaced += [f"{kind} {i}" for i in taken]
         for rec in records["message"]:
@@ -204,6 +205,7 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
                 )
         for rec in records["history"]:
             _insert(store, "history", _HISTORY_COLS, rec)
+        _reserve_ids(store, MEMORIES, retired)
         store.bump_vectors_version()
     memory.indexes.rebuild()
     report.messages = len(records["message"])
@@ -219,6 +221,26 @@ def _existing_ids(store: Store, table: str, ids: list[int]) -> list[int]:
         marks = ",".join("?" * len(chunk))
         found += [int(r[0]) for r in store.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)]
     return sorted(found)
+
+
+def _outside(store: Store, kind: str, ids: list[int], scope: Scope) -> list[int]:
+    """Of ``ids`` (``kind`` rows this home holds), those outside ``scope`` (history: by memory)."""
+    column, table = ("memory_id", MEMORIES) if kind == "history" else ("id", _TABLES[kind])
+    inside, params = _in_scope(column, table, scope)
+    found: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found += [int(r[0]) for r in store.execute(
+            f"SELECT id FROM {_TABLES[kind]} WHERE id IN ({','.join('?' * len(chunk))}) "
+            f"AND NOT ({inside})", [*chunk, *params])]
+    return found
+
+
+def _reserve_ids(store: Store, table: str, upto: int) -> None:
+    """New rows of ``table`` get ids above ``upto`` (a retired memory's history keeps its id)."""
+    store.execute("INSERT INTO sqlite_sequence (name, seq) SELECT ?, 0 WHERE NOT EXISTS "
+                  "(SELECT 1 FROM sqlite_sequence WHERE name = ?)", [table, table])
+    store.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", [upto, table])
 
 
 def _delete(store: Store, kind: str, ids: list[int]) -> None:
@@ -249,7 +271,7 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
     kind = record.get("type")
     if kind == "header":
         return _header(record, dims)
-    if kind not in _TABLES:
+    if not isinstance(kind, str) or kind not in _TABLES:  # a list would not even hash
         raise InvalidInputError(
             f"unknown record type {kind!r:.40}; expected header, message, memory or history"
         )
@@ -282,7 +304,7 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
         out["embedding"] = _embedding(record["embedding"], dims, optional=True)
         return out
     out["text"] = validate.text(record["text"], "memory text")
-    out["hash"] = _string(record["hash"], "hash")
+    out["hash"] = import_checks.rehash(record["hash"], out["text"])
     out["updated_at"] = _timestamp(record["updated_at"], "updated_at")
     out["embedding"] = _embedding(record["embedding"], dims, optional=False)
     sources = record["source_message_ids"]
@@ -306,8 +328,8 @@ def _header(record: dict[str, Any], dims: int) -> dict[str, Any]:
     scope = record.get("scope", {})
     if not isinstance(scope, dict) or set(scope) - set(SCOPE_KEYS):
         raise InvalidInputError(f"header scope must be an object with keys among {list(SCOPE_KEYS)}")
-    validate.scope(**scope)
-    return {"type": "header"}
+    return {"type": "header", "scope": validate.scope(**scope),
+            "embedder": import_checks.embedder_name(record.get("embedder"))}
 
 
 def _history(record: dict[str, Any]) -> dict[str, Any]:
@@ -318,8 +340,8 @@ def _history(record: dict[str, Any]) -> dict[str, Any]:
         "memory_id": _row_id(record["memory_id"], "history memory_id"),
         "event": record["event"],
         "created_at": _timestamp(record["created_at"], "created_at"),
-        "actor": _string(record["actor"], "actor"),
-        "reason": _string(record["reason"], "reason", empty_ok=True),
+        "actor": import_checks.actor(record["actor"]),
+        "reason": import_checks.reason(record["reason"]),
     }
     for key in ("old_text", "new_text"):
         value = record[key]

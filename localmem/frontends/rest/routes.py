@@ -71,7 +71,9 @@ def _parse_filters(raw: str | None) -> dict[str, Any] | None:
     try:
         return _filters.validate_json(raw)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # A union reports every branch; the one that says what is wrong is a value error.
+        first = next((e for e in errors if e["type"] == "value_error"), errors[0])
         where = ".".join(map(str, first["loc"]))
         raise InvalidInputError(
             f"filters must be a JSON object of plain values, e.g. {{\"topic\": \"food\"}}: "

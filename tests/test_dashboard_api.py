@@ -201,3 +201,31 @@ def test_ui_on_a_taken_port_is_one_clear_line_before_any_model_loads(tmp_path):
     assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port} (")
     assert "--port 0 for any free one" in result.output
     assert not (tmp_path / "memory.db").exists()
+
+
+@pytest.mark.integration  # `localmem ui` opens the home's real Memory: the bundled models
+def test_localmem_ui_opens_the_browser_on_the_dashboard(tmp_path):
+    """The whole command: $BROWSER (what webbrowser runs) fetches the URL it is given and prints
+    what it got; pexpect waits for that line, then Ctrl-C stops the server."""
+    import os
+    import sys
+
+    import pexpect
+
+    browser = tmp_path / "browser.py"
+    browser.write_text(
+        "import sys, urllib.request\n"
+        "with urllib.request.urlopen(sys.argv[1], timeout=60) as r:\n"
+        "    print('BROWSER GOT', r.status, r.headers['Content-Security-Policy'], flush=True)\n")
+    env = {**os.environ, "BROWSER": f"{sys.executable} {browser} %s"}
+    ui = pexpect.spawn(sys.executable, ["-m", "localmem.frontends.cli", "ui", "--port", "0",
+                                        "--home", str(tmp_path / "home")],
+                       env=env, encoding="utf-8", timeout=240)
+    try:
+        ui.expect(r"dashboard at (http://127\.0\.0\.1:\d+/)")
+        ui.expect(r"BROWSER GOT (\d+) ([^\r\n]+)")
+        assert ui.match.group(1) == "200" and ui.match.group(2) == CSP
+        ui.sendintr()
+        ui.expect(pexpect.EOF)
+    finally:
+        ui.close(force=True)

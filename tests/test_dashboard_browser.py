@@ -219,6 +219,9 @@ def test_another_user_s_key_sees_nothing_of_the_first_and_an_admin_picks(site, o
     expect(page.locator("#memories .card")).to_have_count(2)
     expect(page.locator("#stats")).to_contain_text("Disk (whole home)")
     shot(page, "08-admin")
+    page.reload()  # the tab keeps its key and its pick until it signs out
+    expect(page.locator("#who-name")).to_have_text("admin key (every user)")
+    expect(page.locator("#memories .card")).to_have_count(2)
 
 
 def test_export_downloads_jsonl_and_import_brings_it_back(site, open_page, tmp_path):
@@ -251,13 +254,14 @@ def test_keyboard_alone_signs_in_and_adds(site, open_page):
     expect(page.get_by_label("API key")).to_be_focused()
     page.keyboard.type(k["alice"])
     page.keyboard.press("Enter")
-    expect(page.get_by_label("What to remember")).to_be_focused()
-    page.keyboard.type("I play the cello")
+    expect(page.get_by_label("Query")).to_be_focused()
     order = []
-    for _ in range(3):
+    for _ in range(6):
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id || document.activeElement.textContent"))
-    assert order == ["add-meta", "add-infer", "Add"]
+        if order[-1] == "add-text":
+            page.keyboard.type("I play the cello")
+    assert order == ["Search", "search-clear", "add-text", "add-meta", "add-infer", "Add"]
     page.keyboard.press("Enter")
     expect(card(page, "Plays the cello")).to_have_count(1)
     assert [m.text for m in memory.get_all(user_id="alice")] == ["Plays the cello"]
@@ -267,10 +271,14 @@ def test_a_380_pixel_window_needs_no_sideways_scroll(site, open_page):
     _, memory, k = site
     memory.add("I live in Lyon and I play the cello", user_id="alice",
                metadata={"topic": "home", "source": "a-rather-long-metadata-value-without-spaces"})
+    hostile = '<img src=x onerror="window.pwned = 1"> & <b>not bold</b>'
+    memory.add(hostile, user_id="alice", infer=False)
     page = open_page(NARROW)
     shot(page, "09-narrow-sign-in")
     sign_in(page, k["alice"])
-    expect(page.locator("#memories .card")).to_have_count(2)
+    expect(page.locator("#memories .card")).to_have_count(3)
+    expect(page.locator("#memories .card .text").first).to_have_text(hostile)  # text, not HTML
+    assert page.evaluate("window.pwned === undefined && !document.querySelector('#memories img')")
     wide = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     assert page.evaluate(wide) == 0
     shot(page, "10-narrow-list")

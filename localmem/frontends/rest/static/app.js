@@ -96,7 +96,7 @@
       user = store.getItem('localmem.user') || users[0];
     }
     await showUser(user);
-    (me.admin ? $('user-id') : $('add-text')).focus();
+    (me.admin ? $('user-id') : $('search-q')).focus();
   }
 
   function signOut(message) {

@@ -287,5 +287,8 @@ def test_the_openapi_spec_lists_every_verb_and_the_key_schemes(env):
         ("POST", "/v1/memories/search"), ("GET", "/v1/memories/{memory_id}"),
         ("PUT", "/v1/memories/{memory_id}"), ("DELETE", "/v1/memories/{memory_id}"),
         ("GET", "/v1/memories/{memory_id}/history"),
+        # the dashboard's (rest/dashboard_api.py)
+        ("GET", "/v1/me"), ("GET", "/v1/users"), ("GET", "/v1/stats"), ("GET", "/v1/export"),
+        ("POST", "/v1/import"), ("GET", "/v1/memories/{memory_id}/sources"),
     }
     assert set(spec["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}

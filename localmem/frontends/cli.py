@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from localmem.frontends.cli_models import models
-from localmem.frontends.cli_server import keys, mcp, serve
+from localmem.frontends.cli_server import keys, mcp, serve, ui
 from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig
 from localmem.errors import ConfigError, InvalidInputError, LocalmemError
 from localmem.memory import Memory
@@ -419,7 +419,7 @@ def chat(state: CliState, user_id: str | None, model: str | None, no_memory_disp
              show_memories=not no_memory_display)
 
 
-for group in (models, serve, keys, mcp):
+for group in (models, serve, ui, keys, mcp):
     cli.add_command(group)
 
 

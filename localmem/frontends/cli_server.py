@@ -12,7 +12,7 @@ import click
 
 from localmem.errors import LocalmemError
 
-__all__ = ["serve", "keys", "mcp"]
+__all__ = ["serve", "ui", "keys", "mcp"]
 
 _HOME_HELP = "Home directory holding the memories (default: $LOCALMEM_HOME or the user data dir)."
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -49,6 +49,27 @@ def serve(host: str, port: int, max_add_chars: int | None, rate_limit: float | N
         run_server(host=host, port=port, home=home, options=options)
     except LocalmemError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port on 127.0.0.1 (0: any free port).")
+@_home_option
+def ui(port: int, home: Path | None) -> None:
+    """Start the server on 127.0.0.1 and open the dashboard in the browser."""
+    import webbrowser
+
+    from localmem.frontends.rest import create_app
+    from localmem.frontends.rest.ui import Listening
+
+    try:
+        listening = Listening("127.0.0.1", port)  # first: a taken port fails before models load
+        app = create_app(home)
+    except LocalmemError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"dashboard at {listening.url} (Ctrl-C stops it); sign in with an API key from "
+               "`localmem keys create --user USER`")
+    listening.run(app, on_listening=webbrowser.open)
 
 
 @click.group()

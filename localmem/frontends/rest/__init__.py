@@ -9,6 +9,9 @@
     DELETE /v1/memories?user_id=...   delete_all -> {"deleted": n}
     GET    /v1/memories/{id}/history  history    -> [HistoryEntry]
 
+The dashboard adds ``/`` (the page, see pages.py) and, in dashboard_api.py, ``/v1/me``,
+``/v1/users``, ``/v1/stats``, ``/v1/memories/{id}/sources``, ``/v1/export`` and ``/v1/import``.
+
 Every ``/v1`` request needs ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (401
 otherwise, with no data). Errors come back as ``{"error": {"type": "<LocalmemError subclass>",
 "message": "..."}}`` with the status ``localmem.errors.HTTP_STATUS`` gives; bad input is 4xx,
@@ -22,6 +25,8 @@ never 500. The spec is at ``/openapi.json`` (it holds no data, so it needs no ke
     options.py   ServerOptions: body cap, per-add cap, rate limits
     handlers.py  every failure as the one JSON error body
     bodylimit.py the request-body cap (ASGI)
+    dashboard_api.py  the dashboard's endpoints; pages.py  its page and files (static/), with CSP
+    ui.py        Listening: a socket bound before the server starts (`localmem ui`, tests)
 """
 
 from localmem.frontends.rest.app import DEFAULT_HOST, DEFAULT_PORT, create_app, serve

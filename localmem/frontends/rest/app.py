@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from localmem.errors import ConfigError
+from localmem.frontends.rest import dashboard_api, pages
 from localmem.frontends.rest.bodylimit import BodyLimit
 from localmem.frontends.rest.handlers import CatchAll, body_refusal, install_handlers
 from localmem.frontends.rest.limits import KeyLimiter
@@ -62,6 +63,8 @@ def create_app(
     app.state.memory, app.state.keys, app.state.options = memory, keys, options
     app.state.limiter = KeyLimiter(options.rate, options.burst, options.max_concurrent)
     app.include_router(router)
+    app.include_router(dashboard_api.router)
+    app.include_router(pages.router)  # the dashboard at /
     install_handlers(app)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes,

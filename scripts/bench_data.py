@@ -140,11 +140,15 @@ def timed(totals: dict[str, float], name: str, fn: Callable[..., Any]) -> Callab
 
 @contextmanager
 def storage_timed(totals: dict[str, float]) -> Iterator[None]:
-    """Time every SQLite statement ("sqlite") and FAISS call ("index"), in every instance."""
-    guard = Connection._guard
+    """Time every SQLite statement ("sqlite") and FAISS call ("index"), in every instance.
+
+    A statement runs in ``Connection.execute``, ``Connection._insert`` (one row) or inside
+    ``Connection._guard`` (bulk inserts).
+    """
+    guard, execute, insert = Connection._guard, Connection.execute, Connection._insert
 
     @contextmanager
-    def timed_guard(self: Connection) -> Iterator[None]:  # each statement runs inside it
+    def timed_guard(self: Connection) -> Iterator[None]:
         start = time.perf_counter()
         try:
             with guard(self):
@@ -155,12 +159,15 @@ def storage_timed(totals: dict[str, float]) -> Iterator[None]:
     names = ("add", "remove", "search", "save")
     saved = {name: getattr(VectorIndex, name) for name in names}
     Connection._guard = timed_guard  # type: ignore[method-assign]
+    Connection.execute = timed(totals, "sqlite", execute)  # type: ignore[method-assign]
+    Connection._insert = timed(totals, "sqlite", insert)  # type: ignore[method-assign]
     for name in names:
         setattr(VectorIndex, name, timed(totals, "index", saved[name]))
     try:
         yield
     finally:
-        Connection._guard = guard  # type: ignore[method-assign]
+        Connection._guard, Connection.execute = guard, execute  # type: ignore[method-assign]
+        Connection._insert = insert  # type: ignore[method-assign]
         for name in names:
             setattr(VectorIndex, name, saved[name])
 

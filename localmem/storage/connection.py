@@ -22,7 +22,7 @@ from localmem.errors import StorageError
 from localmem.storage import changelog
 from localmem.storage.changelog import VectorChanges
 from localmem.storage.migrations import MIGRATIONS
-from localmem.storage.sql import marks
+from localmem.storage.sql import insert_sql
 from localmem.validate import now_iso
 
 __all__ = ["Connection"]
@@ -146,7 +146,7 @@ class Connection:
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        """Hold the connection and turn SQLite's errors into ``StorageError``."""
+        """Hold the connection and turn SQLite's errors into ``StorageError`` (as ``execute``)."""
         with self._lock:
             try:
                 yield
@@ -159,8 +159,11 @@ class Connection:
         Raises:
             StorageError: SQLite failed.
         """
-        with self._guard():
-            return self.db.execute(sql, params).fetchall()
+        with self._lock:  # the hot path: the same as ``_guard`` without a generator's cost
+            try:
+                return self.db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StorageError(f"memory database error: {exc}") from exc
 
     def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of a statement's first row (None without rows).
@@ -186,10 +189,12 @@ class Connection:
 
     def _insert(self, table: str, row: dict[str, Any], *, ignore: bool = False) -> int:
         """Insert one row (its keys name the columns); returns its id."""
-        verb = "INSERT OR IGNORE" if ignore else "INSERT"
-        sql = f"{verb} INTO {table} ({', '.join(row)}) VALUES ({marks(len(row))})"
-        with self._guard():
-            return int(self.db.execute(sql, list(row.values())).lastrowid or 0)
+        sql = insert_sql(table, tuple(row), ignore)
+        with self._lock:  # as ``execute``: this runs a few times per memory written
+            try:
+                return int(self.db.execute(sql, list(row.values())).lastrowid or 0)
+            except sqlite3.Error as exc:
+                raise StorageError(f"memory database error: {exc}") from exc
 
     def insert_rows(
         self, table: str, rows: Iterable[dict[str, Any]], *, ignore: bool = False

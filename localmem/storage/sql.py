@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from localmem.storage.migrations import SCOPE_KEYS
 
 __all__ = [
-    "Scope", "CHUNK", "marks", "chunks", "scope_columns", "scope_where", "dump_metadata",
+    "Scope", "CHUNK", "marks", "chunks", "insert_sql", "scope_columns", "scope_where", "dump_metadata",
     "vector_blob",
 ]
 
@@ -24,6 +25,13 @@ T = TypeVar("T")
 def marks(count: int) -> str:
     """``?,?,...`` for ``count`` parameters."""
     return ",".join("?" * count)
+
+
+@lru_cache(maxsize=64)
+def insert_sql(table: str, columns: tuple[str, ...], ignore: bool = False) -> str:
+    """``INSERT [OR IGNORE] INTO table (columns) VALUES (?,...)`` (cached: built once per shape)."""
+    verb = "INSERT OR IGNORE" if ignore else "INSERT"
+    return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))})"
 
 
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:

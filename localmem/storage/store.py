@@ -40,24 +40,21 @@ class Store(Connection):
         embeddings: Sequence[np.ndarray | None] | None = None,
     ) -> list[int]:
         """Store raw messages verbatim (a vector makes one searchable); returns their ids."""
-        changes, created = self.changes, now_iso()
+        changes, created, where = self.changes, now_iso(), scope_columns(scope)
         vectors = list(embeddings) if embeddings is not None else [None] * len(messages)
-        rows = [
-            {"role": msg["role"], "content": msg["content"], "name": msg.get("name"),
-             **scope_columns(scope), "metadata": dump_metadata(metadata),
-             "embedding": vector_blob(vec) if vec is not None else None,
-             "created_at": created, "observed_at": observed_at}
-            for msg, vec in zip(messages, vectors)
-        ]
-        # Inside the write lock no one else inserts, and AUTOINCREMENT ids only grow: the rows
-        # above the highest id before are these, in order.
-        top = self.value(f"SELECT coalesce(max(id), 0) FROM {MESSAGES}")
-        with self._guard():
-            self.db.table(MESSAGES).insert_all(rows)
-        ids = self._ids(f"SELECT id FROM {MESSAGES} WHERE id > ? ORDER BY id", [top])
-        for message_id, vector in zip(ids, vectors):
+        ids = []
+        for msg, vector in zip(messages, vectors):
+            # One statement per row, in this transaction: a bulk insert's savepoint would make
+            # FTS5 write a segment of its own each time (more pages, slower keyword search).
+            message_id = self._insert(MESSAGES, {
+                "role": msg["role"], "content": msg["content"], "name": msg.get("name"), **where,
+                "metadata": dump_metadata(metadata),
+                "embedding": vector_blob(vector) if vector is not None else None,
+                "created_at": created, "observed_at": observed_at,
+            })
             if vector is not None:
                 changes.put(MESSAGES, message_id, vector)
+            ids.append(message_id)
         return ids
 
     def insert_memory(

@@ -1,37 +1,36 @@
 """``Memory``: the public facade. add / search / get / get_all / update / delete / history / reset.
 
-Data flows one way: ``add`` -> pipeline (model, embedder) -> store (one transaction) -> indexes.
+Data flows one way: ``add`` -> pipeline (model, embedder) -> storage's commit step (one
+transaction, then the indexes). Storage comes from ``open_storage`` (``VectorStoreConfig``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from localmem import validate
 from localmem.config import MemoryConfig, VectorStoreConfig
 from localmem.backends.embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from localmem.errors import ConfigError, InvalidInputError, MemoryNotFoundError
-from localmem.engine.commit import apply_plan
-from localmem.storage.indexset import IndexSet
+from localmem.engine import ingest
+from localmem.engine.commit import Incoming
 from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
 from localmem.paths import IN_MEMORY, home_dir
-from localmem.engine.pipeline import Candidate, ExtractionReport, Pipeline, PlannedChange
+from localmem.engine.pipeline import ExtractionReport, Pipeline
 from localmem.models.locate import resolve_embedder_path, resolve_llm_path
-from localmem.engine.retrieval import hybrid_search
-from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.engine.retrieval import SearchQuery, hybrid_search, memory_item, message_item
+from localmem.storage import open_storage
 from localmem.engine.textutil import text_hash
-from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
+from localmem.types import (
+    Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults, StorageStats,
+)
 
 __all__ = ["Memory"]
-
-DB_FILE = "memory.db"
 
 
 class Memory:
@@ -67,12 +66,12 @@ class Memory:
             VectorStoreConfig(path=location)  # same checks as the config's path (ConfigError)
         self.home: Path | None = None if location == IN_MEMORY else home_dir(location)
         self._lock = threading.RLock()
-        self._llm = llm if llm is not None else None
+        self._llm = llm
         self._llm_path = None if llm is not None else self._resolve_llm()
         self.embedder = embedder if embedder is not None else self._build_embedder()
-        self.store = Store(self.home / DB_FILE if self.home else None)
-        self._check_embedder()
-        self.indexes = IndexSet(self.store, self.embedder.dims, self.home)
+        self._storage = open_storage(
+            self.config.vector_store, self.home, self.embedder.name, self.embedder.dims
+        )
         self._pipeline: Pipeline | None = None
         self.last_extraction: ExtractionReport | None = None  # what the last add(infer=True) saw
 
@@ -109,25 +108,6 @@ class Memory:
             export = ensure_onnx_export(source, default_onnx_dir(self.home, cfg.model))
             return OnnxEmbedder(export, cfg.batch_size)
         return SentenceTransformerEmbedder(source, cfg.batch_size)
-
-    def _check_embedder(self) -> None:
-        """A store's vectors come from one embedder; refuse to mix in another's.
-
-        Raises:
-            ConfigError: the store was built with a different embedder.
-        """
-        stored = self.store.get_setting("embedder")
-        if stored == self.embedder.name:
-            return
-        if stored is None or not self.store.count(MEMORIES) + self.store.count(MESSAGES):
-            self.store.set_setting("embedder", self.embedder.name)
-        else:
-            self.store.close()
-            raise ConfigError(
-                f"the memories in {self.home or IN_MEMORY} were embedded with {stored!r}, not "
-                f"{self.embedder.name!r}; use that embedder again, or start a new home directory "
-                "(LOCALMEM_HOME) and re-import with `localmem export` / `localmem import`"
-            )
 
     @property
     def llm(self) -> LLM:
@@ -186,55 +166,14 @@ class Memory:
                 prompt = prompt + "\n\n{messages}\n"
         if not isinstance(infer, bool):
             raise InvalidInputError(f"infer must be True or False, got {infer!r:.40}")
+        incoming = Incoming(msgs, scope, meta, observed, "model" if infer else "user")
         with self._lock:
-            self.indexes.sync()
-            if infer:
-                return self._add_inferred(msgs, scope, meta, observed, prompt)
-            return self._add_verbatim(msgs, scope, meta, observed)
-
-    def _add_verbatim(
-        self, msgs: list[dict[str, Any]], scope: dict[str, str], meta: dict[str, Any], observed: str
-    ) -> list[MemoryEvent]:
-        vectors = self.embedder.embed_many([m["content"] for m in msgs])
-        plan = [
-            PlannedChange(Action.ADD, m["content"], v, source_ids=[i], reason="stored verbatim")
-            for i, (m, v) in enumerate(zip(msgs, vectors))
-        ]
-        return apply_plan(self.store, self.indexes, plan, msgs, None, scope, meta, observed, "user")
-
-    def _add_inferred(
-        self,
-        msgs: list[dict[str, Any]],
-        scope: dict[str, str],
-        meta: dict[str, Any],
-        observed: str,
-        prompt: str | None,
-    ) -> list[MemoryEvent]:
-        user_turns = [(i, m["content"]) for i, m in enumerate(msgs) if m["role"] == "user"]
-        turn_vectors = self.embedder.embed_many([text for _, text in user_turns])
-        report = self.pipeline.extract(user_turns, date.fromisoformat(observed[:10]), prompt)
-        self.last_extraction = report
-        plan = self.pipeline.decide(
-            report.facts,
-            similar=lambda vec, k: self._similar(vec, scope, k),
-            by_hash=lambda h: self._by_hash(h, scope),
-        )
-        message_vectors: list[np.ndarray | None] = [None] * len(msgs)
-        for (i, _), vec in zip(user_turns, turn_vectors):
-            message_vectors[i] = vec
-        return apply_plan(
-            self.store, self.indexes, plan, msgs, message_vectors, scope, meta, observed, "model"
-        )
-
-    def _similar(self, vector: np.ndarray, scope: dict[str, str], k: int) -> list[Candidate]:
-        allowed = self.indexes.scope_ids(MEMORIES, scope)
-        hits = self.indexes.facts.search(vector, k, allowed)
-        rows = {r["id"]: r for r in self.store.memories(scope, ids=[i for i, _ in hits])}
-        return [Candidate(i, rows[i]["text"], s) for i, s in hits if i in rows]
-
-    def _by_hash(self, hash_: str, scope: dict[str, str]) -> Candidate | None:
-        row = self.store.find_by_hash(hash_, scope)
-        return Candidate(row["id"], row["text"], 1.0) if row else None
+            self._storage.sync()
+            if not infer:
+                return ingest.add_verbatim(self._storage, self.embedder, incoming)
+            pipeline = self.pipeline
+            report = self.last_extraction = ingest.extract(pipeline, incoming, prompt)
+            return ingest.add_extracted(self._storage, pipeline, self.embedder, incoming, report)
 
     # -- reads --
 
@@ -266,12 +205,10 @@ class Memory:
         minimum = validate.threshold(threshold)
         budget = validate.max_words(max_words)
         with self._lock:
-            self.indexes.sync()
-            vector = self.embedder.embed(query)
-            return hybrid_search(
-                self.store, self.indexes, query, vector, scope, limit, flt, minimum,
-                raw_fallback=self.config.raw_fallback, max_words=budget,
-            )
+            self._storage.sync()
+            search = SearchQuery(query, self.embedder.embed(query), scope, limit, flt, minimum,
+                                 self.config.raw_fallback, budget)
+            return hybrid_search(self._storage, search)
 
     def get(self, memory_id: int | str) -> MemoryItem:
         """One memory by id (a negative id is a raw message).
@@ -281,19 +218,18 @@ class Memory:
             MemoryNotFoundError: no such memory.
         """
         mid = validate.memory_id(memory_id)
-        from localmem.engine.retrieval import memory_item, message_item
-
+        rows = self._storage.rows
         with self._lock:  # reads share the connection: never interleave with a write
             if mid < 0:
-                rows = self.store.messages([-mid])
-                if not rows:
+                found = rows.messages([-mid])
+                if not found:
                     raise MemoryNotFoundError(f"no raw message has id {mid}")
-                return message_item(rows[0], None)
+                return message_item(found[0], None)
             try:
-                row = self.store.get_memory(mid)
+                row = rows.get_memory(mid)
             except KeyError:
                 raise MemoryNotFoundError(f"no memory has id {mid}; list ids with get_all()") from None
-            return memory_item(row, None, self.store.sources([mid])[mid])
+            return memory_item(row, None, rows.sources([mid])[mid])
 
     def get_all(
         self,
@@ -309,13 +245,11 @@ class Memory:
         Raises:
             InvalidInputError: bad scope, limit or filters.
         """
-        from localmem.engine.retrieval import memory_item
-
         scope = self._scope(user_id, agent_id, run_id)
         limit, flt = validate.limit(limit, 1_000_000), validate.filters(filters)
         with self._lock:
-            rows = self.store.memories(scope, limit, filters=flt)
-            sources = self.store.sources([r["id"] for r in rows])
+            rows = self._storage.rows.memories(scope, limit, filters=flt)
+            sources = self._storage.rows.sources([r["id"] for r in rows])
         return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
 
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
@@ -327,7 +261,7 @@ class Memory:
         """
         mid = validate.memory_id(memory_id)
         with self._lock:
-            rows = self.store.history(mid)
+            rows = self._storage.rows.history(mid)
         if not rows:
             raise MemoryNotFoundError(f"no memory or history has id {mid}")
         return [HistoryEntry.model_validate(r) for r in rows]
@@ -347,16 +281,14 @@ class Memory:
         text = validate.text(text)
         meta = validate.metadata(metadata) if metadata is not None else None
         vector = self.embedder.embed(text)
+        rows = self._storage.rows
         with self._lock:
-            self.indexes.sync()
-            with self.store.transaction():
-                if mid < 0 or not self.store.has_memory(mid):
+            self._storage.sync()
+            with self._storage.write():
+                if mid < 0 or not rows.has_memory(mid):
                     raise MemoryNotFoundError(f"no memory has id {mid}")
-                old = self.store.update_memory(mid, text, text_hash(text), vector, "user",
-                                               metadata=meta, reason="updated by the user")
-                version = self.store.bump_vectors_version([(MEMORIES, mid)])
-            self.indexes.facts.add(np.asarray([mid]), vector[None, :])
-            self.indexes.applied(version)
+                old = rows.update_memory(mid, text, text_hash(text), vector, "user",
+                                         metadata=meta, reason="updated by the user")
         return MemoryEvent(id=mid, text=text, event=Action.UPDATE, previous_text=old)
 
     def delete(self, memory_id: int | str) -> None:
@@ -367,21 +299,18 @@ class Memory:
             MemoryNotFoundError: no such memory.
         """
         mid = validate.memory_id(memory_id)
+        rows = self._storage.rows
         with self._lock:
-            self.indexes.sync()
-            with self.store.transaction():
+            self._storage.sync()
+            with self._storage.write():
                 if mid < 0:
-                    if not self.store.messages([-mid]):
+                    if not rows.messages([-mid]):
                         raise MemoryNotFoundError(f"no raw message has id {mid}")
-                    memory_ids, message_ids = [], [-mid]
-                    self.store.erase_messages(message_ids)
+                    rows.erase_messages([-mid])
                 else:
-                    if not self.store.has_memory(mid):
+                    if not rows.has_memory(mid):
                         raise MemoryNotFoundError(f"no memory has id {mid}")
-                    memory_ids = [mid]
-                    message_ids = self.store.erase_memories(memory_ids)
-                version = self.store.bump_vectors_version(_erased(memory_ids, message_ids))
-            self._forget(memory_ids, message_ids, version)
+                    rows.erase_memories([mid])
 
     def delete_all(
         self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
@@ -393,36 +322,65 @@ class Memory:
         """
         scope = validate.scope(user_id, agent_id, run_id, required=True)
         with self._lock:
-            self.indexes.sync()
-            with self.store.transaction():
-                memory_ids = [int(i) for i in self.store.scope_ids(MEMORIES, scope)]
-                message_ids = self.store.erase_memories(memory_ids)
-                rest = self.store.scope_message_ids(scope)
-                self.store.erase_messages(rest)
-                version = self.store.bump_vectors_version(_erased(memory_ids, message_ids + rest))
-            self._forget(memory_ids, message_ids + rest, version)
-        return len(memory_ids)
-
-    def _forget(self, memory_ids: list[int], message_ids: list[int], version: int) -> None:
-        self.indexes.remove(MEMORIES, memory_ids)
-        self.indexes.remove(MESSAGES, message_ids)
-        self.indexes.applied(version)
-        self.indexes.save()
-        self.store.scrub()
+            self._storage.sync()
+            with self._storage.write():
+                return self._storage.rows.erase_scope(scope)
 
     def reset(self) -> None:
         """Erase everything in this home directory's store and indexes."""
         with self._lock:
-            self.store.reset()
-            self.indexes.rebuild()
+            self._storage.reset()
+
+    # -- what the CLI and the JSON Lines transfer need --
+
+    def stats(self) -> StorageStats:
+        """Memories and raw messages per scope, and the indexes: vectors held, files, bytes."""
+        with self._lock:
+            return self._storage.stats()
+
+    def export_records(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(kind, stored row) of every message, memory and history row, or of one scope's.
+
+        Rows hold their stored form (metadata as JSON text, embedding as float32 bytes);
+        ``localmem.frontends.transfer`` turns them into an export.
+
+        Raises:
+            InvalidInputError: a scope value is not a valid id (raised at the call).
+        """
+        scope = validate.scope(user_id, agent_id, run_id)
+        return self._storage.export_records(scope)
+
+    def import_records(
+        self,
+        records: Mapping[str, Sequence[dict[str, Any]]],
+        *,
+        replace: bool = False,
+        scope: dict[str, str] | None = None,
+    ) -> list[str]:
+        """Store export records by kind, keeping ids and timestamps; returns the ``"kind id"``
+        replaced.
+
+        The records must be validated (``localmem.frontends.transfer`` does); all of them are
+        stored in one transaction, then the indexes are rebuilt. ``scope`` is the file's: a
+        scoped ``replace`` overwrites only rows of that scope.
+
+        Raises:
+            InvalidInputError: an id exists already and ``replace`` is False; history names a
+                memory this home holds and the records do not; a scoped ``replace`` would
+                overwrite another scope's row. Nothing is stored.
+            StorageError: the database failed; nothing is stored.
+        """
+        with self._lock:
+            return self._storage.import_records(records, replace, scope or {})
 
     # -- lifecycle --
 
     def close(self) -> None:
         """Save the indexes and close the database."""
         with self._lock:
-            self.indexes.save()
-            self.store.close()
+            self._storage.close()
 
     def __enter__(self) -> Memory:
         return self
@@ -432,9 +390,4 @@ class Memory:
 
     def __repr__(self) -> str:
         return f"Memory(home={str(self.home) if self.home else IN_MEMORY!r})"
-
-
-def _erased(memory_ids: list[int], message_ids: list[int]) -> list[tuple[str, int]]:
-    """The change-log entries of a delete (ids only: the text is gone)."""
-    return [(MEMORIES, i) for i in memory_ids] + [(MESSAGES, i) for i in message_ids]
 

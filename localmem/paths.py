@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "read_settings",
     "read_json_object",
     "write_settings",
+    "atomic_write",
     "atomic_write_bytes",
     "IN_MEMORY",
 ]
@@ -88,16 +90,22 @@ def write_settings(settings: dict[str, Any], home: Path | None = None) -> Path:
     return file
 
 
-def atomic_write_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temp file in the same folder and a rename."""
+def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Fill ``target`` through ``write(temp)``, a temp file in the same folder (owner-only),
+    then fsync and rename: readers see the old file or the new one, never half of one."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        write(Path(tmp))
+        with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically (see ``atomic_write``)."""
+    atomic_write(target, lambda tmp: tmp.write_bytes(data))

@@ -8,7 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Action", "MemoryItem", "SearchResults", "MemoryEvent", "HistoryEntry", "Message"]
+__all__ = [
+    "Action", "MemoryItem", "SearchResults", "MemoryEvent", "HistoryEntry", "Message", "ScopeCounts",
+    "IndexStats", "StorageStats",
+]
 
 
 class Action(str, Enum):
@@ -120,3 +123,35 @@ class HistoryEntry(BaseModel):
             "actor": self.actor,
             "reason": self.reason,
         }
+
+
+class ScopeCounts(BaseModel):
+    """How many memories and raw messages one scope holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str | None
+    agent_id: str | None
+    run_id: str | None
+    memories: int
+    messages: int
+
+
+class IndexStats(BaseModel):
+    """The search indexes: vectors held and their files on disk (none in memory)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    facts: int
+    messages: int
+    bytes: int
+    files: list[str] = []
+
+
+class StorageStats(BaseModel):
+    """What ``Memory.stats()`` reports: counts per scope and the indexes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scopes: list[ScopeCounts]
+    index: IndexStats

@@ -21,6 +21,7 @@ __all__ = [
     "threshold",
     "max_words",
     "observed_at",
+    "now_iso",
     "text",
     "filters",
     "prompt",
@@ -257,10 +258,15 @@ def threshold(value: Any) -> float | None:
     return float(value)
 
 
+def now_iso() -> str:
+    """The current time, UTC, ISO 8601 with microseconds: every stored timestamp's form."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
 def observed_at(value: Any) -> str:
     """When the messages were said: a datetime, an ISO string or epoch seconds; default now."""
     if value is None:
-        return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        return now_iso()
     if isinstance(value, bool):
         raise InvalidInputError("timestamp must be a datetime, an ISO 8601 string or epoch seconds")
     try:

@@ -1,5 +1,9 @@
-"""Shared test helpers: a memory on fakes, a dump of every table to prove "unchanged", and the
-evaluation harness (scripts/eval_memory.py) loaded as a module."""
+"""Shared test helpers: a memory on fakes, a look at what it stored (rows, indexes), and the
+evaluation harness (scripts/eval_memory.py) loaded as a module.
+
+``backend(memory)`` is the one way tests reach behind the public API: it returns the memory's
+internal storage (``Memory._storage``, SQLite + FAISS). ``sql``, ``dump`` and ``in_step`` use it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from localmem import FakeLLM, HashEmbedder, Memory
+from localmem.storage.sqlite_backend import SqliteFaissStorage
+from localmem.storage.store import MEMORIES, MESSAGES
 
 
 def fake_memory(path: Path | str = ":memory:", responses: Any = None, **kwargs: Any) -> Memory:
@@ -18,10 +26,34 @@ def fake_memory(path: Path | str = ":memory:", responses: Any = None, **kwargs: 
     return Memory(path=path, llm=FakeLLM(responses), embedder=HashEmbedder(), **kwargs)
 
 
+def backend(memory: Memory) -> SqliteFaissStorage:
+    """The memory's storage, internal: for tests that check the stored rows or the indexes."""
+    return memory._storage
+
+
+def sql(memory: Memory, query: str, params: Any = ()) -> list[tuple]:
+    """The rows of one SQL statement run on the memory's database."""
+    return backend(memory).store.execute(query, params)
+
+
 def dump(memory: Memory) -> dict[str, list[tuple]]:
     """Every row of every data table, for before/after comparisons."""
     tables = ("memories", "messages", "memory_sources", "history", "meta")
-    return {t: memory.store.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    return {t: sql(memory, f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+
+
+def in_step(memory: Memory) -> bool:
+    """The indexes hold exactly SQLite's rows with a vector, each with its own vector."""
+    storage = backend(memory)
+    for table in (MEMORIES, MESSAGES):
+        ids, vectors = storage.store.embeddings(table)
+        if storage.indexes.by_table(table).digest() != storage.store.id_digest(table):
+            return False
+        for rid, vector in zip(ids.tolist(), vectors):
+            held = storage.vectors.scores(table, vector, [rid])
+            if not np.isclose(held.get(rid, 0.0), float(vector @ vector), atol=1e-4):
+                return False
+    return True
 
 
 EVAL_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "eval_memory.py"

@@ -3,7 +3,7 @@
 import pytest
 
 from localmem import InvalidInputError, LocalmemError, MemoryNotFoundError
-from tests.helpers import dump, fake_memory
+from tests.helpers import dump, fake_memory, sql
 
 BAD_MESSAGES = [
     ([], "empty"),
@@ -239,7 +239,7 @@ def test_a_date_off_the_calendar_is_left_unresolved_and_nothing_is_lost(timestam
     events = memory.add(said, user_id="u", timestamp=timestamp)
     assert [e.event.value for e in events] == ["ADD"]
     assert kept in events[0].text
-    raw = memory.store.execute("SELECT content, observed_at FROM messages").fetchall()
+    raw = sql(memory, "SELECT content, observed_at FROM messages")
     assert raw == [(said, timestamp + ".000000+00:00")]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from localmem import ConfigError, FakeLLM, HashEmbedder, Memory
 from localmem.frontends.chat import ChatSession
+from tests.helpers import sql
 from localmem.backends.llm import plain_chat_prompt as plain_prompt
 
 
@@ -35,7 +36,7 @@ def test_a_turn_streams_the_reply_and_remembers_the_exchange(tmp_path):
     pieces = list(session.turn("My name is Dave"))
     assert len(pieces) > 1 and "".join(pieces).strip() == "Nice to meet you, Dave."
     assert [item.text for item in memory.get_all(user_id="u1")] == ["Name is Dave"]
-    stored = memory.store.execute("SELECT role, content FROM messages ORDER BY id").fetchall()
+    stored = sql(memory, "SELECT role, content FROM messages ORDER BY id")
     assert stored == [("user", "My name is Dave"), ("assistant", "Nice to meet you, Dave.")]
     assert session.notices == []
 
@@ -68,7 +69,7 @@ def test_a_model_failure_on_extraction_is_shown_and_the_turn_kept(tmp_path):
     list(session.turn("Tell me a joke"))
     assert [n.warning for n in session.notices] == [True]
     assert "the model failed on extraction" in session.notices[0].text
-    stored = memory.store.execute("SELECT role, content FROM messages ORDER BY id").fetchall()
+    stored = sql(memory, "SELECT role, content FROM messages ORDER BY id")
     assert stored == [("user", "Tell me a joke"), ("assistant", "Hello")]
     assert [item.text for item in memory.search("joke", user_id="u1")] == ["Tell me a joke"]
 
@@ -115,7 +116,7 @@ def test_ctrl_c_thrown_by_the_terminal_stops_the_stream(tmp_path):
     with pytest.raises(StopIteration):
         stream.throw(KeyboardInterrupt)
     assert session.exchanges == [("My name is Dave", "one")]
-    assert memory.store.count("messages") == 2
+    assert [s.messages for s in memory.stats().scopes] == [2]
 
 
 def test_slash_commands(tmp_path):
@@ -136,7 +137,8 @@ def test_slash_commands(tmp_path):
     asked = []
     answer = session.command("/forget all", confirm=lambda q: asked.append(q) or True)
     assert "erased 1 memories" in answer and "u1" in asked[0]
-    assert memory.get_all(user_id="u1") == [] and memory.store.count("messages", {"user_id": "u1"}) == 0
+    assert memory.get_all(user_id="u1") == []
+    assert [s.user_id for s in memory.stats().scopes] == ["u2"]  # u1's raw messages went too
     assert [item.text for item in memory.get_all(user_id="u2")] == ["Secret of u2"]
     assert "/forget" in session.command("/help")
     assert "unknown command" in session.command("/dance")

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from localmem import FakeLLM, HashEmbedder, LocalmemError, Memory
 from localmem.engine.textutil import text_hash
 from localmem.frontends.transfer import export_lines, import_lines
+from tests.helpers import sql
+from tests.test_transfer import retire
 from tests.test_hostile_input import BOUNDED, _deep, _respond, full_dump, json_like, text
 
 
@@ -86,11 +88,8 @@ def exports(tmp_path_factory) -> dict[str, list[str]]:
     garden = source.add("Keeps a garden", user_id="bo", infer=False)[0].id
     source.update(garden, "Keeps an orchard")
     gone = source.add("Temporary note", user_id="ana", infer=False)[0].id
-    with source.store.transaction():
-        source.store.retire_memory(gone, "model", "no longer true")
-        source.store.bump_vectors_version()
-    out = {"full": list(export_lines(source.store, 384)),
-           "ana": list(export_lines(source.store, 384, user_id="ana"))}
+    retire(source, gone)
+    out = {"full": list(export_lines(source)), "ana": list(export_lines(source, user_id="ana"))}
     source.close()
     return out
 
@@ -120,15 +119,15 @@ def _edited(lines: list[str], edits: list[tuple]) -> list[str]:
 
 def assert_import_invariants(memory: Memory) -> None:
     """What no file can break: derived hashes, unit vectors, provenance within scope, finite scores."""
-    for text_, hash_, blob in memory.store.execute("SELECT text, hash, embedding FROM memories"):
+    for text_, hash_, blob in sql(memory, "SELECT text, hash, embedding FROM memories"):
         assert hash_ == text_hash(text_)
         vector = np.frombuffer(blob, dtype=np.float32)
         assert vector.size == 384 and abs(float(np.linalg.norm(vector)) - 1) < 1e-3
-    crossed = memory.store.execute(
+    crossed = sql(memory, 
         "SELECT count(*) FROM memory_sources s JOIN memories m ON m.id = s.memory_id "
         "JOIN messages g ON g.id = s.message_id WHERE "
         + " OR ".join(f"(g.{k} IS NOT NULL AND g.{k} IS NOT m.{k})" for k in ("user_id", "agent_id", "run_id"))
-    ).fetchone()[0]
+    )[0][0]
     assert crossed == 0
     for user in ("ana", "bo"):
         found = memory.search("Lyon cello orchard PIN", user_id=user, limit=20)

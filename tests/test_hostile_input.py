@@ -23,6 +23,7 @@ from localmem import errors
 from localmem.frontends.mcp import TOOL_NAMES, build_mcp  # the SDK itself loads lazily
 from localmem.storage.keys import KeyStore
 from localmem.frontends.rest import ServerOptions, create_app
+from tests.helpers import backend, sql
 
 BOUNDED = settings(
     max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "60")),
@@ -88,11 +89,11 @@ def _respond(prompt: str, schema: type):
 
 def full_dump(memory: Memory) -> dict:
     """Every row of every table (FTS shadow tables included) and the index contents."""
-    names = [r[0] for r in memory.store.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-    rows = {n: memory.store.execute(f'SELECT * FROM "{n}"').fetchall() for n in names}
-    rows["_facts_index"] = memory.indexes.facts.digest()
-    rows["_messages_index"] = memory.indexes.messages.digest()
+    names = [r[0] for r in sql(memory, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    rows: dict = {n: sql(memory, f'SELECT * FROM "{n}"') for n in names}
+    indexes = backend(memory).indexes
+    rows["_facts_index"] = indexes.facts.digest()
+    rows["_messages_index"] = indexes.messages.digest()
     return rows
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from localmem.frontends.rest import ServerOptions, create_app
 from localmem.storage.keys import KeyStore
-from tests.helpers import dump, fake_memory
+from tests.helpers import dump, fake_memory, sql
 
 HUGE = 9223372036854775808  # 2**63: one past SQLite's largest INTEGER
 
@@ -67,4 +67,4 @@ def test_a_date_at_the_calendar_edge_is_stored(rest, timestamp, said, kept):
     assert response.status_code == 200, response.text
     (event,) = response.json()["results"]
     assert event["event"] == "ADD" and kept in event["text"]
-    assert (said,) in memory.store.execute("SELECT content FROM messages").fetchall()
+    assert (said,) in sql(memory, "SELECT content FROM messages")

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from localmem.frontends.transfer import export_lines, import_lines
 from localmem.storage import changelog
 from localmem.storage.indexset import IndexSet
 from localmem.storage.store import MEMORIES, MESSAGES, Store
-from localmem.frontends.transfer import export_lines, import_lines
-from tests.helpers import fake_memory
+from tests.helpers import backend, fake_memory, in_step, sql
 
 QUERIES = ("Lisbon", "oboe", "stamps", "token t3", "note number 7", "coffee")
 
@@ -33,18 +33,10 @@ def results(memory, user: str = "u") -> list[list[tuple[int, str, float]]]:
     ]
 
 
-def in_step(memory) -> bool:
-    """The handle's indexes hold exactly SQLite's rows with a vector, each with its vector."""
-    indexes, store = memory.indexes, memory.store
-    if not indexes._digests_agree():
-        return False
-    for table in (MEMORIES, MESSAGES):
-        ids, vectors = store.embeddings(table)
-        held = indexes.by_table(table)
-        for rid, vector in zip(ids.tolist(), vectors):
-            if not np.isclose(held.scores(vector, [rid])[rid], float(vector @ vector), atol=1e-4):
-                return False
-    return True
+def counts(memory) -> tuple[int, int]:
+    """(rebuilds, catch-ups) of the handle's indexes so far."""
+    indexes = backend(memory).indexes
+    return indexes.rebuilds, indexes.catchups
 
 
 def fresh_results(home: Path) -> list[list[tuple[int, str, float]]]:
@@ -60,9 +52,9 @@ def test_adds_updates_and_deletes_are_replayed_without_a_rebuild(tmp_path):
     a.add(notes(10), user_id="u", infer=False)
     a.add("I live in Lisbon and I play the oboe", user_id="u")  # raw turns get vectors too
     results(b)
-    rebuilds, catchups = b.indexes.rebuilds, b.indexes.catchups
+    rebuilds, catchups = counts(b)
     victim, edited = (item.id for item in a.get_all(user_id="u")[-2:])  # rows b already holds
-    raw = a.store.execute("SELECT max(id) FROM messages WHERE embedding IS NOT NULL").fetchone()[0]
+    ((raw,),) = sql(a, "SELECT max(id) FROM messages WHERE embedding IS NOT NULL")
 
     added = a.add("I collect stamps", user_id="u")[0].id
     a.add(notes(5, start=10), user_id="u", infer=False)
@@ -74,9 +66,9 @@ def test_adds_updates_and_deletes_are_replayed_without_a_rebuild(tmp_path):
     a.delete_all(user_id="v")
 
     assert results(b) == fresh_results(tmp_path)
-    assert b.indexes.rebuilds == rebuilds
-    assert b.indexes.catchups > catchups
-    assert b.indexes.version == b.store.vectors_version()
+    assert backend(b).indexes.rebuilds == rebuilds
+    assert backend(b).indexes.catchups > catchups
+    assert backend(b).indexes.version == backend(b).store.vectors_version()
     assert in_step(b)
     assert victim not in {i for i, *_ in sum(results(b), [])}
 
@@ -84,19 +76,19 @@ def test_adds_updates_and_deletes_are_replayed_without_a_rebuild(tmp_path):
 def test_an_import_or_a_reset_makes_the_other_handle_rebuild(tmp_path):
     source = fake_memory(tmp_path / "source")
     source.add(notes(6, start=100), user_id="u", infer=False)
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     a, b = fake_memory(tmp_path / "home"), fake_memory(tmp_path / "home")
     a.add(notes(3), user_id="u", infer=False)
     results(b)
 
-    rebuilds = b.indexes.rebuilds
+    rebuilds = backend(b).indexes.rebuilds
     import_lines(a, lines, replace=True)  # ids 1-3 clash: replaced
     assert results(b) == fresh_results(tmp_path / "home")
-    assert b.indexes.rebuilds == rebuilds + 1 and in_step(b)
+    assert backend(b).indexes.rebuilds == rebuilds + 1 and in_step(b)
 
     a.reset()
     assert results(b) == [[] for _ in QUERIES]
-    assert b.indexes.rebuilds == rebuilds + 2 and in_step(b)
+    assert backend(b).indexes.rebuilds == rebuilds + 2 and in_step(b)
 
 
 def test_a_handle_further_behind_than_the_pruned_log_rebuilds(tmp_path, monkeypatch):
@@ -105,26 +97,26 @@ def test_a_handle_further_behind_than_the_pruned_log_rebuilds(tmp_path, monkeypa
     a, b = fake_memory(tmp_path), fake_memory(tmp_path)
     a.add(notes(2), user_id="u", infer=False)
     results(b)
-    rebuilds, catchups = b.indexes.rebuilds, b.indexes.catchups
+    rebuilds, catchups = counts(b)
     for i in range(10):
         a.add(notes(1, start=10 + i), user_id="u", infer=False)
     assert results(b) == fresh_results(tmp_path)
-    assert (b.indexes.rebuilds, b.indexes.catchups) == (rebuilds + 1, catchups)
+    assert counts(b) == (rebuilds + 1, catchups)
     assert in_step(b)
-    versions = a.store.execute("SELECT DISTINCT version FROM vectors_log").fetchall()
+    versions = sql(a, "SELECT DISTINCT version FROM vectors_log")
     assert len(versions) <= 4  # the log stays small
 
     a.add(notes(1, start=50), user_id="u", infer=False)  # back within the log: replayed again
     assert results(b) == fresh_results(tmp_path)
-    assert (b.indexes.rebuilds, b.indexes.catchups) == (rebuilds + 1, catchups + 1)
+    assert counts(b) == (rebuilds + 1, catchups + 1)
 
 
 def test_the_log_names_rows_never_their_text(tmp_path):
     a = fake_memory(tmp_path)
     mid = a.add("My secret word is pumpernickel", user_id="u", infer=False)[0].id
     a.delete(mid)
-    rows = a.store.execute("SELECT * FROM vectors_log").fetchall()
-    assert (a.store.vectors_version(), MEMORIES, mid) in rows
+    rows = sql(a, "SELECT * FROM vectors_log")
+    assert (backend(a).store.vectors_version(), MEMORIES, mid) in rows
     assert all(isinstance(v, int) and t in ("", "*", MEMORIES, MESSAGES) and isinstance(r, int)
                for v, t, r in rows)
 
@@ -133,13 +125,13 @@ def test_a_write_too_large_to_log_is_marked_unknown(tmp_path, monkeypatch):
     monkeypatch.setattr(changelog, "MAX_ROWS", 3)
     a, b = fake_memory(tmp_path), fake_memory(tmp_path)
     results(b)
-    rebuilds = b.indexes.rebuilds
+    rebuilds = backend(b).indexes.rebuilds
     a.add(notes(5), user_id="u", infer=False)
-    version = a.store.vectors_version()
-    assert a.store.execute("SELECT table_name FROM vectors_log WHERE version = ?",
-                           [version]).fetchall() == [(changelog.UNKNOWN,)]
+    version = backend(a).store.vectors_version()
+    assert sql(a, "SELECT table_name FROM vectors_log WHERE version = ?",
+               [version]) == [(changelog.UNKNOWN,)]
     assert results(b) == fresh_results(tmp_path)
-    assert b.indexes.rebuilds == rebuilds + 1
+    assert backend(b).indexes.rebuilds == rebuilds + 1
 
 
 @pytest.mark.parametrize("exact_max", [10_000, 200])  # exact and IVF indexes
@@ -153,21 +145,20 @@ def test_an_own_write_after_anothers_catches_up_on_apply(tmp_path, exact_max):
         return [store.insert_memory(f"n{i}", f"h{i}", {"user_id": "u"}, {}, v, None, [], "user")
                 for i, v in enumerate(rows)]
 
-    with mine.transaction():
+    with mine.changing():
         insert(mine, vectors[:1000])
-        mine.bump_vectors_version()
     indexes = IndexSet(mine, 32, tmp_path, exact_max=exact_max)
-    with theirs.transaction():  # another process: adds, moves one vector, deletes one row
-        extra = insert(theirs, vectors[1000:1100])
+    with theirs.changing() as changes:  # another process: adds, moves one vector, deletes one row
+        insert(theirs, vectors[1000:1100])
         theirs.execute("UPDATE memories SET embedding = ? WHERE id = 5",
                        [vectors[1150].tobytes()])
         theirs.execute("DELETE FROM memories WHERE id = 6")
-        theirs.bump_vectors_version([(MEMORIES, i) for i in [*extra, 5, 6]])
-    with mine.transaction():  # then this one, without having synced in between
-        own = insert(mine, vectors[1100:1101])
-        version = mine.bump_vectors_version([(MEMORIES, own[0])])
-    indexes.facts.add(np.asarray(own), vectors[1100:1101])
-    indexes.applied(version)
+        changes.put(MEMORIES, 5, vectors[1150])
+        changes.drop(MEMORIES, [6])
+    with mine.changing() as changes:  # then this one, without having synced in between
+        insert(mine, vectors[1100:1101])
+    indexes.follow(changes)
+    version = changes.version
     assert (indexes.rebuilds, indexes.catchups) == (1, 1)
     assert indexes.version == version
     assert indexes.facts.digest() == mine.id_digest(MEMORIES)

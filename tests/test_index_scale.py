@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from localmem.engine.retrieval import SearchQuery, hybrid_search
 from localmem.storage.faiss_index import EXACT, IVF, VectorIndex
 from localmem.storage.indexset import IndexSet
 from localmem.storage.scale import COMMON_DOCS
-from localmem.engine.retrieval import hybrid_search
+from localmem.storage.sqlite_backend import SqliteFaissStorage
 from localmem.storage.store import MEMORIES, Store
 
 DIM = 64
@@ -118,11 +119,10 @@ def test_replacing_and_scoring_work_on_the_ivf_index(big):
 
 
 def fill(store: Store, vectors: np.ndarray, users: int, text=lambda i: f"note number {i}") -> None:
-    with store.transaction():
+    with store.changing():
         for i, vector in enumerate(vectors):
             store.insert_memory(text(i), f"h{i}", {"user_id": f"u{i % users}"}, {}, vector, None,
                                 [], "user")
-        store.bump_vectors_version()
 
 
 def test_saved_index_reopens_in_step_with_sqlite(tmp_path):
@@ -132,11 +132,10 @@ def test_saved_index_reopens_in_step_with_sqlite(tmp_path):
     indexes = IndexSet(store, DIM, tmp_path, exact_max=1000)
     assert indexes.facts.kind == IVF and indexes.rebuilds == 1
     before = [indexes.facts.search(q, 12) for q in vectors[:20]]
-    indexes.facts.remove(np.asarray([5, 6]))
-    with store.transaction():
+    with store.changing() as changes:
         store.execute("DELETE FROM memories WHERE id IN (5, 6)")
-        version = store.bump_vectors_version()
-    indexes.applied(version)
+        changes.drop(MEMORIES, [5, 6])
+    indexes.follow(changes)
     indexes.save()
     again = IndexSet(store, DIM, tmp_path, exact_max=1000)
     assert again.rebuilds == 0 and again.facts.kind == IVF
@@ -191,7 +190,8 @@ def test_keyword_search_matches_sqlite_on_small_stores_and_skips_common_words(tm
     assert sorted(rare) == sorted(expected) and len(rare) > 3
     assert rare and all(store.get_memory(i)["user_id"] == "u2" for i in rare)
     query = clustered(1, seed=11)[0]
-    results = hybrid_search(store, indexes, "zanzibar", query, scope, 5, {}, None)
+    storage = SqliteFaissStorage(store, indexes)
+    results = hybrid_search(storage, SearchQuery("zanzibar", query, scope, 5))
     assert results and all(item.user_id == "u2" for item in results)
 
 

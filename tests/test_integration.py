@@ -9,6 +9,7 @@ from localmem.backends.embeddings import SentenceTransformerEmbedder
 from examples import DAVE, MOVIES
 from localmem.backends.llm import LlamaCppLLM
 from localmem.models.locate import resolve_embedder_path, resolve_llm_path
+from tests.helpers import sql
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +96,7 @@ def test_delete_is_really_gone(memory):
         with pytest.raises(MemoryNotFoundError):
             memory.get(mid)
     assert not [h for h in memory.search("Dave", user_id="u") if "Dave" in h.text]
-    rows = memory.store.execute("SELECT content FROM messages WHERE role='user'").fetchall()
+    rows = sql(memory, "SELECT content FROM messages WHERE role='user'")
     assert not any("Dave" in r[0] for r in rows)  # the source messages went with the memory
 
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from tests.helpers import fake_memory
+from localmem.storage.store import MEMORIES
+from tests.helpers import backend, fake_memory
 
 
 def test_memories_survive_a_reopen(tmp_path):
@@ -12,7 +13,7 @@ def test_memories_survive_a_reopen(tmp_path):
     again = fake_memory(tmp_path)
     assert again.get(mid).text == "Lives in Lisbon"
     assert again.search("Lisbon", user_id="u")[0].id == mid
-    assert again.indexes.rebuilds == 0  # the saved index was current
+    assert backend(again).indexes.rebuilds == 0  # the saved index was current
 
 
 def test_a_missing_index_is_rebuilt_from_sqlite(tmp_path):
@@ -21,7 +22,7 @@ def test_a_missing_index_is_rebuilt_from_sqlite(tmp_path):
     memory.close()
     (tmp_path / "facts.faiss").unlink()
     again = fake_memory(tmp_path)
-    assert again.indexes.rebuilds == 1
+    assert backend(again).indexes.rebuilds == 1
     assert again.search("Lisbon", user_id="u")[0].id == mid
 
 
@@ -45,7 +46,7 @@ def test_an_index_older_than_sqlite_catches_up_from_the_change_log(tmp_path):
     (tmp_path / "facts.faiss").write_bytes(saved[0])  # as if the process died before saving
     (tmp_path / "index.json").write_bytes(saved[1])
     again = fake_memory(tmp_path)
-    assert (again.indexes.rebuilds, again.indexes.catchups) == (0, 1)
+    assert (backend(again).indexes.rebuilds, backend(again).indexes.catchups) == (0, 1)
     assert again.search("oboe", user_id="u")[0].id == mid
 
 
@@ -65,8 +66,8 @@ def test_an_update_re_embeds(tmp_path):
     mid = memory.add("I like tennis", user_id="u")[0].id
     memory.update(mid, "Likes badminton")
     assert memory.search("badminton", user_id="u")[0].id == mid
-    vector = memory.indexes.facts.scores(memory.embedder.embed("Likes badminton"), [mid])[mid]
-    assert vector > 0.99
+    stored = backend(memory).vectors.scores(MEMORIES, memory.embedder.embed("Likes badminton"), [mid])
+    assert stored[mid] > 0.99
 
 
 def test_a_store_refuses_vectors_from_another_embedder(tmp_path):

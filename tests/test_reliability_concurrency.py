@@ -13,7 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.helpers import fake_memory
+from tests.helpers import fake_memory, in_step, sql
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = 4
@@ -94,8 +94,7 @@ def test_processes_and_threads_add_each_text_once(tmp_path):
     assert len(distinct) == PROCESSES * ADDS and all(ev == "ADD" for t, ev in events if t.startswith("process "))
 
     memory = fake_memory(home)
-    store = memory.store
-    rows = store.execute("SELECT text, count(*) FROM memories GROUP BY text").fetchall()
+    rows = sql(memory, "SELECT text, count(*) FROM memories GROUP BY text")
     duplicates = [(t, n) for t, n in rows if n > 1]
     stored = {t for t, _ in rows}
     assert not duplicates, duplicates[:5]
@@ -103,9 +102,8 @@ def test_processes_and_threads_add_each_text_once(tmp_path):
     assert len(stored) == PROCESSES * ADDS + SHARED
     adds_of_shared = sum(1 for _, ev in shared_events if ev == "ADD")
     assert adds_of_shared == SHARED  # one ADD per shared text; every other attempt saw NONE
-    assert store.count("messages") == len(events)  # every raw message kept, none lost
-    assert memory.indexes.facts.digest() == store.id_digest("memories")
-    assert memory.indexes.messages.digest() == store.id_digest("messages")
+    assert sql(memory, "SELECT count(*) FROM messages") == [(len(events),)]  # none lost
+    assert in_step(memory)
     hit = memory.search("token p3i249", user_id="u", limit=1)
     assert hit and hit[0].text == "process 3 item 249 token p3i249"
 

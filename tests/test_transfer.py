@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from localmem import FakeLLM, HashEmbedder, InvalidInputError, Memory
 from localmem.frontends.cli import cli
 from localmem.frontends.transfer import export_lines, import_lines
+from tests.helpers import backend, sql
 
 TABLES = ("messages", "memories", "memory_sources", "history")
 
@@ -35,7 +36,7 @@ def table_rows(memory: Memory) -> dict[str, list[tuple]]:
     out = {}
     for table in TABLES:
         order = "memory_id, message_id" if table == "memory_sources" else "id"
-        out[table] = memory.store.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+        out[table] = sql(memory, f"SELECT * FROM {table} ORDER BY {order}")
     return out
 
 
@@ -50,15 +51,19 @@ def source(tmp_path) -> Memory:
     kept = memory.add("Remember the pin is 4321", user_id="bo", infer=False)[0].id
     memory.update(kept, "The pin is 9876", metadata={"secret": True})
     gone = memory.add("Temporary note", user_id="bo", infer=False)[0].id
-    with memory.store.transaction():  # a model's DELETE: the row goes, its history stays
-        memory.store.retire_memory(gone, "model", "no longer true")
-        memory.store.bump_vectors_version()
+    retire(memory, gone)
     memory.close()
     return open_memory(tmp_path / "a")
 
 
+def retire(memory: Memory, memory_id: int) -> None:
+    """A model's DELETE: the row goes, its history stays."""
+    with backend(memory).write():
+        backend(memory).rows.retire_memory(memory_id, "model", "no longer true")
+
+
 def test_round_trip_is_exact(source, tmp_path):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     target = open_memory(tmp_path / "b")
     report = import_lines(target, lines)
 
@@ -73,11 +78,11 @@ def test_round_trip_is_exact(source, tmp_path):
             assert target.search(query, user_id=user) == source.search(query, user_id=user)
     for memory_id in {row[1] for row in table_rows(source)["history"]}:
         assert target.history(memory_id) == source.history(memory_id)
-    assert list(export_lines(target.store, target.embedder.dims)) == lines
+    assert list(export_lines(target)) == lines
 
 
 def test_round_trip_survives_reopening(source, tmp_path):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     target = open_memory(tmp_path / "b")
     import_lines(target, lines)
     target.close()
@@ -89,7 +94,7 @@ def test_round_trip_survives_reopening(source, tmp_path):
 
 
 def test_existing_ids_are_refused_and_nothing_is_stored(source, tmp_path):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     target = open_memory(tmp_path / "b")
     target.add("Something of my own", user_id="cy", infer=False)
     before = table_rows(target)
@@ -99,7 +104,7 @@ def test_existing_ids_are_refused_and_nothing_is_stored(source, tmp_path):
 
 
 def test_replace_overwrites_clashing_ids(source, tmp_path):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     target = open_memory(tmp_path / "b")
     target.add("Something of my own", user_id="cy", infer=False)
     report = import_lines(target, lines, replace=True)
@@ -109,7 +114,7 @@ def test_replace_overwrites_clashing_ids(source, tmp_path):
 
 
 def test_bad_line_names_the_line_and_stores_nothing(source, tmp_path):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     record = json.loads(lines[3])
     record["created_at"] = "yesterday"
     broken = lines[:3] + [json.dumps(record)] + lines[4:]
@@ -136,7 +141,7 @@ def test_bad_line_names_the_line_and_stores_nothing(source, tmp_path):
     ],
 )
 def test_invalid_memory_records_are_refused(source, tmp_path, change, message):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "memory")
     record = json.loads(lines[index])
     change(record)
@@ -148,7 +153,7 @@ def test_invalid_memory_records_are_refused(source, tmp_path, change, message):
 
 
 def test_header_is_required_and_checked(source, tmp_path):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     target = open_memory(tmp_path / "b")
     with pytest.raises(InvalidInputError, match="line 1: expected the localmem-export header"):
         import_lines(target, lines[1:])
@@ -160,7 +165,7 @@ def test_header_is_required_and_checked(source, tmp_path):
 
 
 def test_duplicate_ids_in_the_file_are_refused(source, tmp_path):
-    lines = list(export_lines(source.store, source.embedder.dims))
+    lines = list(export_lines(source))
     index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "history")
     target = open_memory(tmp_path / "b")
     with pytest.raises(InvalidInputError, match=rf"line {len(lines) + 1}: history id \d+ appears twice"):
@@ -200,24 +205,25 @@ def scope_rows(memory: Memory, where: str, params: list) -> dict[str, list[tuple
                            f"message_id IN ({msgs}) ORDER BY memory_id, message_id", params * 2),
         "history": (f"SELECT * FROM history WHERE memory_id IN ({mems}) ORDER BY id", params),
     }
-    return {table: memory.store.execute(sql, p).fetchall() for table, (sql, p) in queries.items()}
+    return {table: sql(memory, query, p) for table, (query, p) in queries.items()}
 
 
 def texts_of(memory: Memory, user: str) -> set[str]:
     """Every text stored for ``user``: memories, raw messages, old and new texts in history."""
     mine = "memory_id IN (SELECT id FROM memories WHERE user_id = :user)"
-    rows = memory.store.execute(
+    rows = sql(
+        memory,
         "SELECT text FROM memories WHERE user_id = :user "
         "UNION SELECT content FROM messages WHERE user_id = :user "
         f"UNION SELECT old_text FROM history WHERE {mine} "
         f"UNION SELECT new_text FROM history WHERE {mine}",
         {"user": user},
-    ).fetchall()
+    )
     return {r[0] for r in rows if r[0] is not None}
 
 
 def test_user_scope_exports_only_that_user_and_imports_exactly(two_users, tmp_path):
-    lines = list(export_lines(two_users.store, two_users.embedder.dims, user_id="ana"))
+    lines = list(export_lines(two_users, user_id="ana"))
     assert json.loads(lines[0]) == {"type": "header", "format": "localmem-export", "version": 1,
                                     "dims": 384, "embedder": "HashEmbedder-384",
                                     "scope": {"user_id": "ana"}}
@@ -236,18 +242,18 @@ def test_user_scope_exports_only_that_user_and_imports_exactly(two_users, tmp_pa
     assert target.get_all(user_id="ana") == two_users.get_all(user_id="ana")
     assert target.search("pizza", user_id="ana") == two_users.search("pizza", user_id="ana")
     assert target.get_all(user_id="bo") == [] and target.get_all(user_id="Ana") == []
-    assert list(export_lines(target.store, 384, user_id="ana")) == lines
+    assert list(export_lines(target, user_id="ana")) == lines
 
 
 def test_narrower_scope_matches_every_given_id_exactly(two_users, tmp_path):
-    lines = list(export_lines(two_users.store, 384, user_id="ana", agent_id="helper", run_id="r1"))
+    lines = list(export_lines(two_users, user_id="ana", agent_id="helper", run_id="r1"))
     assert json.loads(lines[0])["scope"] == {"user_id": "ana", "agent_id": "helper", "run_id": "r1"}
     target = open_memory(tmp_path / "b")
     import_lines(target, lines)
     where = "user_id = ? AND agent_id = ? AND run_id = ?"
     assert table_rows(target) == scope_rows(two_users, where, ["ana", "helper", "r1"])
     assert {r[3] for r in table_rows(target)["memories"]} == {"ana"}  # user_id
-    by_run = list(export_lines(two_users.store, 384, run_id="r1"))  # both users' r1 rows
+    by_run = list(export_lines(two_users, run_id="r1"))  # both users' r1 rows
     assert {json.loads(line).get("user_id") for line in by_run[1:]} >= {"ana", "bo"}
 
 
@@ -256,8 +262,8 @@ def test_links_to_messages_outside_the_scope_are_left_out(tmp_path):
     memory.add("I live in Lyon", user_id="ana", run_id="r1")
     memory.add("I really live in Lyon", user_id="ana")  # same fact: linked to the r1 memory
     (fact,) = memory.get_all(user_id="ana")
-    assert len(memory.store.sources([int(fact.id)])[int(fact.id)]) == 2
-    lines = list(export_lines(memory.store, 384, user_id="ana", run_id="r1"))
+    assert len(fact.source_message_ids) == 2
+    lines = list(export_lines(memory, user_id="ana", run_id="r1"))
     target = open_memory(tmp_path / "b")
     import_lines(target, lines)
     assert table_rows(target) == scope_rows(memory, "user_id = ? AND run_id = ?", ["ana", "r1"])
@@ -266,18 +272,17 @@ def test_links_to_messages_outside_the_scope_are_left_out(tmp_path):
 
 def test_history_of_a_retired_memory_travels_only_in_a_full_export(two_users):
     gone = int(two_users.add("Temporary note", user_id="ana", infer=False)[0].id)
-    with two_users.store.transaction():
-        two_users.store.retire_memory(gone, "model", "no longer true")
+    retire(two_users, gone)
 
     def history_of_gone(lines):
         return [r["event"] for r in map(json.loads, lines) if r.get("memory_id") == gone]
 
-    assert history_of_gone(export_lines(two_users.store, 384, user_id="ana")) == []
-    assert history_of_gone(export_lines(two_users.store, 384)) == ["ADD", "DELETE"]
+    assert history_of_gone(export_lines(two_users, user_id="ana")) == []
+    assert history_of_gone(export_lines(two_users)) == ["ADD", "DELETE"]
 
 
 def test_a_full_export_has_no_scope_in_its_header(two_users):
-    header = next(export_lines(two_users.store, 384))
+    header = next(export_lines(two_users))
     assert header == ('{"type": "header", "format": "localmem-export", "version": 1, "dims": 384, '
                       '"embedder": "HashEmbedder-384"}')
 
@@ -294,11 +299,11 @@ def test_a_full_export_has_no_scope_in_its_header(two_users):
 )
 def test_bad_scope_values_are_refused_at_the_call(two_users, scope, message):
     with pytest.raises(InvalidInputError, match=message):
-        export_lines(two_users.store, 384, **scope)  # before any line is read
+        export_lines(two_users, **scope)  # before any line is read
 
 
 def test_import_checks_the_header_scope(two_users, tmp_path):
-    lines = list(export_lines(two_users.store, 384, user_id="ana"))
+    lines = list(export_lines(two_users, user_id="ana"))
     target = open_memory(tmp_path / "b")
     for bad in ({"colour": "red"}, ["ana"], {"user_id": ""}):
         header = {**json.loads(lines[0]), "scope": bad}

@@ -1,108 +1,86 @@
-"""Applying a plan: raw messages, memory changes, provenance and history in one SQLite
-transaction, then the FAISS indexes (rebuilt from SQLite if updating them fails).
+"""Applying a plan: raw messages, memory changes, provenance and history in one storage write.
+
+The storage's commit step (``Storage.write``) makes it one transaction and brings the search
+indexes along; this module only decides which rows each planned change writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from localmem.storage.indexset import IndexSet
 from localmem.engine.pipeline import PlannedChange
-from localmem.storage.store import MEMORIES, MESSAGES, Store
 from localmem.engine.textutil import text_hash
+from localmem.storage.base import Rows, Scope, Storage
 from localmem.types import Action, MemoryEvent
 
-__all__ = ["apply_plan"]
+__all__ = ["Incoming", "apply_plan"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What one ``add`` brings: its messages and where, when and by whom they were said."""
+
+    messages: list[dict[str, Any]]
+    scope: Scope
+    metadata: dict[str, Any]
+    observed: str  # ISO 8601
+    actor: str  # "user" (stored verbatim) or "model" (decided by the model)
+    vectors: Sequence[np.ndarray | None] | None = None  # per message; None: not searchable
 
 
 def apply_plan(
-    store: Store,
-    indexes: IndexSet,
-    plan: list[PlannedChange],
-    msgs: list[dict[str, Any]],
-    message_vectors: Sequence[np.ndarray | None] | None,
-    scope: dict[str, str],
-    meta: dict[str, Any],
-    observed: str,
-    actor: str,
+    storage: Storage, plan: list[PlannedChange], incoming: Incoming
 ) -> list[MemoryEvent]:
-    """Store messages and apply the plan in one transaction, then update the indexes."""
-    events: list[MemoryEvent] = []
-    added: list[tuple[int, np.ndarray]] = []
-    removed: list[int] = []
-    with store.transaction():
-        message_ids = store.insert_messages(msgs, scope, meta, observed, message_vectors)
-        message_added = [
-            (mid, vec) for mid, vec in zip(message_ids, message_vectors or []) if vec is not None
+    """Store the messages and apply the plan in one write; returns the events applied.
+
+    Raises:
+        StorageError: the database failed; nothing was stored.
+    """
+    with storage.write():
+        rows = storage.rows
+        message_ids = rows.insert_messages(incoming.messages, incoming.scope, incoming.metadata,
+                                           incoming.observed, incoming.vectors)
+        return [
+            _apply_one(rows, change, [message_ids[i] for i in change.source_ids
+                                      if i < len(message_ids)], incoming)
+            for change in plan
         ]
-        for change in plan:
-            sources = [message_ids[i] for i in change.source_ids if i < len(message_ids)]
-            events.append(
-                _apply_one(store, change, sources, scope, meta, observed, actor, added, removed)
-            )
-        changed = [(MESSAGES, mid) for mid, _ in message_added]
-        changed += [(MEMORIES, mid) for mid in removed] + [(MEMORIES, mid) for mid, _ in added]
-        version = store.bump_vectors_version(changed)
-    try:  # committed: the indexes must follow, or be rebuilt from SQLite
-        facts = indexes.facts
-        facts.remove(np.asarray(removed, dtype=np.int64))
-        latest = dict(added)  # one vector per id: the last one written
-        if latest:
-            facts.add(np.asarray(list(latest)), np.vstack(list(latest.values())))
-        if message_added:
-            indexes.messages.add(
-                np.asarray([i for i, _ in message_added]),
-                np.vstack([v for _, v in message_added]),
-            )
-    except Exception:  # noqa: BLE001 - any failure here is repaired the same way
-        indexes.rebuild()
-        return events
-    indexes.applied(version)
-    return events
 
 
 def _apply_one(
-    store: Store,
-    change: PlannedChange,
-    sources: list[int],
-    scope: dict[str, str],
-    meta: dict[str, Any],
-    observed: str,
-    actor: str,
-    added: list[tuple[int, np.ndarray]],
-    removed: list[int],
+    rows: Rows, change: PlannedChange, sources: list[int], incoming: Incoming
 ) -> MemoryEvent:
     event, target = change.event, change.memory_id
-    exists = target is not None and target > 0 and store.has_memory(target)
+    exists = target is not None and target > 0 and rows.has_memory(target)
     if event in (Action.UPDATE, Action.DELETE, Action.NONE) and not exists:
         event, target = Action.ADD, None  # the memory vanished (another process deleted it)
     if event is Action.ADD:
-        same = store.find_by_hash(text_hash(change.text), scope)  # re-check inside the lock
+        same = rows.find_by_hash(text_hash(change.text), incoming.scope)  # re-check in the lock
         if same is not None:
-            store.link_sources(same["id"], sources)
+            rows.link_sources(same["id"], sources)
             return MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
                                reason="same text is stored")
         assert change.embedding is not None
-        mid = store.insert_memory(change.text, text_hash(change.text), scope, meta,
-                                  change.embedding, observed, sources, actor, change.reason)
-        added.append((mid, change.embedding))
+        mid = rows.insert_memory(change.text, text_hash(change.text), incoming.scope,
+                                 incoming.metadata, change.embedding, incoming.observed, sources,
+                                 incoming.actor, change.reason)
         return MemoryEvent(id=mid, text=change.text, event=Action.ADD, reason=change.reason)
     assert target is not None
     if event is Action.NONE:
-        store.link_sources(target, sources)
-        row = store.get_memory(target)
+        rows.link_sources(target, sources)
+        row = rows.get_memory(target)
         return MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)
     if event is Action.DELETE:
-        old = store.retire_memory(target, actor, change.reason)
-        removed.append(target)
+        old = rows.retire_memory(target, incoming.actor, change.reason)
         return MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
                            reason=change.reason)
     assert change.embedding is not None
-    old = store.update_memory(target, change.text, text_hash(change.text), change.embedding,
-                              actor, observed_at=observed, source_ids=sources, reason=change.reason)
-    added.append((target, change.embedding))
+    old = rows.update_memory(target, change.text, text_hash(change.text), change.embedding,
+                             incoming.actor, observed_at=incoming.observed, source_ids=sources,
+                             reason=change.reason)
     return MemoryEvent(id=target, text=change.text, event=Action.UPDATE, previous_text=old,
                        reason=change.reason)

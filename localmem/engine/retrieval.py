@@ -13,81 +13,98 @@ short, so at the same budget they carry more of what was said than whole raw tur
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from localmem.storage.indexset import IndexSet
-from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.storage.base import MEMORIES, MESSAGES, Scope, Storage
 from localmem.types import MemoryItem, SearchResults
 
-__all__ = ["hybrid_search", "memory_item", "message_item", "KEYWORD_WEIGHT", "RAW_PENALTY"]
+__all__ = [
+    "SearchQuery", "hybrid_search", "memory_item", "message_item", "KEYWORD_WEIGHT", "RAW_PENALTY",
+]
 
 KEYWORD_WEIGHT = 0.4  # eval_memory.py --chats 2 --model fake: facts answer recall 0.568 -> 0.584
 RAW_PENALTY = 0.3  # facts first: raw turns only where no fact scores close
 POOL = 30  # candidates taken from each of vector and keyword search
 
+Ranked = tuple[float, str, int]  # (score, "fact" or "message", row id)
 
-def _scored(
-    store: Store, indexes: IndexSet, table: str, query: str, vector: np.ndarray,
-    scope: dict[str, str], filters: dict[str, Any], pool: int,
-) -> dict[int, float]:
-    allowed = indexes.scope_ids(table, scope, filters)
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """One validated search: the query and its vector, where to look and what to return."""
+
+    text: str
+    vector: np.ndarray
+    scope: Scope
+    limit: int
+    filters: dict[str, Any] = field(default_factory=dict)
+    threshold: float | None = None
+    raw_fallback: bool = True  # stored raw messages fill in after facts
+    max_words: int | None = None  # a context budget (see the module docstring)
+
+
+def _scored(storage: Storage, table: str, query: SearchQuery, pool: int) -> dict[int, float]:
+    vectors = storage.vectors
+    allowed = vectors.scope_ids(table, query.scope, query.filters)
     if allowed.size == 0:
         return {}
-    index = indexes.by_table(table)
-    scores = dict(index.search(vector, pool, allowed))
-    keyword_ids = indexes.keyword_ids(table, query, allowed, pool)
+    scores = dict(vectors.search(table, query.vector, pool, allowed))
+    keyword_ids = storage.keywords.keyword_ids(table, query.text, allowed, pool)
     missing = [i for i in keyword_ids if i not in scores]
     if missing:
-        scores.update(index.scores(vector, missing))
+        scores.update(vectors.scores(table, query.vector, missing))
     for rank, rid in enumerate(keyword_ids):
         if rid in scores:
             scores[rid] += KEYWORD_WEIGHT / (1 + rank)
     return {i: s for i, s in scores.items() if math.isfinite(s)}  # corrupt vectors: JSON-safe
 
 
-def hybrid_search(
-    store: Store,
-    indexes: IndexSet,
-    query: str,
-    vector: np.ndarray,
-    scope: dict[str, str],
-    limit: int,
-    filters: dict[str, Any],
-    threshold: float | None,
-    raw_fallback: bool = True,
-    max_words: int | None = None,
-) -> SearchResults:
-    """The best ``limit`` items of the scope for ``query``; facts first, then raw messages.
-
-    ``max_words`` caps the words of all returned texts together (see the module docstring).
-    """
-    pool = max(POOL, limit * 3)
-    facts = _scored(store, indexes, MEMORIES, query, vector, scope, filters, pool)
-    ranked: list[tuple[float, str, int]] = [(s, "fact", i) for i, s in facts.items()]
-    if raw_fallback:
-        raw = _scored(store, indexes, MESSAGES, query, vector, scope, filters, pool)
-        ranked += [(s - RAW_PENALTY, "message", i) for i, s in raw.items()]
-    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
-    if threshold is not None:
-        ranked = [t for t in ranked if t[0] >= threshold]
-    fact_ids = [i for _, kind, i in ranked if kind == "fact"][: limit if max_words is None else None]
-    sources = store.sources(fact_ids)
+def hybrid_search(storage: Storage, query: SearchQuery) -> SearchResults:
+    """The best ``query.limit`` items of the scope; facts first, then raw messages."""
+    ranked = _ranked(storage, query)
+    budgeted = query.max_words is not None
+    fact_ids = [i for _, kind, i in ranked if kind == "fact"][: None if budgeted else query.limit]
+    sources = storage.rows.sources(fact_ids)
     covered = {m for ids in sources.values() for m in ids}
-    chosen: list[tuple[float, str, int]] = []
+    chosen: list[Ranked] = []
     for score, kind, rid in ranked:
-        if len(chosen) == limit and max_words is None:
+        if len(chosen) == query.limit and not budgeted:
             break
-        if kind == "fact" and rid in sources or kind == "message" and (
-            max_words is not None or rid not in covered
+        if (kind == "fact" and rid in sources) or (
+            kind == "message" and (budgeted or rid not in covered)
         ):
             chosen.append((score, kind, rid))
-    rows = {r["id"]: r for r in store.memories({}, ids=[i for _, k, i in chosen if k == "fact"])}
-    messages = {r["id"]: r for r in store.messages([i for _, k, i in chosen if k == "message"])}
+    return _items(storage, query, chosen, sources)
+
+
+def _ranked(storage: Storage, query: SearchQuery) -> list[Ranked]:
+    """Every candidate, best first, above the threshold."""
+    pool = max(POOL, query.limit * 3)
+    facts = _scored(storage, MEMORIES, query, pool)
+    ranked: list[Ranked] = [(s, "fact", i) for i, s in facts.items()]
+    if query.raw_fallback:
+        raw = _scored(storage, MESSAGES, query, pool)
+        ranked += [(s - RAW_PENALTY, "message", i) for i, s in raw.items()]
+    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
+    if query.threshold is not None:
+        ranked = [t for t in ranked if t[0] >= query.threshold]
+    return ranked
+
+
+def _items(
+    storage: Storage, query: SearchQuery, chosen: list[Ranked], sources: dict[int, list[int]]
+) -> SearchResults:
+    """The chosen rows as items, in order, within the word budget."""
+    fact_ids = [i for _, kind, i in chosen if kind == "fact"]
+    message_ids = [i for _, kind, i in chosen if kind == "message"]
+    rows = {r["id"]: r for r in storage.rows.memories({}, ids=fact_ids)}
+    messages = {r["id"]: r for r in storage.rows.messages(message_ids)}
     out = SearchResults()
-    budget = max_words
+    budget = query.max_words
     shown: set[int] = set()  # with a budget: messages behind the facts actually returned
     for score, kind, rid in chosen:
         if kind == "fact" and rid in rows:
@@ -104,7 +121,7 @@ def hybrid_search(
             if kind == "fact":
                 shown.update(item.source_message_ids)
         out.append(item)
-        if len(out) == limit:
+        if len(out) == query.limit:
             break
     return out
 

@@ -316,9 +316,7 @@ def export_cmd(state: CliState, output: Any, user_id: str | None, agent_id: str 
     """
     from localmem.frontends.transfer import export_lines
 
-    memory = state.memory()
-    lines = export_lines(memory.store, memory.indexes.facts.dim, user_id=user_id,
-                         agent_id=agent_id, run_id=run_id)
+    lines = export_lines(state.memory(), user_id=user_id, agent_id=agent_id, run_id=run_id)
     count = 0
     for line in lines:
         output.write(line + "\n")
@@ -353,24 +351,12 @@ def import_cmd(state: CliState, source: Any, replace: bool) -> None:
 def stats(state: CliState) -> None:
     """Show counts per user, the index sizes and the models in use."""
     memory = state.memory()
-    users = memory.store.execute(
-        "SELECT user_id, agent_id, run_id, kind, count(*) FROM ("
-        " SELECT user_id, agent_id, run_id, 'memories' AS kind FROM memories UNION ALL"
-        " SELECT user_id, agent_id, run_id, 'messages' FROM messages)"
-        " GROUP BY user_id, agent_id, run_id, kind ORDER BY user_id, agent_id, run_id"
-    ).fetchall()
-    counts: dict[tuple[Any, ...], dict[str, int]] = {}
-    for user, agent, run, kind, n in users:
-        counts.setdefault((user, agent, run), {"memories": 0, "messages": 0})[kind] = n
+    stored = memory.stats()
     llm = memory.config.llm
     info = {
         "home": str(memory.home),
-        "scopes": [{"user_id": u, "agent_id": a, "run_id": r, **c} for (u, a, r), c in counts.items()],
-        "index": {
-            "facts": memory.indexes.facts.ntotal,
-            "messages": memory.indexes.messages.ntotal,
-            "bytes": sum(p.stat().st_size for p in Path(memory.home).glob("*.faiss")) if memory.home else 0,
-        },
+        "scopes": [s.model_dump() for s in stored.scopes],
+        "index": stored.index.model_dump(exclude={"files"}),
         "models": {
             "llm": llm.provider if llm.provider == "fake" else (llm.model or _default_name("llm", memory)),
             "embedder": type(memory.embedder).__name__,

@@ -17,7 +17,6 @@ Every refusal is an ``InvalidInputError`` naming the record; the caller stores n
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,8 +31,7 @@ if TYPE_CHECKING:
     from localmem.backends.embeddings import Embedder
 
 __all__ = [
-    "rehash", "actor", "reason", "embedder_name", "check_scopes", "check_history_targets",
-    "check_replaced", "rederive_vectors", "is_unit_vector", "MAX_REASON_CHARS", "UNIT_TOLERANCE",
+    "rehash", "actor", "reason", "embedder_name", "check_scopes", "rederive_vectors", "is_unit_vector", "MAX_REASON_CHARS", "UNIT_TOLERANCE",
 ]
 
 Records = dict[str, list[dict[str, Any]]]  # "message" / "memory" / "history" -> parsed records
@@ -138,44 +136,6 @@ def check_scopes(records: Records, scope: Scope) -> None:
                     f"history {row['id']} belongs to memory {row['memory_id']}, which the file "
                     "does not hold; a scoped export carries only the history of its memories"
                 )
-
-
-def check_history_targets(
-    records: Records, existing_memories: Callable[[list[int]], list[int]]
-) -> int:
-    """History of memories not in the file (retired ones) must not attach to this home's memories.
-
-    ``existing_memories`` returns which of the given memory ids this home holds. Returns the
-    highest such retired id (0 if none), which new memories must never be given.
-
-    Raises:
-        InvalidInputError: a history row names a memory the home holds and the file does not.
-    """
-    held = {rec["id"] for rec in records["memory"]}
-    retired = sorted({row["memory_id"] for row in records["history"]} - held)
-    taken = existing_memories(retired) if retired else []
-    if taken:
-        raise InvalidInputError(
-            f"history names memory {taken[0]}, which this home holds and the file does not "
-            f"({len(taken)} such memories); history can only come with its memory"
-        )
-    return retired[-1] if retired else 0
-
-
-def check_replaced(kind: str, outside: list[int], scope: Scope) -> None:
-    """With ``--replace``, a scoped file overwrites only rows of its own scope.
-
-    ``outside`` lists the clashing ``kind`` ids this home holds outside ``scope``.
-
-    Raises:
-        InvalidInputError: there is one.
-    """
-    if outside:
-        raise InvalidInputError(
-            f"{kind} id {outside[0]} clashes with a row of another scope in this home "
-            f"({len(outside)} such ids); a file scoped to {scope} replaces only that scope's rows: "
-            "import it into another home"
-        )
 
 
 def is_unit_vector(blob: bytes, dims: int) -> bool:

@@ -29,9 +29,8 @@ import numpy as np
 from localmem import validate
 from localmem.errors import InvalidInputError
 from localmem.frontends import import_checks
-from localmem.storage.migrations import SCOPE_KEYS
-from localmem.storage.sql import Scope, scope_where
-from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.storage.migrations import COLUMNS, SCOPE_KEYS
+from localmem.storage.records import KINDS
 from localmem.types import Action
 
 if TYPE_CHECKING:
@@ -42,13 +41,8 @@ __all__ = ["export_lines", "import_lines", "ImportReport", "FORMAT", "VERSION"]
 FORMAT = "localmem-export"
 VERSION = 1
 
-_MESSAGE_COLS = ("id", "role", "content", "name", *SCOPE_KEYS, "metadata", "embedding",
-                 "created_at", "observed_at")
-_MEMORY_COLS = ("id", "text", "hash", *SCOPE_KEYS, "metadata", "embedding", "created_at",
-                "updated_at", "observed_at")
-_HISTORY_COLS = ("id", "memory_id", "event", "old_text", "new_text", "created_at", "actor",
-                 "reason")
-_TABLES = {"message": MESSAGES, "memory": MEMORIES, "history": "history"}
+_TABLES = KINDS  # record type -> table
+_COLS = {kind: COLUMNS[table] for kind, table in KINDS.items()}  # a record's keys, as stored
 
 
 @dataclass
@@ -65,7 +59,7 @@ class ImportReport:
 
 
 def export_lines(
-    store: Store, dims: int, *, user_id: str | None = None, agent_id: str | None = None,
+    memory: Memory, *, user_id: str | None = None, agent_id: str | None = None,
     run_id: str | None = None,
 ) -> Iterator[str]:
     """Every message, memory (with its sources) and history row of the store, one JSON line each.
@@ -78,55 +72,20 @@ def export_lines(
         InvalidInputError: a scope value is not a valid id (raised at the call, before any line).
     """
     scope = validate.scope(user_id, agent_id, run_id)
-    return _export(store, dims, scope)
+    records = memory.export_records(**scope)
+    return _export(records, memory.embedder.dims, memory.embedder.name, scope)
 
 
-def _export(store: Store, dims: int, scope: Scope) -> Iterator[str]:
+def _export(
+    records: Iterable[tuple[str, dict[str, Any]]], dims: int, embedder: str, scope: dict[str, str]
+) -> Iterator[str]:
     header: dict[str, Any] = {"type": "header", "format": FORMAT, "version": VERSION, "dims": dims,
-                              "embedder": store.get_setting("embedder")}  # vouches for vectors
+                              "embedder": embedder}  # vouches for the vectors
     if scope:  # a full export keeps its header exactly as before scopes existed
         header["scope"] = scope
     yield _line(header)
-    where, params = scope_where(scope)
-    for row in _rows(store, MESSAGES, _MESSAGE_COLS, where, params):
-        yield _line({"type": "message", **_encoded(row)})
-    sources = _sources(store, scope)
-    for row in _rows(store, MEMORIES, _MEMORY_COLS, where, params):
-        yield _line({"type": "memory", **_encoded(row), "source_message_ids": sources.get(row["id"], [])})
-    history_where, history_params = _in_scope("memory_id", MEMORIES, scope)
-    for row in _rows(store, "history", _HISTORY_COLS, history_where, history_params):
-        yield _line({"type": "history", **row})
-
-
-def _in_scope(column: str, table: str, scope: Scope) -> tuple[str, list[Any]]:
-    """A WHERE clause keeping rows whose ``column`` is the id of a ``table`` row in the scope."""
-    if not scope:  # no filter at all: rows pointing at nothing still travel in a full export
-        return "1=1", []
-    where, params = scope_where(scope)
-    return f"{column} IN (SELECT id FROM {table} WHERE {where})", params
-
-
-def _rows(
-    store: Store, table: str, cols: tuple[str, ...], where: str, params: list[Any]
-) -> Iterator[dict[str, Any]]:
-    cur = store.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE {where} ORDER BY id", params)
-    for values in cur.fetchall():
-        yield dict(zip(cols, values))
-
-
-def _sources(store: Store, scope: Scope) -> dict[int, list[int]]:
-    """Provenance links whose memory and message are both in the scope."""
-    memories, memory_params = _in_scope("memory_id", MEMORIES, scope)
-    messages, message_params = _in_scope("message_id", MESSAGES, scope)
-    out: dict[int, list[int]] = {}
-    cur = store.execute(
-        f"SELECT memory_id, message_id FROM memory_sources WHERE {memories} AND {messages} "
-        "ORDER BY memory_id, message_id",
-        [*memory_params, *message_params],
-    )
-    for memory_id, message_id in cur.fetchall():
-        out.setdefault(int(memory_id), []).append(int(message_id))
-    return out
+    for kind, row in records:
+        yield _line({"type": kind, **(row if kind == "history" else _encoded(row))})
 
 
 def _encoded(row: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +111,7 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
             already exists and ``replace`` is False; nothing is stored.
         StorageError: SQLite failed; nothing is stored.
     """
-    dims = memory.indexes.facts.dim
+    dims = memory.embedder.dims
     records: dict[str, list[dict[str, Any]]] = {"message": [], "memory": [], "history": []}
     seen: dict[str, set[int]] = {kind: set() for kind in records}
     header: dict[str, Any] | None = None
@@ -178,84 +137,13 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
     import_checks.check_scopes(records, header["scope"])
     import_checks.rederive_vectors(records, memory.embedder, header["embedder"])
     report = ImportReport()
-    store = memory.store
-    with store.transaction():
-        retired = import_checks.check_history_targets(
-            records, lambda ids: _existing_ids(store, MEMORIES, ids))
-        for kind, ids in seen.items():
-            taken = _existing_ids(store, _TABLES[kind], sorted(ids))
-            if taken and not replace:
-                raise InvalidInputError(
-                    f"{kind} id {taken[0]} already exists in this home ({len(taken)} ids clash); "
-                    "import into an empty home, or pass --replace to overwrite them"
-                )
-            if taken:
-                import_checks.check_replaced(kind, _outside(store, kind, taken, header["scope"]),
-                                             header["scope"])
-                _delete(store, kind, taken)
-                report.replaced += [f"{kind} {i}" for i in taken]
-        for rec in records["message"]:
-            _insert(store, MESSAGES, _MESSAGE_COLS, rec)
-        for rec in records["memory"]:
-            _insert(store, MEMORIES, _MEMORY_COLS, rec)
-            for message_id in rec["source_message_ids"]:
-                store.execute(
-                    "INSERT OR IGNORE INTO memory_sources (memory_id, message_id) VALUES (?, ?)",
-                    [rec["id"], message_id],
-                )
-        for rec in records["history"]:
-            _insert(store, "history", _HISTORY_COLS, rec)
-        _reserve_ids(store, MEMORIES, retired)
-        store.bump_vectors_version()
-    memory.indexes.rebuild()
+    # One transaction; also refuses history that would attach to this home's memories, and a
+    # scoped --replace that would overwrite another scope's rows.
+    report.replaced = memory.import_records(records, replace=replace, scope=header["scope"])
     report.messages = len(records["message"])
     report.memories = len(records["memory"])
     report.history = len(records["history"])
     return report
-
-
-def _existing_ids(store: Store, table: str, ids: list[int]) -> list[int]:
-    found: list[int] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        found += [int(r[0]) for r in store.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)]
-    return sorted(found)
-
-
-def _outside(store: Store, kind: str, ids: list[int], scope: Scope) -> list[int]:
-    """Of ``ids`` (``kind`` rows this home holds), those outside ``scope`` (history: by memory)."""
-    column, table = ("memory_id", MEMORIES) if kind == "history" else ("id", _TABLES[kind])
-    inside, params = _in_scope(column, table, scope)
-    found: list[int] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found += [int(r[0]) for r in store.execute(
-            f"SELECT id FROM {_TABLES[kind]} WHERE id IN ({','.join('?' * len(chunk))}) "
-            f"AND NOT ({inside})", [*chunk, *params])]
-    return found
-
-
-def _reserve_ids(store: Store, table: str, upto: int) -> None:
-    """New rows of ``table`` get ids above ``upto`` (a retired memory's history keeps its id)."""
-    store.execute("INSERT INTO sqlite_sequence (name, seq) SELECT ?, 0 WHERE NOT EXISTS "
-                  "(SELECT 1 FROM sqlite_sequence WHERE name = ?)", [table, table])
-    store.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", [upto, table])
-
-
-def _delete(store: Store, kind: str, ids: list[int]) -> None:
-    marks = ",".join("?" * len(ids))
-    if kind == "memory":  # the imported record brings its own sources and history
-        store.execute(f"DELETE FROM memory_sources WHERE memory_id IN ({marks})", ids)
-        store.execute(f"DELETE FROM history WHERE memory_id IN ({marks})", ids)
-    store.execute(f"DELETE FROM {_TABLES[kind]} WHERE id IN ({marks})", ids)
-
-
-def _insert(store: Store, table: str, cols: tuple[str, ...], rec: dict[str, Any]) -> None:
-    values = [rec[c] for c in cols]
-    store.execute(
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})", values
-    )
 
 
 # --- validation of one line -------------------------------------------------------------------
@@ -275,8 +163,7 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
         raise InvalidInputError(
             f"unknown record type {kind!r:.40}; expected header, message, memory or history"
         )
-    cols = {"message": _MESSAGE_COLS, "memory": _MEMORY_COLS, "history": _HISTORY_COLS}[kind]
-    expected = {"type", *cols} | ({"source_message_ids"} if kind == "memory" else set())
+    expected = {"type", *_COLS[kind]} | ({"source_message_ids"} if kind == "memory" else set())
     missing, unknown = expected - set(record), set(record) - expected
     if missing or unknown:
         raise InvalidInputError(
@@ -355,9 +242,9 @@ def _row_id(value: Any, what: str) -> int:
     return value
 
 
-def _string(value: Any, what: str, empty_ok: bool = False) -> str:
-    if not isinstance(value, str) or (not empty_ok and not value):
-        raise InvalidInputError(f"{what} must be a{'' if empty_ok else ' non-empty'} string")
+def _string(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInputError(f"{what} must be a non-empty string")
     return value
 
 

@@ -1,4 +1,32 @@
-"""Storage (internal): SQLite is the source of truth; FAISS indexes are derived from it.
+"""Storage (internal): the source of truth and the search over it, behind one seam (``base``).
 
-The only package that touches SQLite or FAISS.
+The only package that touches SQLite or FAISS. ``open_storage`` is the one place a backend is
+chosen, by ``VectorStoreConfig.provider``.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from localmem.config import VectorStoreConfig
+from localmem.errors import ConfigError
+from localmem.storage.base import Storage
+
+__all__ = ["open_storage", "Storage"]
+
+
+def open_storage(
+    config: VectorStoreConfig, home: Path | None, embedder: str, dims: int
+) -> Storage:
+    """The storage backend ``config.provider`` names, for ``home`` (None: in memory) and
+    vectors of ``dims`` dimensions from the embedder named ``embedder``.
+
+    Raises:
+        ConfigError: unknown provider, or the store's vectors come from another embedder.
+        StorageError: the database cannot be opened.
+    """
+    if config.provider == "faiss":
+        from localmem.storage.sqlite_backend import open_sqlite_faiss
+
+        return open_sqlite_faiss(home, embedder, dims)
+    raise ConfigError(f"unknown vector_store provider {config.provider!r}; use 'faiss'")

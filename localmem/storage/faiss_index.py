@@ -14,8 +14,6 @@ unreadable or out of step with SQLite, rebuilt from the stored embeddings.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from localmem.errors import IndexCorruptError, StorageError
+from localmem.paths import atomic_write
 
 __all__ = ["VectorIndex", "EXACT_MAX", "NPROBE", "EXACT", "IVF"]
 
@@ -53,7 +52,6 @@ class VectorIndex:
         self.index: Any = self._new_exact()
         self._ids = np.zeros(0, dtype=np.int64)  # sorted ids held, for membership and digest
         self.trained_for = 0  # vectors the IVF lists were trained for
-        self.generation = 0  # bumped by every change; lets callers cache per-scope answers
         self.unsaved = False
 
     # -- state --
@@ -70,12 +68,6 @@ class VectorIndex:
     def digest(self) -> tuple[int, int]:
         """(count, sum of ids): compared with ``Store.id_digest`` to detect drift."""
         return int(self._ids.size), int(self._ids.sum())
-
-    def ids(self) -> np.ndarray:
-        """Every id held, ascending (a read-only view)."""
-        view = self._ids.view()
-        view.flags.writeable = False
-        return view
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """A boolean mask: which of ``ids`` the index holds."""
@@ -99,7 +91,7 @@ class VectorIndex:
         self.remove(ids, refit=False)
         self.index.add_with_ids(matrix, ids)
         self._ids = np.union1d(self._ids, ids) if self._ids.size else np.sort(ids)
-        self._changed()
+        self.unsaved = True
         self._refit()
 
     def remove(self, ids: np.ndarray | list[int], *, refit: bool = True) -> None:
@@ -113,7 +105,7 @@ class VectorIndex:
         else:
             self.index.remove_ids(self._faiss.IDSelectorBatch(ids))
         self._ids = np.setdiff1d(self._ids, ids, assume_unique=True)
-        self._changed()
+        self.unsaved = True
         if refit:
             self._refit()
 
@@ -128,10 +120,6 @@ class VectorIndex:
         if ids.size:
             self.index.add_with_ids(matrix, ids)
         self._ids = np.sort(ids)
-        self._changed()
-
-    def _changed(self) -> None:
-        self.generation += 1
         self.unsaved = True
 
     def _refit(self) -> None:
@@ -243,18 +231,9 @@ class VectorIndex:
         """
         if self.path is None:
             return
-        # faiss writes the file itself: no second copy of a large index in Python memory
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        folder = self.path.parent
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        try:
-            self._faiss.write_index(self.index, tmp)
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+        try:  # faiss writes the temp file itself: no second copy of a large index in memory
+            atomic_write(self.path, lambda tmp: self._faiss.write_index(self.index, str(tmp)))
         except (OSError, RuntimeError) as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise StorageError(f"cannot save the vector index to {self.path}: {exc}") from exc
         self.unsaved = False
 
@@ -286,7 +265,6 @@ class VectorIndex:
             raise IndexCorruptError(f"{self.path} holds an index of an unknown type")
         self.index = index
         self._ids = np.sort(self._held_ids())
-        self.generation += 1
         self.unsaved = False
         self._refit()
         return True

@@ -5,8 +5,10 @@ record the version they hold in ``index.json``. On open, and whenever another co
 committed (``PRAGMA data_version``), indexes behind the stored version catch up: from the change
 log (``changelog``) when it names every row changed since, by a rebuild from the stored
 embeddings otherwise. A crash between commit and save, or another process's write, never leaves
-search reading a stale index. The scope mirrors (``ScopeIds``) follow by themselves: they read
-rows above the last id they saw whenever the version moves, by whichever process.
+search reading a stale index. This process's own writes are applied by ``follow`` (the second
+half of the storage's commit step), which rebuilds when applying them fails. The scope mirrors
+(``ScopeIds``) follow by themselves: they read rows above the last id they saw whenever the
+version moves, by whichever process.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from localmem.storage import changelog
 from localmem.errors import IndexCorruptError
-from localmem.storage.faiss_index import EXACT_MAX, VectorIndex
 from localmem.paths import atomic_write_bytes
+from localmem.storage import changelog
+from localmem.storage.changelog import VectorChanges
+from localmem.storage.faiss_index import EXACT_MAX, VectorIndex
 from localmem.storage.scale import KeywordIds, ScopeIds
 from localmem.storage.sql import Scope
 from localmem.storage.store import MEMORIES, MESSAGES, Store
@@ -75,6 +78,16 @@ class IndexSet:
         if found is None:
             return self.store.scope_ids(table, scope, filters)
         return found
+
+    def search(
+        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` nearest rows of ``table`` (within ``allowed``), with cosine scores."""
+        return self.by_table(table).search(vector, k, allowed)
+
+    def scores(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Exact cosine of ``vector`` with each of ``ids`` that the index holds."""
+        return self.by_table(table).scores(vector, ids)
 
     def keyword_ids(self, table: str, query: str, allowed: np.ndarray, limit: int) -> list[int]:
         """Ids in ``allowed`` whose text matches the query's uncommon words, best first."""
@@ -134,15 +147,32 @@ class IndexSet:
             if self.store.vectors_version() != self.version:
                 self.catch_up()
 
-    def applied(self, version: int) -> None:
-        """Record that this process's own write (now at ``version``) is in the indexes."""
+    def follow(self, changes: VectorChanges) -> None:
+        """Apply this process's committed write (``changes``); rebuild when that cannot work."""
         with self._lock:
-            if version == self.version + 1:
-                self.version = version
-                self._dirty = True
-                self._save_if_small()
-            else:  # another process wrote in between: the in-memory indexes miss its changes
-                self.catch_up()
+            if changes.rows is None:
+                self.rebuild()
+                return
+            try:
+                for table, rows in changes.rows.items():
+                    index = self.by_table(table)
+                    index.remove(np.asarray([i for i, v in rows.items() if v is None], np.int64))
+                    kept = {i: v for i, v in rows.items() if v is not None}
+                    if kept:
+                        index.add(np.asarray(list(kept)), np.vstack(list(kept.values())))
+            except Exception:  # noqa: BLE001 - any failure here is repaired the same way
+                self.rebuild()
+                return
+            self._applied(changes.version)
+
+    def _applied(self, version: int) -> None:
+        """Record that this process's own write (now at ``version``) is in the indexes."""
+        if version == self.version + 1:
+            self.version = version
+            self._dirty = True
+            self._save_if_small()
+        else:  # another process wrote in between: the in-memory indexes miss its changes
+            self.catch_up()
 
     def catch_up(self) -> None:
         """Bring the indexes to the stored version: replay the change log, else rebuild."""
@@ -186,7 +216,3 @@ class IndexSet:
             payload = {"version": self.version, "dim": self.facts.dim, "saved_at": time.time()}
             atomic_write_bytes(sidecar, json.dumps(payload).encode())
             self._dirty = False
-
-    def remove(self, table: str, ids: list[int]) -> None:
-        if ids:
-            self.by_table(table).remove(np.asarray(ids, dtype=np.int64))

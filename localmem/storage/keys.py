@@ -18,8 +18,7 @@ from pathlib import Path
 
 from localmem.errors import InvalidInputError, StorageError
 from localmem.paths import home_dir
-from localmem.storage.store import now_iso
-from localmem.validate import scope_value
+from localmem.validate import now_iso, scope_value
 
 __all__ = ["KeyRecord", "KeyStore", "KEYS_FILE", "create_key", "verify", "revoke", "list_keys"]
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-__all__ = ["MIGRATIONS", "MEMORIES", "MESSAGES", "SCOPE_KEYS"]
+__all__ = ["MIGRATIONS", "COLUMNS", "MEMORIES", "MESSAGES", "HISTORY", "SCOPE_KEYS"]
 
 MEMORIES = "memories"
 MESSAGES = "messages"
+HISTORY = "history"
 SCOPE_KEYS = ("user_id", "agent_id", "run_id")
 
 def m001_create_tables(db: sqlite_utils.Database) -> None:
@@ -72,3 +73,14 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     m004_store_settings,
     m005_vectors_log,
 )
+
+# Each data table's columns as the migrations above leave them, in table order. The store's
+# reads and writes and the export format all follow this: a migration adding a column adds it here.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    MESSAGES: ("id", "role", "content", "name", *SCOPE_KEYS, "metadata", "embedding",
+               "created_at", "observed_at"),
+    MEMORIES: ("id", "text", "hash", *SCOPE_KEYS, "metadata", "embedding", "created_at",
+               "updated_at", "observed_at"),
+    HISTORY: ("id", "memory_id", "event", "old_text", "new_text", "created_at", "actor",
+              "reason"),
+}

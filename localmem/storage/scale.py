@@ -136,11 +136,11 @@ class KeywordIds:
         if not words or allowed.size == 0:
             return []
         fts = f"{self.table}_fts"
-        cur = self.store.execute(
+        matches = self.store.execute(
             f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY bm25({fts})",
             [" OR ".join(f'"{w}"' for w in words)],
         )
-        found = np.fromiter((r[0] for r in cur), dtype=np.int64)
+        found = np.fromiter((r[0] for r in matches), dtype=np.int64, count=len(matches))
         return [int(i) for i in found[_member(found, allowed)][:limit]]
 
     def _doc_count(self, word: str) -> int:
@@ -148,10 +148,10 @@ class KeywordIds:
         count = self._doc_counts.get(word)
         if count is None:
             fts = f"{self.table}_fts"
-            count = int(self.store.execute(
+            count = int(self.store.value(
                 f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)",
                 [f'"{word}"', COMMON_DOCS + 1],
-            ).fetchone()[0])
+            ))
             self._doc_counts[word] = count
         return count
 

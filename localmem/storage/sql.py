@@ -1,44 +1,48 @@
-"""Small SQL pieces the store is built from: read-out results, scope clauses, encodings."""
+"""Small SQL pieces the store is built from: placeholders, id chunks, scope clauses, encodings."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
 
 import numpy as np
 
 from localmem.storage.migrations import SCOPE_KEYS
 
-__all__ = ["Rows", "Scope", "scope_values", "scope_where", "dump_metadata", "vector_blob"]
+__all__ = [
+    "Scope", "CHUNK", "marks", "chunks", "insert_sql", "scope_columns", "scope_where", "dump_metadata",
+    "vector_blob",
+]
 
 Scope = dict[str, str]  # any of user_id / agent_id / run_id, matched exactly
+CHUNK = 500  # ids per ``IN (...)``: far below any SQLite build's variable limit (999 at least)
+
+T = TypeVar("T")
 
 
-class Rows:
-    """A statement's result, fully read: rows, ``lastrowid`` and column ``description``."""
-
-    def __init__(self, rows: list[Any], lastrowid: int | None, description: Any) -> None:
-        self.rows = rows
-        self.lastrowid = lastrowid
-        self.description = description
-
-    def fetchone(self) -> Any:
-        return self.rows[0] if self.rows else None
-
-    def fetchall(self) -> list[Any]:
-        return self.rows
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
+def marks(count: int) -> str:
+    """``?,?,...`` for ``count`` parameters."""
+    return ",".join("?" * count)
 
 
-# --- the store --------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def insert_sql(table: str, columns: tuple[str, ...], ignore: bool = False) -> str:
+    """``INSERT [OR IGNORE] INTO table (columns) VALUES (?,...)`` (cached: built once per shape)."""
+    verb = "INSERT OR IGNORE" if ignore else "INSERT"
+    return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))})"
 
 
-def scope_values(scope: Scope) -> list[str | None]:
-    """The scope as (user_id, agent_id, run_id) column values."""
-    return [scope.get(k) for k in SCOPE_KEYS]
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of at most ``size`` (none for an empty sequence)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def scope_columns(scope: Scope) -> dict[str, str | None]:
+    """The scope as its three column values (None where not given)."""
+    return {key: scope.get(key) for key in SCOPE_KEYS}
 
 
 def scope_where(

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from localmem.errors import AccessDeniedError, InvalidInputError, MemoryNotFoundError
 from localmem.frontends.rest.auth import Caller, MemoryOf, owned, scope_for
 from localmem.frontends.rest.routes import _errors, _no_query
-from localmem.frontends.rest.schemas import LIST_LIMIT, MemoryId, ScopeId, ScopeQuery, SearchResponse
+from localmem.frontends.rest.schemas import MemoryId, ScopeId, ScopeQuery, SearchResponse
 from localmem.memory import Memory
 from localmem.storage.keys import KeyRecord
 
@@ -53,7 +53,7 @@ class Models(BaseModel):
 class Stats(BaseModel):
     user_id: str
     memories: int
-    messages: int | None  # None until Memory.stats() is there to count them (see _counts)
+    messages: int
     disk_bytes: int | None  # admin keys only: the home's files hold every user's data
     models: Models
 
@@ -106,8 +106,7 @@ def users(request: Request, mem: MemoryOf, key: Caller) -> Users:
     _admin(key)
     known = {r.user_id for r in request.app.state.keys.list() if r.user_id is not None}
     known.add(mem.config.default_user_id)
-    # STATS-SEAM: once Memory.stats() is on main, add every user that holds data:
-    #     known |= {s.user_id for s in mem.stats().scopes if s.user_id is not None}
+    known |= {s.user_id for s in mem.stats().scopes if s.user_id is not None}
     return Users(results=sorted(known))
 
 
@@ -126,15 +125,10 @@ def stats(query: Annotated[UserQuery, Query()], mem: MemoryOf, key: Caller) -> S
     )
 
 
-def _counts(mem: Memory, user: str) -> tuple[int, int | None]:
-    """(memories, raw messages) of a user.
-
-    STATS-SEAM: Memory.stats() is being added on another branch; until it is on main the
-    memories are counted from get_all and raw messages are not counted (None). Then:
-        scopes = [s for s in mem.stats().scopes if s.user_id == user]
-        return sum(s.memories for s in scopes), sum(s.messages for s in scopes)
-    """
-    return len(mem.get_all(user_id=user, limit=LIST_LIMIT)), None
+def _counts(mem: Memory, user: str) -> tuple[int, int]:
+    """(memories, raw messages) of a user, over all their agents and runs."""
+    scopes = [s for s in mem.stats().scopes if s.user_id == user]
+    return sum(s.memories for s in scopes), sum(s.messages for s in scopes)
 
 
 def _disk_bytes(mem: Memory) -> int | None:
@@ -173,10 +167,7 @@ def _export_lines(mem: Memory, scope: dict[str, str | None]) -> list[str]:
     """``transfer.export_lines`` for a scope, read whole here (a handler answers all or nothing)."""
     from localmem.frontends.transfer import export_lines
 
-    if hasattr(mem, "export_records"):  # the storage seam: export_lines(memory, ...)
-        return list(export_lines(mem, **scope))  # type: ignore[arg-type, call-arg]
-    # MERGE: main before the storage seam; drop this line once Memory.export_records is there.
-    return list(export_lines(mem.store, mem.embedder.dims, **scope))
+    return list(export_lines(mem, **scope))
 
 
 @router.post("/import", response_model=ImportResult, responses=_errors(403, 413))

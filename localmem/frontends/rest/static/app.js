@@ -325,7 +325,7 @@
     const s = await getJSON('GET', '/v1/stats?' + query({ user_id: state.user }));
     const rows = [['Memories', String(s.memories)],
       // null until the server can count raw messages (Memory.stats)
-      ['Raw messages', s.messages === null ? 'not counted' : String(s.messages)]];
+      ['Raw messages', String(s.messages)]];
     if (s.disk_bytes !== null) rows.push(['Disk (whole home)', bytes(s.disk_bytes)]);
     rows.push(['Language model', s.models.llm], ['Embedder', `${s.models.embedder} (${s.models.dims} dims)`]);
     $('stats').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));

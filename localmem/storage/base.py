@@ -1,0 +1,166 @@
+"""The storage seam: what the engine needs from storage, whichever database is behind it.
+
+A backend is a ``Storage``: ``rows`` (the source of truth: memories, history, raw messages,
+provenance), ``vectors`` and ``keywords`` (search over those rows), and ``write()``, the commit
+step every change goes through. SQLite + FAISS (``sqlite_backend``) is one implementation;
+``open_storage`` (in ``localmem.storage``) picks one by ``VectorStoreConfig.provider``.
+
+Row ids are positive integers; ``Scope`` matches user_id / agent_id / run_id exactly. A row is a
+plain dict of its table's columns (``migrations.COLUMNS``) without the embedding, metadata
+decoded; export records keep the stored form (see ``Storage.export_records``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+import numpy as np
+
+from localmem.storage.migrations import MEMORIES, MESSAGES
+from localmem.storage.sql import Scope
+from localmem.types import StorageStats
+
+__all__ = [
+    "Storage", "Rows", "MemoryRows", "History", "RawMessages", "Provenance", "Vectors",
+    "KeywordSearch", "Scope", "MEMORIES", "MESSAGES",
+]
+
+Row = dict[str, Any]
+
+
+class MemoryRows(Protocol):
+    """Memories (facts). Writes happen inside ``Storage.write()``."""
+
+    def has_memory(self, memory_id: int) -> bool: ...
+
+    def get_memory(self, memory_id: int) -> Row:
+        """Raises KeyError: no memory has that id."""
+
+    def memories(
+        self, scope: Scope, limit: int | None = None, ids: Sequence[int] | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> list[Row]:
+        """A scope's memories, newest first; or those of ``ids`` in that order."""
+
+    def find_by_hash(self, hash_: str, scope: Scope) -> Row | None: ...
+
+    def insert_memory(
+        self, text: str, hash_: str, scope: Scope, metadata: dict[str, Any],
+        embedding: np.ndarray, observed_at: str | None, source_ids: Sequence[int], actor: str,
+        reason: str = "",
+    ) -> int:
+        """A new memory with its sources and an ADD history entry; returns its id."""
+
+    def update_memory(
+        self, memory_id: int, text: str, hash_: str, embedding: np.ndarray, actor: str, *,
+        metadata: dict[str, Any] | None = None, observed_at: str | None = None,
+        source_ids: Sequence[int] = (), reason: str = "",
+    ) -> str:
+        """New text (and vector) with an UPDATE history entry; returns the old text."""
+
+    def retire_memory(self, memory_id: int, actor: str, reason: str = "") -> str:
+        """A model's DELETE: the row goes, its history stays; returns its text."""
+
+    def erase_memories(self, memory_ids: Sequence[int]) -> None:
+        """A user's delete: the memories, their history and their source messages go."""
+
+    def erase_scope(self, scope: Scope) -> int:
+        """A user's delete of a scope's memories and messages; returns how many memories."""
+
+
+class History(Protocol):
+    def history(self, memory_id: int) -> list[Row]:
+        """Every ADD / UPDATE / DELETE of a memory, oldest first."""
+
+
+class RawMessages(Protocol):
+    def insert_messages(
+        self, messages: Sequence[dict[str, Any]], scope: Scope, metadata: dict[str, Any],
+        observed_at: str, embeddings: Sequence[np.ndarray | None] | None = None,
+    ) -> list[int]:
+        """Store messages verbatim (one with a vector is searchable); returns their ids."""
+
+    def messages(self, ids: Sequence[int]) -> list[Row]:
+        """The messages of ``ids`` in that order (missing ones left out)."""
+
+    def erase_messages(self, message_ids: Sequence[int]) -> None: ...
+
+
+class Provenance(Protocol):
+    def link_sources(self, memory_id: int, message_ids: Sequence[int]) -> None: ...
+
+    def sources(self, memory_ids: Sequence[int]) -> dict[int, list[int]]:
+        """Each memory's source message ids, ascending."""
+
+
+class Rows(MemoryRows, History, RawMessages, Provenance, Protocol):
+    """The source of truth."""
+
+
+class Vectors(Protocol):
+    """Similarity search over the rows' vectors, in ``MEMORIES`` or ``MESSAGES``."""
+
+    def scope_ids(
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+    ) -> np.ndarray:
+        """Ids (int64) of the scope's rows with a vector; may name a few deleted rows."""
+
+    def search(
+        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` nearest rows among ``allowed`` ids, best first, with cosine scores."""
+
+    def scores(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Exact cosine with each of ``ids`` that has a vector."""
+
+
+class KeywordSearch(Protocol):
+    def keyword_ids(self, table: str, query: str, allowed: np.ndarray, limit: int) -> list[int]:
+        """Ids among ``allowed`` whose text matches the query's uncommon words, best first."""
+
+
+class Storage(Protocol):
+    """One backend: rows, search over them, and the commit step."""
+
+    @property
+    def rows(self) -> Rows: ...
+
+    @property
+    def vectors(self) -> Vectors: ...
+
+    @property
+    def keywords(self) -> KeywordSearch: ...
+
+    def write(self) -> AbstractContextManager[None]:
+        """The commit step: row writes inside commit together, then search follows them.
+
+        Raises:
+            StorageError: the database failed; nothing was written.
+        """
+
+    def sync(self) -> None:
+        """Catch up with writes committed by other processes (cheap when there were none)."""
+
+    def stats(self) -> StorageStats: ...
+
+    def export_records(self, scope: Scope) -> Iterator[tuple[str, Row]]:
+        """(kind, stored row) of every message, memory and history row of a scope."""
+
+    def import_records(
+        self, records: Mapping[str, Sequence[Row]], replace: bool, scope: Scope
+    ) -> list[str]:
+        """Store validated records keeping their ids; returns the ``"kind id"`` replaced.
+
+        Raises:
+            InvalidInputError: an id exists and ``replace`` is False; history names a memory
+                this store holds and the records do not; a ``replace`` within ``scope`` would
+                overwrite another scope's row. Nothing is stored.
+        """
+
+    def reset(self) -> None:
+        """Erase every row."""
+
+    def close(self) -> None:
+        """Save what is unsaved and let go of the database."""

@@ -5,7 +5,6 @@ Data flows one way: ``add`` -> pipeline (model, embedder) -> store (one transact
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -16,14 +15,13 @@ import numpy as np
 
 from localmem import validate
 from localmem.config import MemoryConfig, VectorStoreConfig
-from localmem.backends.embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from localmem.backends.embeddings import Embedder, make_embedder
 from localmem.errors import ConfigError, InvalidInputError, MemoryNotFoundError
 from localmem.engine.commit import apply_plan
 from localmem.storage.indexset import IndexSet
-from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
+from localmem.backends.llm import LLM, make_llm
 from localmem.paths import IN_MEMORY, home_dir
 from localmem.engine.pipeline import Candidate, ExtractionReport, Pipeline, PlannedChange
-from localmem.models.locate import resolve_embedder_path, resolve_llm_path
 from localmem.engine.retrieval import hybrid_search
 from localmem.storage.store import MEMORIES, MESSAGES, Store
 from localmem.engine.textutil import text_hash
@@ -67,9 +65,10 @@ class Memory:
             VectorStoreConfig(path=location)  # same checks as the config's path (ConfigError)
         self.home: Path | None = None if location == IN_MEMORY else home_dir(location)
         self._lock = threading.RLock()
-        self._llm = llm if llm is not None else None
-        self._llm_path = None if llm is not None else self._resolve_llm()
-        self.embedder = embedder if embedder is not None else self._build_embedder()
+        self._llm = llm if llm is not None else make_llm(self.config.llm, self.home)
+        if embedder is None:
+            embedder = make_embedder(self.config.embedder, self.home)
+        self.embedder = embedder
         self.store = Store(self.home / DB_FILE if self.home else None)
         self._check_embedder()
         self.indexes = IndexSet(self.store, self.embedder.dims, self.home)
@@ -88,27 +87,6 @@ class Memory:
         return cls(MemoryConfig.model_validate(config), **kwargs)
 
     # -- backends --
-
-    def _resolve_llm(self) -> Path | None:
-        if self.config.llm.provider == "fake":
-            return None
-        return resolve_llm_path(self.config.llm.model, self.home)
-
-    def _build_embedder(self) -> Embedder:
-        cfg = self.config.embedder
-        if cfg.provider == "hash":
-            return HashEmbedder(cfg.dims)
-        source = resolve_embedder_path(cfg.model, self.home)
-        use_onnx = cfg.provider == "onnx" or (
-            cfg.provider == "auto" and importlib.util.find_spec("onnxruntime") is not None
-        )
-        if use_onnx:
-            from localmem.backends.onnx import OnnxEmbedder, default_onnx_dir, ensure_onnx_export
-
-            # The first start exports once (torch + onnx); later starts load only onnxruntime.
-            export = ensure_onnx_export(source, default_onnx_dir(self.home, cfg.model))
-            return OnnxEmbedder(export, cfg.batch_size)
-        return SentenceTransformerEmbedder(source, cfg.batch_size)
 
     def _check_embedder(self) -> None:
         """A store's vectors come from one embedder; refuse to mix in another's.
@@ -131,11 +109,7 @@ class Memory:
 
     @property
     def llm(self) -> LLM:
-        """The language model, built on first use."""
-        if self._llm is None:
-            self._llm = (
-                FakeLLM() if self._llm_path is None else LlamaCppLLM(self._llm_path, self.config.llm)
-            )
+        """The language model (llama.cpp loads its file on first use)."""
         return self._llm
 
     @property

@@ -22,6 +22,7 @@ from localmem.errors import (
     StorageError,
 )
 from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
+from localmem.backends.onnx import OnnxEmbedder
 from localmem.memory import Memory
 from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
 
@@ -44,6 +45,7 @@ __all__ = [
     "FakeLLM",
     "Embedder",
     "SentenceTransformerEmbedder",
+    "OnnxEmbedder",
     "HashEmbedder",
     "LocalmemError",
     "ConfigError",

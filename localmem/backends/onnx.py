@@ -28,7 +28,13 @@ import numpy as np
 
 from localmem.backends.embeddings import Embedder, _unit
 from localmem.errors import InvalidInputError, LocalmemError, ModelError, ModelNotFoundError
-from localmem.paths import models_dir, read_json_object
+from localmem.paths import (
+    atomic_write_bytes,
+    models_dir,
+    private_dir,
+    private_tree,
+    read_json_object,
+)
 
 __all__ = [
     "OnnxEmbedder",
@@ -227,11 +233,6 @@ class OnnxEmbedder(Embedder):
                     session = self._sessions[threads] = _new_session(self.model_file, threads)
         return session
 
-    def load(self) -> None:
-        """Build the tokenizer and the single-text session now rather than on the first query."""
-        _ = self.tokenizer
-        self._session(self.query_threads)
-
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         for text in texts:
@@ -362,9 +363,9 @@ def export_onnx(
         ) from exc
     max_length = _max_seq_length(model_folder)
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        if not out_dir.parent.exists():  # an existing (maybe shared) models folder keeps its mode
+            private_dir(out_dir.parent)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-        tmp.chmod(0o755)  # mkdtemp makes it 0o700; the export is a plain model folder
     except OSError as exc:
         raise ModelError(
             f"cannot write the ONNX export to {out_dir}: {exc}; pick a writable folder"
@@ -390,7 +391,7 @@ def export_onnx(
             "torch": torch.__version__,
             "opset": opset,
         }
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
+        _write_meta(tmp, meta)
         fp32 = OnnxEmbedder(tmp).embed_batch(PROBE_TEXTS)
         meta["fp32_min_cosine"] = _min_cosine(fp32, reference)
         if meta["fp32_min_cosine"] < MIN_EXPORT_COSINE:
@@ -401,7 +402,8 @@ def export_onnx(
             )
         if quantize:
             meta.update(_quantize(tmp))
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
+        _write_meta(tmp, meta)
+        private_tree(tmp)  # torch and copyfile follow the umask; the export is owner-only
         _replace_dir(tmp, out_dir)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -448,6 +450,10 @@ def _quantize(folder: Path) -> dict[str, Any]:
     if not kept:
         (folder / INT8_FILE).unlink()
     return {"int8_min_cosine": cosine, "int8_kept": kept}
+
+
+def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    atomic_write_bytes(folder / META_FILE, json.dumps(meta, indent=2).encode())
 
 
 def _replace_dir(tmp: Path, out_dir: Path) -> None:

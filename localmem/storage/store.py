@@ -21,6 +21,7 @@ import sqlite_utils
 
 from localmem.storage import changelog
 from localmem.errors import StorageError
+from localmem.paths import private_database
 from localmem.storage.migrations import MEMORIES, MESSAGES, MIGRATIONS
 from localmem.storage.sql import Rows, Scope, dump_metadata, scope_values, scope_where, vector_blob
 from localmem.engine.textutil import fts_query
@@ -42,7 +43,7 @@ class Store:
         self._lock = threading.RLock()
         try:
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_database(path)  # owner-only, whatever the umask
             conn = sqlite3.connect(
                 str(path) if path else ":memory:",
                 timeout=30.0,

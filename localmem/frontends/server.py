@@ -340,7 +340,10 @@ def _version() -> str:
     return __version__
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, home: Path | None = None) -> None:
+def serve(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, home: Path | None = None,
+    memory: Memory | None = None,
+) -> None:
     """Run the server with uvicorn until interrupted (127.0.0.1 by default: this machine only).
 
     Raises:
@@ -350,4 +353,4 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, home: Path | None 
 
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError(f"port must be 1-65535, got {port!r}")
-    uvicorn.run(create_app(home), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(home, memory=memory), host=host, port=port, log_level="info")

@@ -12,15 +12,8 @@ import numpy as np
 import pytest
 
 from localmem.errors import InvalidInputError, ModelError, ModelNotFoundError
-from localmem.backends.onnx import (
-    INT8_FILE,
-    META_FILE,
-    MIN_INT8_COSINE,
-    ONNX_FILE,
-    OnnxEmbedder,
-    ensure_onnx_export,
-    export_onnx,
-)
+from localmem.backends.onnx import INT8_FILE, META_FILE, ONNX_FILE, OnnxEmbedder
+from localmem.backends.onnx_export import MIN_INT8_COSINE, ensure_onnx_export, export_onnx
 
 SENTENCES = [
     "Likes sushi and eats it on Fridays",
@@ -135,7 +128,7 @@ def test_export_refuses_pooling_it_cannot_reproduce(tmp_path: Path) -> None:
 
 def test_import_localmem_loads_neither_onnxruntime_nor_torch() -> None:
     code = (
-        "import sys, localmem, localmem.backends.onnx\n"
+        "import sys, localmem, localmem.backends.onnx, localmem.backends.onnx_export\n"
         "heavy = [m for m in ('onnxruntime', 'torch', 'tokenizers', 'transformers') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )

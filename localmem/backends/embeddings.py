@@ -179,7 +179,8 @@ def make_embedder(config: EmbedderConfig, home: Path | None = None) -> Embedder:
     source = resolve_embedder_path(config.model, home)
     onnx_installed = importlib.util.find_spec("onnxruntime") is not None
     if config.provider == "onnx" or (config.provider == "auto" and onnx_installed):
-        from localmem.backends.onnx import OnnxEmbedder, default_onnx_dir, ensure_onnx_export
+        from localmem.backends.onnx import OnnxEmbedder, default_onnx_dir
+        from localmem.backends.onnx_export import ensure_onnx_export
 
         export = ensure_onnx_export(source, default_onnx_dir(home, config.model))
         return OnnxEmbedder(export, config.batch_size)

@@ -23,8 +23,9 @@ __all__ = ["build_mcp", "run_mcp", "TOOL_NAMES"]
 
 TOOL_NAMES = ("add_memory", "search_memories", "list_memories", "delete_memory")
 INSTRUCTIONS = (
-    "Long-term memory that stays on this machine. Call add_memory with what the user tells you "
-    "about themselves, search_memories before answering, and delete_memory when asked to forget."
+    "Long-term memory of one user that stays on this machine (user_id may be left out). Call "
+    "add_memory with what the user tells you about themselves, search_memories before "
+    "answering, and delete_memory when asked to forget."
 )
 
 T = TypeVar("T")
@@ -42,24 +43,25 @@ def _sdk() -> tuple[Any, type[Exception]]:
 
 
 class _Owner:
-    """The one user an MCP server serves; the tools check every call against it."""
+    """The one user an MCP server serves: every tool call is checked against it."""
 
-    def __init__(self, memory: Memory, user_id: str | None) -> None:
+    def __init__(self, memory: Memory, user_id: str | None, tool_error: type[Exception]) -> None:
         self.memory = memory
         self.user_id = scope_value(user_id or memory.config.default_user_id, "user_id")
+        self.tool_error = tool_error
 
-    def user(self, given: str | None) -> str:
-        """The bound user, for a call that named it or no one.
+    def scope(self, user_id: str | None, agent_id: str | None, run_id: str | None) -> dict[str, Any]:
+        """The call's scope, always within the bound user.
 
         Raises:
-            AccessDeniedError: ``given`` names another user.
+            AccessDeniedError: ``user_id`` names another user.
         """
-        if given is not None and given != self.user_id:
+        if user_id is not None and user_id != self.user_id:
             raise AccessDeniedError(
-                f"this MCP server serves user {self.user_id!r} only, not {given!r:.60}; leave "
+                f"this MCP server serves user {self.user_id!r} only, not {user_id!r:.60}; leave "
                 "user_id out, or start a server for that user with `localmem mcp --user USER`"
             )
-        return self.user_id
+        return {"user_id": self.user_id, "agent_id": agent_id, "run_id": run_id}
 
     def own(self, memory_id: int) -> int:
         """``memory_id``, if that memory is the bound user's.
@@ -71,6 +73,13 @@ class _Owner:
             raise MemoryNotFoundError(f"user {self.user_id!r} has no memory {memory_id}")
         return memory_id
 
+    def run(self, call: Callable[[], T]) -> T:
+        """``call()``; a ``LocalmemError`` becomes a tool error carrying its name and message."""
+        try:
+            return call()
+        except LocalmemError as exc:
+            raise self.tool_error(f"{type(exc).__name__}: {exc}") from exc
+
 
 def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
     """An MCP server whose tools act on ``user_id``'s memories only (default: the default user).
@@ -80,13 +89,7 @@ def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
     """
     server_cls, tool_error = _sdk()
     server = server_cls("localmem", instructions=INSTRUCTIONS)
-    owner = _Owner(memory, user_id)
-
-    def guarded(call: Callable[[], T]) -> T:
-        try:
-            return call()
-        except LocalmemError as exc:
-            raise tool_error(f"{type(exc).__name__}: {exc}") from exc
+    owner = _Owner(memory, user_id, tool_error)
 
     @server.tool()
     def add_memory(
@@ -97,12 +100,9 @@ def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
         metadata: dict[str, Any] | None = None,
         infer: bool = True,
     ) -> dict[str, Any]:
-        """Remember something the user said. Returns what was added, updated or already known.
-
-        user_id: may be left out; this server serves one user and refuses any other.
-        """
-        events = guarded(lambda: memory.add(text, user_id=owner.user(user_id), agent_id=agent_id,
-                                            run_id=run_id, metadata=metadata, infer=infer))
+        """Remember what the user said; returns what was added, updated or already known."""
+        scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
+        events = owner.run(lambda: memory.add(text, **scope, metadata=metadata, infer=infer))
         return {"results": [e.to_dict() for e in events]}
 
     @server.tool()
@@ -114,13 +114,10 @@ def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
         limit: int = 5,
         max_words: int | None = None,
     ) -> dict[str, Any]:
-        """Find the stored memories most relevant to a question, best first.
-
-        max_words: a context budget; the best memories whose texts fit in that many words.
-        """
-        results = guarded(lambda: memory.search(query, user_id=owner.user(user_id), agent_id=agent_id,
-                                                run_id=run_id, limit=limit, max_words=max_words))
-        return results.to_dict()
+        """The memories most relevant to a question, best first; max_words caps their words."""
+        scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
+        return owner.run(lambda: memory.search(query, **scope, limit=limit,
+                                               max_words=max_words)).to_dict()
 
     @server.tool()
     def list_memories(
@@ -130,14 +127,13 @@ def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
         limit: int = 100,
     ) -> dict[str, Any]:
         """List the user's memories, newest first (agent_id / run_id narrow the list)."""
-        results = guarded(lambda: memory.get_all(user_id=owner.user(user_id), agent_id=agent_id,
-                                                 run_id=run_id, limit=limit))
-        return results.to_dict()
+        scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
+        return owner.run(lambda: memory.get_all(**scope, limit=limit)).to_dict()
 
     @server.tool()
     def delete_memory(memory_id: int) -> dict[str, Any]:
         """Forget one memory by id (its text, history and source messages are erased)."""
-        guarded(lambda: memory.delete(owner.own(memory_id)))
+        owner.run(lambda: memory.delete(owner.own(memory_id)))
         return {"deleted": memory_id}
 
     return server

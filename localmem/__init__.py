@@ -27,8 +27,12 @@ from localmem.errors import (
     StorageError,
 )
 from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
+from localmem.backends.onnx import OnnxEmbedder
 from localmem.memory import Memory
-from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
+from localmem.types import (
+    Action, HistoryEntry, IndexStats, MemoryEvent, MemoryItem, ScopeCounts, SearchResults,
+    StorageStats,
+)
 
 __version__ = "0.1.0"
 
@@ -43,12 +47,16 @@ __all__ = [
     "MemoryEvent",
     "HistoryEntry",
     "SearchResults",
+    "StorageStats",
+    "ScopeCounts",
+    "IndexStats",
     "Action",
     "LLM",
     "LlamaCppLLM",
     "FakeLLM",
     "Embedder",
     "SentenceTransformerEmbedder",
+    "OnnxEmbedder",
     "HashEmbedder",
     "LocalmemError",
     "ConfigError",

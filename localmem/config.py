@@ -8,14 +8,27 @@ name; ``None`` means the default (``localmem models use NAME`` saves one).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from localmem import validate
 from localmem.errors import ConfigError
 
-__all__ = ["MemoryConfig", "LLMConfig", "EmbedderConfig", "VectorStoreConfig"]
+__all__ = [
+    "MemoryConfig",
+    "LLMConfig",
+    "EmbedderConfig",
+    "VectorStoreConfig",
+    "LLMProvider",
+    "EmbedderProvider",
+    "VectorStoreProvider",
+    "providers",
+]
+
+LLMProvider = Literal["llama_cpp", "fake"]
+EmbedderProvider = Literal["auto", "onnx", "sentence_transformers", "hash"]
+VectorStoreProvider = Literal["faiss"]
 
 OFFLINE_LLM = "localmem runs offline; use provider='llama_cpp' with a GGUF file"
 OFFLINE_EMBEDDER = (
@@ -29,6 +42,7 @@ class _Config(BaseModel):
     """Base: forbids unknown keys and raises ConfigError instead of pydantic's error."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    offline_hint: ClassVar[str] = ""  # why another provider cannot be used, and what to use
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -44,39 +58,37 @@ class _Config(BaseModel):
             raise ConfigError(_explain(cls.__name__, exc)) from None
 
 
+def providers(literal: Any) -> tuple[str, ...]:
+    """The values of a provider ``Literal`` (e.g. ``providers(LLMProvider)``), in order."""
+    return get_args(literal)
+
+
 def _explain(name: str, exc: ValidationError) -> str:
+    cls = {c.__name__: c for c in _Config.__subclasses__()}.get(name, _Config)
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or name
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = f"unknown option; {name} accepts: {', '.join(_fields(name))}"
+            msg = f"unknown option; {name} accepts: {', '.join(sorted(cls.model_fields))}"
+        elif err["type"] == "literal_error" and err["loc"] == ("provider",):
+            msg = f"provider {err['input']!r} is not available: {cls.offline_hint}"
         parts.append(f"{where}: {msg}")
     return f"invalid {name}: " + "; ".join(parts)
-
-
-def _fields(name: str) -> list[str]:
-    cls = {c.__name__: c for c in _Config.__subclasses__()}.get(name)
-    return sorted(cls.model_fields) if cls else []
 
 
 class LLMConfig(_Config):
     """The local language model (llama.cpp), or the in-package fake for tests."""
 
-    provider: str = "llama_cpp"
+    offline_hint: ClassVar[str] = OFFLINE_LLM
+
+    provider: LLMProvider = "llama_cpp"
     model: str | None = None
     n_ctx: int = Field(2048, ge=256, le=131072)
     n_threads: int | None = Field(None, ge=1)
     max_tokens: int = Field(192, ge=8, le=4096)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     seed: int = 0
-
-    @field_validator("provider")
-    @classmethod
-    def _local_only(cls, value: str) -> str:
-        if value not in ("llama_cpp", "fake"):
-            raise ValueError(f"provider {value!r} is not available: {OFFLINE_LLM}")
-        return value
 
 
 class EmbedderConfig(_Config):
@@ -87,31 +99,21 @@ class EmbedderConfig(_Config):
     queries; exported once into the models folder), else through sentence-transformers.
     """
 
-    provider: str = "auto"
+    offline_hint: ClassVar[str] = OFFLINE_EMBEDDER
+
+    provider: EmbedderProvider = "auto"
     model: str | None = None
     dims: int = Field(384, ge=8, le=8192)  # used by the hashing embedder
-    batch_size: int = Field(64, ge=1, le=4096)
-
-    @field_validator("provider")
-    @classmethod
-    def _local_only(cls, value: str) -> str:
-        if value not in ("auto", "onnx", "sentence_transformers", "hash"):
-            raise ValueError(f"provider {value!r} is not available: {OFFLINE_EMBEDDER}")
-        return value
+    batch_size: int = Field(64, ge=1, le=4096)  # texts per model call (bulk adds, imports)
 
 
 class VectorStoreConfig(_Config):
     """Where memories live: the home directory (SQLite + FAISS), or ":memory:"."""
 
-    provider: str = "faiss"
-    path: str | None = None
+    offline_hint: ClassVar[str] = CLOUD_STORE
 
-    @field_validator("provider")
-    @classmethod
-    def _faiss_only(cls, value: str) -> str:
-        if value != "faiss":
-            raise ValueError(f"provider {value!r} is not available: {CLOUD_STORE}")
-        return value
+    provider: VectorStoreProvider = "faiss"
+    path: str | None = None
 
     @field_validator("path")
     @classmethod

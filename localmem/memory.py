@@ -6,7 +6,6 @@ transaction, then the indexes). Storage comes from ``open_storage`` (``VectorSto
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -15,14 +14,13 @@ from typing import Any
 
 from localmem import validate
 from localmem.config import MemoryConfig, VectorStoreConfig
-from localmem.backends.embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from localmem.backends.embeddings import Embedder, make_embedder
 from localmem.errors import ConfigError, InvalidInputError, MemoryNotFoundError
 from localmem.engine import ingest
 from localmem.engine.commit import Incoming
-from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
+from localmem.backends.llm import LLM, make_llm
 from localmem.paths import IN_MEMORY, home_dir
 from localmem.engine.pipeline import ExtractionReport, Pipeline
-from localmem.models.locate import resolve_embedder_path, resolve_llm_path
 from localmem.engine.retrieval import SearchQuery, hybrid_search, memory_item, message_item
 from localmem.storage import open_storage
 from localmem.engine.textutil import text_hash
@@ -66,9 +64,10 @@ class Memory:
             VectorStoreConfig(path=location)  # same checks as the config's path (ConfigError)
         self.home: Path | None = None if location == IN_MEMORY else home_dir(location)
         self._lock = threading.RLock()
-        self._llm = llm
-        self._llm_path = None if llm is not None else self._resolve_llm()
-        self.embedder = embedder if embedder is not None else self._build_embedder()
+        self._llm = llm if llm is not None else make_llm(self.config.llm, self.home)
+        if embedder is None:
+            embedder = make_embedder(self.config.embedder, self.home)
+        self.embedder = embedder
         self._storage = open_storage(
             self.config.vector_store, self.home, self.embedder.name, self.embedder.dims
         )
@@ -88,34 +87,9 @@ class Memory:
 
     # -- backends --
 
-    def _resolve_llm(self) -> Path | None:
-        if self.config.llm.provider == "fake":
-            return None
-        return resolve_llm_path(self.config.llm.model, self.home)
-
-    def _build_embedder(self) -> Embedder:
-        cfg = self.config.embedder
-        if cfg.provider == "hash":
-            return HashEmbedder(cfg.dims)
-        source = resolve_embedder_path(cfg.model, self.home)
-        use_onnx = cfg.provider == "onnx" or (
-            cfg.provider == "auto" and importlib.util.find_spec("onnxruntime") is not None
-        )
-        if use_onnx:
-            from localmem.backends.onnx import OnnxEmbedder, default_onnx_dir, ensure_onnx_export
-
-            # The first start exports once (torch + onnx); later starts load only onnxruntime.
-            export = ensure_onnx_export(source, default_onnx_dir(self.home, cfg.model))
-            return OnnxEmbedder(export, cfg.batch_size)
-        return SentenceTransformerEmbedder(source, cfg.batch_size)
-
     @property
     def llm(self) -> LLM:
-        """The language model, built on first use."""
-        if self._llm is None:
-            self._llm = (
-                FakeLLM() if self._llm_path is None else LlamaCppLLM(self._llm_path, self.config.llm)
-            )
+        """The language model (llama.cpp loads its file on first use)."""
         return self._llm
 
     @property

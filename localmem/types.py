@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
-    "Action", "MemoryItem", "SearchResults", "MemoryEvent", "HistoryEntry", "Message", "ScopeCounts",
+    "Action", "MemoryItem", "SearchResults", "MemoryEvent", "HistoryEntry", "ScopeCounts",
     "IndexStats", "StorageStats",
 ]
 
@@ -21,16 +21,6 @@ class Action(str, Enum):
     UPDATE = "UPDATE"
     DELETE = "DELETE"
     NONE = "NONE"
-
-
-class Message(BaseModel):
-    """One chat message after validation."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    role: Literal["user", "assistant", "system"]
-    content: str
-    name: str | None = None
 
 
 class MemoryItem(BaseModel):

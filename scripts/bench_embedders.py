@@ -33,12 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import QUERIES, in_subprocess, percentile, template_sentences  # noqa: E402
 
 from localmem.backends.embeddings import Embedder, SentenceTransformerEmbedder  # noqa: E402
-from localmem.backends.onnx import (  # noqa: E402
-    MIN_INT8_COSINE,
-    OnnxEmbedder,
-    export_onnx,
-    write_int8,
-)
+from localmem.backends.onnx import OnnxEmbedder  # noqa: E402
+from localmem.backends.onnx_export import MIN_INT8_COSINE, export_onnx, write_int8  # noqa: E402
 from localmem.models.locate import resolve_embedder_path  # noqa: E402
 
 BACKENDS = ("sentence-transformers", "onnx-fp32", "onnx-int8")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
@@ -117,6 +119,46 @@ def test_ctrl_c_thrown_by_the_terminal_stops_the_stream(tmp_path):
         stream.throw(KeyboardInterrupt)
     assert session.exchanges == [("My name is Dave", "one")]
     assert [s.messages for s in memory.stats().scopes] == [2]
+
+
+class CtrlCInCallbackLLM(FakeLLM):
+    """Ctrl-C arrives while C code has called back into Python, as llama.cpp does when it logs
+    (about 2,000 calls of its log callback while a model loads)."""
+
+    def chat(self, messages: Sequence[dict[str, str]], max_tokens: int = 256) -> Iterator[str]:
+        ctypes.CFUNCTYPE(None)(self._log)()
+        yield from ("once ", "upon ", "a ", "time")
+
+    @staticmethod
+    def _log() -> None:
+        signal.raise_signal(signal.SIGINT)
+        for _ in range(3):  # Python runs the SIGINT handler here, inside the callback
+            pass
+
+
+def test_ctrl_c_inside_a_model_callback_stops_the_reply(tmp_path, capsys):
+    """The default handler's KeyboardInterrupt is dropped inside a ctypes callback; a flag is not."""
+    from localmem.frontends.chat import _answer
+
+    memory = memory_with(tmp_path, FakeLLM(facts_of))
+    session = ChatSession(memory, "u1", llm=CtrlCInCallbackLLM())
+    _answer(session, "My name is Dave", show_memories=False)
+    shown = capsys.readouterr().out
+    assert "(reply stopped)" in shown and "time" not in shown
+    assert session.exchanges == [("My name is Dave", "")]
+    assert [item.text for item in memory.get_all(user_id="u1")] == ["Name is Dave"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_stop_is_checked_before_each_token(tmp_path):
+    memory = memory_with(tmp_path, FakeLLM(facts_of, chat_reply="one two three four"))
+    session = ChatSession(memory, "u1")
+    pieces = []
+    for piece in session.turn("My name is Dave", stop=lambda: len(pieces) == 2):
+        pieces.append(piece)
+    assert pieces == ["one ", "two "] and [n.text for n in session.notices] == ["(reply stopped)"]
+    assert session.exchanges == [("My name is Dave", "one two")]
+    assert [item.text for item in memory.get_all(user_id="u1")] == ["Name is Dave"]
 
 
 def test_slash_commands(tmp_path):

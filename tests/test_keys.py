@@ -1,5 +1,6 @@
 """API keys: shown once, stored only as a salted hash, bound to a user, revocable; and their CLI."""
 
+import json
 import sqlite3
 
 import click
@@ -68,12 +69,48 @@ def test_cli_creates_lists_and_revokes_keys_without_showing_secrets(tmp_path):
     assert verify(key, home=tmp_path).user_id == "alice"
     listed = runner.invoke(keys, ["list", "--home", str(tmp_path)])
     key_id = verify(key, home=tmp_path).key_id
-    assert key_id in listed.output and "user=alice" in listed.output
+    assert key_id in listed.output and "user=alice" in listed.output and "ADMIN" not in listed.output
     assert key[len("lm_"):].partition("_")[2] not in listed.output
     assert runner.invoke(keys, ["revoke", key_id, "--home", str(tmp_path)]).exit_code == 0
     again = runner.invoke(keys, ["revoke", key_id, "--home", str(tmp_path)])
     assert again.exit_code != 0 and "no active key" in again.output
     assert verify(key, home=tmp_path) is None
+
+
+def test_a_full_access_key_needs_an_explicit_admin_flag(tmp_path):
+    runner = CliRunner()
+    for args in ([], ["--user", "alice", "--admin"]):
+        refused = runner.invoke(keys, ["create", "--home", str(tmp_path), *args])
+        assert refused.exit_code == 2 and "give --user USER" in refused.output and "--admin" in refused.output
+        assert list_keys(home=tmp_path) == []
+    created = runner.invoke(keys, ["create", "--admin", "--home", str(tmp_path)])
+    assert created.exit_code == 0, created.output
+    admin = verify(created.stdout.strip(), home=tmp_path)
+    assert admin is not None and admin.user_id is None and "admin key" in created.stderr
+    runner.invoke(keys, ["create", "--user", "bob", "--home", str(tmp_path)])
+    table = runner.invoke(keys, ["list", "--home", str(tmp_path)]).output.splitlines()
+    rows = {line.split()[0]: line for line in table[1:]}
+    assert table[0].split()[:3] == ["KEY", "ID", "ACCESS"] and len(rows) == 2
+    assert "ADMIN" in rows.pop(admin.key_id) and "user=bob" in rows.popitem()[1]
+    listed = json.loads(runner.invoke(keys, ["list", "--json", "--home", str(tmp_path)]).stdout)
+    assert {(r["user_id"], r["admin"]) for r in listed} == {("bob", False), (None, True)}
+
+
+def test_the_root_home_reaches_the_key_commands(tmp_path, isolated_home):
+    """`localmem --home X keys ...` uses X, not $LOCALMEM_HOME."""
+    from localmem.frontends.cli import cli
+
+    runner = CliRunner()
+    home = tmp_path / "chosen"
+    created = runner.invoke(cli, ["--home", str(home), "keys", "create", "--user", "alice"])
+    assert created.exit_code == 0, created.output
+    key = created.stdout.strip()
+    assert verify(key, home=home).user_id == "alice" and not (isolated_home / KEYS_FILE).exists()
+    key_id = verify(key, home=home).key_id
+    listed = json.loads(runner.invoke(cli, ["--json", "--home", str(home), "keys", "list"]).stdout)
+    assert [r["key_id"] for r in listed] == [key_id]
+    assert runner.invoke(cli, ["--home", str(home), "keys", "revoke", key_id]).exit_code == 0
+    assert verify(key, home=home) is None
 
 
 def _commands(cmd: click.Command, path: str = ""):

@@ -26,7 +26,7 @@ def test_the_tools_add_search_list_and_delete(tmp_path):
     memory = fake_memory(tmp_path)
 
     async def scenario():
-        async with Client(build_mcp(memory)) as client:
+        async with Client(build_mcp(memory, "ana")) as client:
             listed = await client.list_tools()
             assert sorted(t.name for t in listed.tools) == sorted(TOOL_NAMES)
             assert all(t.description for t in listed.tools)
@@ -50,12 +50,12 @@ def test_bad_input_is_a_tool_error_naming_the_problem_and_stores_nothing(tmp_pat
     before = dump(memory)
 
     async def scenario():
-        async with Client(build_mcp(memory)) as client:
+        async with Client(build_mcp(memory, "ana")) as client:
             for tool, args, expected in [
                 ("add_memory", {"text": "   "}, "InvalidInputError"),
                 ("add_memory", {"text": "x", "metadata": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}}, "InvalidInputError"),
                 ("search_memories", {"query": "x", "limit": 0}, "InvalidInputError"),
-                ("list_memories", {"user_id": "../../etc"}, None),
+                ("list_memories", {"user_id": "../../etc"}, "AccessDeniedError"),
                 ("delete_memory", {"memory_id": 424242}, "MemoryNotFoundError"),
             ]:
                 err, _, text = await _call(client, tool, args)
@@ -76,7 +76,7 @@ def test_the_stdio_server_writes_to_the_home_directory(tmp_path):
         sys.path.insert(0, {str(ROOT)!r})
         from localmem.frontends.mcp import run_mcp
         from tests.helpers import fake_memory
-        run_mcp(memory=fake_memory({str(home)!r}))
+        run_mcp(memory=fake_memory({str(home)!r}), user_id="ana")
         """
     )
     params = StdioServerParameters(command=sys.executable, args=["-c", script],
@@ -92,3 +92,67 @@ def test_the_stdio_server_writes_to_the_home_directory(tmp_path):
     memory = fake_memory(home)
     assert [m.text for m in memory.get_all(user_id="ana")] == ["Plays the cello"]
     assert added["results"][0]["memory"] == "Plays the cello"
+
+
+def test_a_server_serves_one_user_and_refuses_the_others(tmp_path):
+    memory = fake_memory(tmp_path)
+    bobs = memory.add("My PIN is 4242", user_id="bob", infer=False)[0].id
+    memory.add("I play the cello", user_id="ana", infer=False)
+    before = dump(memory)
+
+    async def scenario():
+        async with Client(build_mcp(memory, "ana")) as client:
+            for tool, args in [
+                ("list_memories", {"user_id": "bob"}),
+                ("search_memories", {"query": "PIN", "user_id": "bob"}),
+                ("add_memory", {"text": "I like tea", "user_id": "bob"}),
+            ]:
+                err, _, text = await _call(client, tool, args)
+                assert err and "AccessDeniedError" in text and "serves user 'ana' only" in text
+            err, _, text = await _call(client, "delete_memory", {"memory_id": bobs})
+            assert err and "MemoryNotFoundError" in text and "4242" not in text
+            err, found, _ = await _call(client, "search_memories", {"query": "My PIN is 4242"})
+            assert not err and all("4242" not in m["memory"] for m in found["results"])
+            err, listed, _ = await _call(client, "list_memories", {})
+            assert [m["memory"] for m in listed["results"]] == ["I play the cello"]
+
+    anyio.run(scenario)
+    assert dump(memory) == before
+
+
+def test_the_default_user_is_the_one_served(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCALMEM_USER", "carol")
+    memory = fake_memory(tmp_path)
+
+    async def scenario():
+        async with Client(build_mcp(memory)) as client:
+            err, _, _ = await _call(client, "add_memory", {"text": "I live in Lyon", "infer": False})
+            assert not err
+            err, _, text = await _call(client, "list_memories", {"user_id": "default"})
+            assert err and "serves user 'carol' only" in text
+
+    anyio.run(scenario)
+    assert [m.user_id for m in memory.get_all(user_id="carol")] == ["carol"]
+
+
+def test_localmem_mcp_uses_home_user_and_test_backends(tmp_path):
+    """`localmem --home X mcp --user ana` writes to X (not $LOCALMEM_HOME) with the fake backends."""
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    env = {**os.environ, "LOCALMEM_HOME": str(elsewhere), "LOCALMEM_LLM": "fake",
+           "LOCALMEM_EMBEDDER": "hash", "PYTHONPATH": str(ROOT)}
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "localmem.frontends.cli", "--home", str(home), "mcp",
+                                      "--user", "ana"], env=env)
+
+    async def scenario():
+        async with Client(params) as client:
+            err, added, text = await _call(client, "add_memory", {"text": "I play the cello",
+                                                                  "infer": False})
+            assert not err, text
+            err, _, text = await _call(client, "list_memories", {"user_id": "bob"})
+            assert err and "serves user 'ana' only" in text
+
+    anyio.run(scenario)
+    assert not elsewhere.exists()
+    memory = fake_memory(home)  # opens only if the store was built with the hashing embedder
+    assert [(m.text, m.user_id) for m in memory.get_all(user_id="ana")] == [("I play the cello", "ana")]

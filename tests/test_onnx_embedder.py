@@ -12,15 +12,8 @@ import numpy as np
 import pytest
 
 from localmem.errors import InvalidInputError, ModelError, ModelNotFoundError
-from localmem.backends.onnx import (
-    INT8_FILE,
-    META_FILE,
-    MIN_INT8_COSINE,
-    ONNX_FILE,
-    OnnxEmbedder,
-    ensure_onnx_export,
-    export_onnx,
-)
+from localmem.backends.onnx import INT8_FILE, META_FILE, ONNX_FILE, OnnxEmbedder
+from localmem.backends.onnx_export import MIN_INT8_COSINE, ensure_onnx_export, export_onnx
 
 SENTENCES = [
     "Likes sushi and eats it on Fridays",
@@ -88,9 +81,15 @@ def minilm() -> Path:
 
 @pytest.fixture(scope="module")
 def export(minilm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One export into a home's (not yet existing) models folder, under a permissive umask."""
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    return export_onnx(minilm, tmp_path_factory.mktemp("models") / "minilm-onnx", quantize=True)
+    old = os.umask(0o022)
+    try:
+        home = tmp_path_factory.mktemp("home")
+        return export_onnx(minilm, home / "models" / "minilm-onnx", quantize=True)
+    finally:
+        os.umask(old)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +128,7 @@ def test_export_refuses_pooling_it_cannot_reproduce(tmp_path: Path) -> None:
 
 def test_import_localmem_loads_neither_onnxruntime_nor_torch() -> None:
     code = (
-        "import sys, localmem, localmem.backends.onnx\n"
+        "import sys, localmem, localmem.backends.onnx, localmem.backends.onnx_export\n"
         "heavy = [m for m in ('onnxruntime', 'torch', 'tokenizers', 'transformers') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
@@ -222,6 +221,18 @@ def test_ensure_reuses_an_existing_export(export: Path, minilm: Path) -> None:
     before = (export / ONNX_FILE).stat().st_mtime_ns
     assert ensure_onnx_export(minilm, export) == export
     assert (export / ONNX_FILE).stat().st_mtime_ns == before
+
+
+@pytest.mark.integration
+def test_the_export_is_owner_only_whatever_the_umask(export: Path) -> None:
+    import stat
+
+    loose = {
+        str(path.relative_to(export.parent)): oct(stat.S_IMODE(path.stat().st_mode))
+        for path in [export.parent, export, *export.rglob("*")]
+        if stat.S_IMODE(path.stat().st_mode) != (0o700 if path.is_dir() else 0o600)
+    }
+    assert loose == {}  # the models folder it created, the export folder, every file in it
 
 
 @pytest.mark.integration

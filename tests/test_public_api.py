@@ -1,11 +1,43 @@
+import types
+
 import localmem
 
+INCLUDED_PRIVATE_MEMBERS = {"__version__"}
 
-def test_all_names_exist_and_nothing_public_is_missing():
-    for name in localmem.__all__:
-        assert hasattr(localmem, name), name
-    public = {n for n in dir(localmem) if not n.startswith("_") and n[0].isupper()}
-    assert public <= set(localmem.__all__), public - set(localmem.__all__)
+
+def test_all_is_exactly_the_public_members():
+    """Like httpx's tests/test_exported_members.py: ``__all__`` lists every public name, once.
+
+    Subpackages (``localmem.backends`` ...) become attributes when ``__init__`` imports from
+    them; they are reached by their dotted path, not exported.
+    """
+    public = {
+        name
+        for name, value in vars(localmem).items()
+        if (not name.startswith("_") or name in INCLUDED_PRIVATE_MEMBERS)
+        and not isinstance(value, types.ModuleType)
+    }
+    assert len(localmem.__all__) == len(set(localmem.__all__))
+    assert set(localmem.__all__) == public
+
+
+def test_every_error_value_type_and_backend_is_exported():
+    """The error tree, the returned types and every shipped backend are importable from the top."""
+    import inspect
+
+    from localmem import config, errors
+    from localmem import types as value_types
+    from localmem.backends import embeddings, llm, onnx
+
+    wanted = {n for n in errors.__all__ if n.endswith("Error")} | set(value_types.__all__)
+    wanted |= {n for n in config.__all__ if n.endswith("Config")}
+    for module in (embeddings, llm, onnx):
+        wanted |= {
+            name for name, value in vars(module).items()
+            if inspect.isclass(value) and value.__module__ == module.__name__
+            and issubclass(value, (localmem.Embedder, localmem.LLM))
+        }
+    assert wanted - set(localmem.__all__) == set()
 
 
 def test_every_error_has_one_root():

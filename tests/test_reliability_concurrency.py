@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 from tests.helpers import fake_memory, in_step, sql
@@ -27,6 +26,7 @@ WORKER = textwrap.dedent(
 
     home, proc, adds, shared, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     memory = fake_memory(home)
+    print("ready", flush=True)  # the parent starts everyone at once when all are ready
     while not os.path.exists(go):
         time.sleep(0.005)
     errors, events, searches = [], [], [0]
@@ -77,7 +77,9 @@ def test_processes_and_threads_add_each_text_once(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True)
         for p in range(PROCESSES)
     ]
-    time.sleep(1.0)
+    for worker in workers:  # a real barrier: each worker has opened the memory
+        ready = worker.stdout.readline()
+        assert ready == "ready\n", ready + worker.communicate(timeout=60)[1][-3000:]
     go.touch()
     reports = []
     for worker in workers:

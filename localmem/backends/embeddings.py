@@ -6,6 +6,7 @@ Vectors come out L2-normalised float32, so inner product is cosine similarity.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -15,15 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from localmem.config import EmbedderConfig
 from localmem.errors import ModelError
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "HashEmbedder"]
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "HashEmbedder", "make_embedder"]
 
 
 class Embedder(ABC):
     """Turns texts into unit vectors. Subclasses implement ``embed_batch``."""
 
     dims: int
+    batch_size: int = 64  # texts per ``embed_batch`` call in ``embed_many``
 
     @property
     def name(self) -> str:
@@ -42,12 +45,22 @@ class Embedder(ABC):
         """One text's vector."""
         return self.embed_batch([text])[0]
 
-    def embed_many(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Many texts, in batches."""
-        if not texts:
-            return np.zeros((0, self.dims), dtype=np.float32)
-        parts = [self.embed_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.vstack(parts)
+    def embed_many(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """Many texts, ``batch_size`` (default ``self.batch_size``) per ``embed_batch`` call.
+
+        Texts are grouped longest first, so each batch pads little (the gain grows with the
+        number of texts); rows come back in the order of ``texts``.
+
+        Raises:
+            ModelError: the model failed.
+        """
+        size = batch_size or self.batch_size
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(texts), size):
+            rows = order[start : start + size]
+            out[rows] = self.embed_batch([texts[i] for i in rows])
+        return out
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -146,3 +159,29 @@ class HashEmbedder(Embedder):
                 value = int.from_bytes(digest.digest(), "little")
                 out[row, value % self.dims] += 1.0 if (value >> 40) & 1 else -1.0
         return _unit(out)
+
+
+def make_embedder(config: EmbedderConfig, home: Path | None = None) -> Embedder:
+    """The embedder ``config`` names, its model found through ``home``'s models folder.
+
+    ``auto`` runs the model through ONNX Runtime when it is installed, else sentence-transformers.
+    The first ONNX start exports the model once (torch + onnx); later starts load only
+    onnxruntime.
+
+    Raises:
+        ModelNotFoundError: no model folder matches ``config.model``.
+        ModelError: the ONNX export is needed and fails.
+    """
+    if config.provider == "hash":
+        return HashEmbedder(config.dims)
+    from localmem.models.locate import resolve_embedder_path
+
+    source = resolve_embedder_path(config.model, home)
+    onnx_installed = importlib.util.find_spec("onnxruntime") is not None
+    if config.provider == "onnx" or (config.provider == "auto" and onnx_installed):
+        from localmem.backends.onnx import OnnxEmbedder, default_onnx_dir
+        from localmem.backends.onnx_export import ensure_onnx_export
+
+        export = ensure_onnx_export(source, default_onnx_dir(home, config.model))
+        return OnnxEmbedder(export, config.batch_size)
+    return SentenceTransformerEmbedder(source, config.batch_size)

@@ -21,7 +21,13 @@ from localmem.config import LLMConfig
 from localmem.errors import ModelError, ModelOutputError
 
 __all__ = [
-    "LLM", "LlamaCppLLM", "FakeLLM", "PrefixStates", "parse_json_output", "plain_chat_prompt"
+    "LLM",
+    "LlamaCppLLM",
+    "FakeLLM",
+    "PrefixStates",
+    "make_llm",
+    "parse_json_output",
+    "plain_chat_prompt",
 ]
 
 
@@ -290,3 +296,16 @@ class FakeLLM(LLM):
     def chat(self, messages: Sequence[dict[str, str]], max_tokens: int = 256) -> Iterator[str]:
         self.calls.append((messages[-1]["content"] if messages else "", "chat"))
         yield from (w + " " for w in self.chat_reply.split())
+
+
+def make_llm(config: LLMConfig, home: Path | None = None) -> LLM:
+    """The model ``config`` names: llama.cpp on its GGUF (loaded on first use), or ``FakeLLM``.
+
+    Raises:
+        ModelNotFoundError: no GGUF file matches ``config.model`` (or the saved default in ``home``).
+    """
+    if config.provider == "fake":
+        return FakeLLM()
+    from localmem.models.locate import resolve_llm_path
+
+    return LlamaCppLLM(resolve_llm_path(config.model, home), config)

@@ -1,8 +1,8 @@
 """ONNX Runtime embedder: a sentence-transformers model's vectors without importing torch at run time.
 
-``export_onnx`` turns a mean-pooled sentence-transformers folder (MiniLM: BERT encoder, mean
-pooling, normalise) into ``model.onnx`` once, with torch; ``OnnxEmbedder`` runs that file with
-onnxruntime and the Rust ``tokenizers`` library, tokenising (max_seq_length from
+``onnx_export.export_onnx`` turns a mean-pooled sentence-transformers folder (MiniLM: BERT
+encoder, mean pooling, normalise) into ``model.onnx`` once, with torch; ``OnnxEmbedder`` runs that
+file with onnxruntime and the Rust ``tokenizers`` library, tokenising (max_seq_length from
 sentence_bert_config.json, pad to the longest text), mean-pooling over the attention mask and
 normalising as sentence-transformers does. An export folder holds::
 
@@ -14,12 +14,8 @@ normalising as sentence-transformers does. An export folder holds::
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,60 +23,19 @@ from typing import Any
 import numpy as np
 
 from localmem.backends.embeddings import Embedder, _unit
-from localmem.errors import InvalidInputError, LocalmemError, ModelError, ModelNotFoundError
+from localmem.errors import InvalidInputError, ModelError, ModelNotFoundError
 from localmem.paths import models_dir, read_json_object
 
-__all__ = [
-    "OnnxEmbedder",
-    "export_onnx",
-    "ensure_onnx_export",
-    "default_onnx_dir",
-    "ONNX_FILE",
-    "INT8_FILE",
-    "META_FILE",
-    "MIN_INT8_COSINE",
-    "write_int8",
-]
+__all__ = ["OnnxEmbedder", "default_onnx_dir", "ONNX_FILE", "INT8_FILE", "META_FILE"]
 
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 META_FILE = "localmem-onnx.json"
 DEFAULT_ONNX_FOLDER = "all-MiniLM-L6-v2-onnx"
-MIN_EXPORT_COSINE = 0.999  # fp32 export vs torch on the probe texts; below this the export fails
-MIN_INT8_COSINE = 0.99  # int8 vs fp32 on the probe texts; below this the int8 file is not kept
 SINGLE_THREADS = 1  # one text: a 1-thread session measured as fast and steadier on a loaded machine
-FIX_EXPORT = "export it with localmem.backends.onnx.export_onnx(<sentence-transformers folder>)"
-
-_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-_COPIED_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "config.json",
-    "modules.json",
-    "sentence_bert_config.json",
-    "config_sentence_transformers.json",
-    "1_Pooling/config.json",
+FIX_EXPORT = (
+    "export it with localmem.backends.onnx_export.export_onnx(<sentence-transformers folder>)"
 )
-# Checks an export (fp32 against torch, int8 against fp32): short, long, unicode, odd spacing.
-PROBE_TEXTS = (
-    "Likes sushi and eats it on Fridays",
-    "What food does the user like?",
-    "Lives in Lisbon with two cats",
-    "Is allergic to peanuts and shellfish",
-    "Works as a data engineer in Berlin",
-    "  leading and trailing spaces  ",
-    "",
-    "Café crème, naïve façade, jalapeño — déjà vu",
-    "東京に住んでいて、毎朝ラーメンを食べます",
-    "Мой брат живёт в Москве",
-    "emoji test 🎉🍣 party",
-    "The quick brown fox jumps over the lazy dog. " * 40,
-    "Plans to move from Oslo to Madrid next spring because of a new job offer",
-    "user prefers dark mode; uses vim keybindings; dislikes notifications after 9pm",
-)
-
 
 def default_onnx_dir(home: Path | None = None, model: str | None = None) -> Path:
     """Where an export lives: ``<models>/all-MiniLM-L6-v2-onnx``, or ``<models>/<model>-onnx``."""
@@ -161,7 +116,7 @@ def _new_session(model_file: Path, threads: int) -> Any:
 
 
 class OnnxEmbedder(Embedder):
-    """A sentence-transformers model exported by ``export_onnx``, run with onnxruntime, offline.
+    """A sentence-transformers model exported by ``onnx_export``, run with onnxruntime, offline.
 
     Single texts (queries) run on a ``query_threads`` session (default 1); batches on one with
     ``threads`` threads (default: every core). Each session is built on first use;
@@ -227,11 +182,6 @@ class OnnxEmbedder(Embedder):
                     session = self._sessions[threads] = _new_session(self.model_file, threads)
         return session
 
-    def load(self) -> None:
-        """Build the tokenizer and the single-text session now rather than on the first query."""
-        _ = self.tokenizer
-        self._session(self.query_threads)
-
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         for text in texts:
@@ -256,223 +206,3 @@ class OnnxEmbedder(Embedder):
         except Exception as exc:  # onnxruntime raises its own non-exported exception types
             raise ModelError(f"the ONNX embedder failed: {exc}") from exc
         return _mean_pool(hidden, inputs["attention_mask"])
-
-
-# --- export (needs torch, transformers and onnx; run once) ---------------------------------------
-
-
-def _check_source(model_folder: Path) -> None:
-    """Only mean-pooled sentence-transformers folders export to the same vectors.
-
-    Raises:
-        ModelNotFoundError: the folder lacks config.json or tokenizer.json.
-        ModelError: the folder pools other than by mean.
-    """
-    for name in ("config.json", "tokenizer.json"):
-        if not (model_folder / name).exists():
-            raise ModelNotFoundError(
-                f"{model_folder} is not a sentence-transformers folder (no {name}); "
-                "pass the folder of a model such as all-MiniLM-L6-v2"
-            )
-    pooling = model_folder / "1_Pooling" / "config.json"
-    if pooling.exists():
-        modes = {k: v for k, v in _read_json(pooling).items() if k.startswith("pooling_mode_")}
-        if {k for k, v in modes.items() if v} != {"pooling_mode_mean_tokens"}:
-            raise ModelError(
-                f"{model_folder} pools with {modes}; only mean pooling exports to ONNX here, "
-                "use provider='sentence_transformers' for this model"
-            )
-
-
-def _torch_reference(model: Any, tokenizer: _Tokenizer, texts: Sequence[str]) -> np.ndarray:
-    import torch
-
-    inputs = tokenizer(texts)
-    with torch.no_grad():
-        hidden = model(**{k: torch.from_numpy(v) for k, v in inputs.items()}).last_hidden_state
-    return _mean_pool(hidden.numpy(), inputs["attention_mask"])
-
-
-def _write_onnx(model: Any, tokenizer: _Tokenizer, target: Path, opset: int) -> None:
-    import torch
-
-    class Encoder(torch.nn.Module):
-        def __init__(self, bert: Any) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    sample = tokenizer(["an example sentence to trace", "a shorter one"])
-    axes = {name: {0: "batch", 1: "sequence"} for name in (*_INPUT_NAMES, "last_hidden_state")}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Encoder(model).eval(),
-            tuple(torch.from_numpy(sample[k]) for k in _INPUT_NAMES),
-            str(target),
-            dynamo=False,  # the TorchScript exporter handles dynamic_axes and needs no onnxscript
-            input_names=list(_INPUT_NAMES),
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=opset,
-        )
-
-
-def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.min(np.sum(_unit(a) * _unit(b), axis=1)))
-
-
-def export_onnx(
-    model_folder: Path,
-    out_dir: Path | None = None,
-    *,
-    quantize: bool = False,
-    opset: int = 17,
-) -> Path:
-    """Export a mean-pooled sentence-transformers folder to ONNX (once); returns the export folder.
-
-    The export is built in a temp folder beside ``out_dir`` (default ``default_onnx_dir()``),
-    checked against torch on ``PROBE_TEXTS``, and renamed into place: a failure leaves nothing
-    behind. With ``quantize``, a dynamic int8 copy is kept only if every probe vector stays within
-    cosine ``MIN_INT8_COSINE`` of fp32; the measured value is saved in the metadata either way.
-
-    Raises:
-        ModelNotFoundError: ``model_folder`` is not a sentence-transformers folder.
-        ModelError: torch/transformers/onnx are missing, the export fails or disagrees with
-            torch, or ``out_dir`` cannot be written.
-    """
-    model_folder = Path(model_folder)
-    out_dir = Path(out_dir) if out_dir is not None else default_onnx_dir()
-    _check_source(model_folder)
-    try:
-        import onnx  # noqa: F401  (torch.onnx.export needs it)
-        import torch
-        from transformers import AutoModel
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar in the user's terminal
-    except ImportError as exc:
-        raise ModelError(
-            f"exporting to ONNX needs torch, transformers and onnx ({exc}); "
-            "run: pip install onnx 'localmem[models]'"
-        ) from exc
-    max_length = _max_seq_length(model_folder)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-        tmp.chmod(0o755)  # mkdtemp makes it 0o700; the export is a plain model folder
-    except OSError as exc:
-        raise ModelError(
-            f"cannot write the ONNX export to {out_dir}: {exc}; pick a writable folder"
-        ) from exc
-    try:
-        tokenizer = _Tokenizer(model_folder, max_length)
-        # Eager attention traces to plain MatMul/Softmax ops; the result is checked below.
-        model = AutoModel.from_pretrained(
-            str(model_folder), local_files_only=True, attn_implementation="eager"
-        ).eval()
-        reference = _torch_reference(model, tokenizer, PROBE_TEXTS)  # before export alters model
-        _write_onnx(model, tokenizer, tmp / ONNX_FILE, opset)
-        for name in _COPIED_FILES:
-            if (model_folder / name).exists():
-                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(model_folder / name, tmp / name)
-        meta: dict[str, Any] = {
-            "format": 1,
-            "source": str(model_folder.resolve()),
-            "source_name": f"{model_folder.name}-{reference.shape[1]}",
-            "dims": int(reference.shape[1]),
-            "max_seq_length": max_length,
-            "torch": torch.__version__,
-            "opset": opset,
-        }
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
-        fp32 = OnnxEmbedder(tmp).embed_batch(PROBE_TEXTS)
-        meta["fp32_min_cosine"] = _min_cosine(fp32, reference)
-        if meta["fp32_min_cosine"] < MIN_EXPORT_COSINE:
-            raise ModelError(
-                f"the ONNX export of {model_folder} disagrees with torch (min cosine "
-                f"{meta['fp32_min_cosine']:.5f} < {MIN_EXPORT_COSINE}); "
-                "keep provider='sentence_transformers'"
-            )
-        if quantize:
-            meta.update(_quantize(tmp))
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
-        _replace_dir(tmp, out_dir)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, LocalmemError) or not isinstance(exc, Exception):
-            raise
-        if isinstance(exc, OSError):
-            raise ModelError(
-                f"cannot export {model_folder} to {out_dir}: {exc}; check the source is readable "
-                "and the target writable, with free space"
-            ) from exc
-        # torch, transformers and safetensors raise many unrelated types; one error here.
-        raise ModelError(
-            f"exporting {model_folder} to ONNX failed: {type(exc).__name__}: {exc}; "
-            "check the folder loads with sentence-transformers"
-        ) from exc
-    return out_dir
-
-
-def write_int8(folder: Path) -> float:
-    """Write the dynamic int8 copy of an export; returns its min cosine to fp32 on ``PROBE_TEXTS``.
-
-    Per-channel QInt8 weights on the MatMuls and the embedding Gather: the most faithful of the
-    dynamic settings measured for MiniLM (per-tensor QInt8 drifted to cosine 0.89).
-    """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    folder = Path(folder)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        quantize_dynamic(
-            str(folder / ONNX_FILE),
-            str(folder / INT8_FILE),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-        )
-    fp32 = OnnxEmbedder(folder).embed_batch(PROBE_TEXTS)
-    return _min_cosine(OnnxEmbedder(folder, quantized=True).embed_batch(PROBE_TEXTS), fp32)
-
-
-def _quantize(folder: Path) -> dict[str, Any]:
-    """Keep the int8 copy only if it stays within ``MIN_INT8_COSINE`` of fp32."""
-    cosine = write_int8(folder)
-    kept = cosine >= MIN_INT8_COSINE
-    if not kept:
-        (folder / INT8_FILE).unlink()
-    return {"int8_min_cosine": cosine, "int8_kept": kept}
-
-
-def _replace_dir(tmp: Path, out_dir: Path) -> None:
-    """Move a finished export into place; an older export is swapped out, then deleted."""
-    aside = None
-    if out_dir.exists():
-        aside = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, aside)
-    os.replace(tmp, out_dir)
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
-
-
-def ensure_onnx_export(model_folder: Path, out_dir: Path | None = None) -> Path:
-    """The ONNX export of ``model_folder``, exporting it first if there is none (or it is stale).
-
-    Raises:
-        ModelNotFoundError: ``model_folder`` is not a sentence-transformers folder.
-        ModelError: the export is needed and fails (see ``export_onnx``).
-    """
-    model_folder = Path(model_folder)
-    out_dir = Path(out_dir) if out_dir is not None else default_onnx_dir()
-    meta_file = out_dir / META_FILE
-    if (out_dir / ONNX_FILE).exists() and meta_file.exists():
-        meta = _read_json(meta_file)
-        if meta.get("source") == str(model_folder.resolve()):
-            return out_dir
-    return export_onnx(model_folder, out_dir)

@@ -7,8 +7,12 @@ then add the exchange to memory. ``ChatSession`` holds the logic (testable witho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import signal
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any
 
 import click
 
@@ -26,6 +30,7 @@ MEMORY_PROMPT = (
     "Facts about the user:\n{facts}\n"
     "You are a helpful assistant. Answer the user's question briefly using these facts."
 )
+STOPPED = "(reply stopped)"
 KEEP_TURNS = 3  # earlier exchanges of this session kept in the prompt, besides the memories
 HELP = """\
 /memories        list what I remember about you
@@ -88,13 +93,30 @@ class ChatSession:
         return messages
 
     def turn(
-        self, text: str, on_recall: Callable[[list[MemoryItem]], None] | None = None
-    ) -> Iterator[str]:
-        """Answer ``text`` token by token, then remember the exchange.
+        self,
+        text: str,
+        on_recall: Callable[[list[MemoryItem]], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Generator[str, None, None]:
+        """Answer ``text`` token by token (see ``reply``), then remember the exchange."""
+        said = yield from self.reply(text, on_recall, stop)
+        self.remember(text, said)
 
-        ``on_recall`` sees the recalled memories before the model starts. Throwing
-        ``KeyboardInterrupt`` into the generator (or pressing Ctrl-C while the model computes)
-        stops the reply; what was said so far is still remembered.
+    def reply(
+        self,
+        text: str,
+        on_recall: Callable[[list[MemoryItem]], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Generator[str, None, str]:
+        """Stream the answer to ``text``; returns it (what was said so far, if stopped).
+
+        ``on_recall`` sees the recalled memories before the model starts. The reply stops,
+        with a "(reply stopped)" notice, when ``stop()`` turns true (checked before each
+        token), or when ``KeyboardInterrupt`` is thrown into the generator or raised by the
+        model. The exchange joins ``exchanges``; ``remember`` stores it.
+
+        Raises:
+            LocalmemError: the memories could not be recalled (nothing was said).
         """
         self.notices = []
         self.recall(text)
@@ -105,19 +127,22 @@ class ChatSession:
         try:
             stream = self._stream(self.prompt_messages(text))
             for piece in stream:
+                if stop is not None and stop():
+                    self.notices.append(Notice(STOPPED))
+                    break
                 pieces.append(piece)
                 yield piece
         except KeyboardInterrupt:
-            self.notices.append(Notice("(reply stopped)"))
+            self.notices.append(Notice(STOPPED))
         except LocalmemError as exc:
             self.notices.append(Notice(f"the model failed to answer: {exc}", warning=True))
         finally:
             close = getattr(stream, "close", None)
             if close is not None:  # releases the model for the extraction that follows
                 close()
-        reply = "".join(pieces).strip()
-        self.exchanges.append((text, reply))
-        self.remember(text, reply)
+        said = "".join(pieces).strip()
+        self.exchanges.append((text, said))
+        return said
 
     def _stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         return iter(self.llm.chat(messages, max_tokens=self.max_tokens))
@@ -238,30 +263,66 @@ def run_chat(session: ChatSession, show_memories: bool = True) -> None:
         _answer(session, text, show_memories)
 
 
+class _CtrlC:
+    """While a reply streams, the first Ctrl-C only sets a flag; a second one interrupts.
+
+    Python runs a signal handler in the main thread wherever it happens to be. The default
+    handler raises ``KeyboardInterrupt`` there, and raised inside a ctypes callback (llama.cpp
+    calls its log callback some 2,000 times while it loads a model) or a finaliser, the
+    exception is dropped ("Exception ignored ...") and the reply goes on. A flag the session
+    checks between tokens cannot be dropped.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = threading.Event()
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.pressed.is_set():
+            raise KeyboardInterrupt
+        self.pressed.set()
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def _answer(session: ChatSession, text: str, show_memories: bool) -> None:
     def on_recall(items: list[MemoryItem]) -> None:
         if show_memories:
             _show_recalled(items)
         click.echo("assistant> ", nl=False)
 
-    stream = session.turn(text, on_recall)
-    started = False
-    try:
-        for piece in stream:
-            if not started:  # models often open with a space or a newline
-                piece = piece.lstrip()
-                started = bool(piece)
-            click.echo(piece, nl=False)
-    except KeyboardInterrupt:
-        try:  # the session stops the reply and still remembers the turn
-            stream.throw(KeyboardInterrupt)
-        except (StopIteration, KeyboardInterrupt):
-            pass
-    except LocalmemError as exc:  # e.g. the embedder failed while recalling
-        click.echo()
-        click.secho(f"error: {exc}", fg="red", err=True)
-        return
+    started = replied = False
+    with _CtrlC() as ctrl_c:
+        stream = session.reply(text, on_recall, stop=ctrl_c.pressed.is_set)
+        try:
+            for piece in stream:
+                if not started:  # models often open with a space or a newline
+                    piece = piece.lstrip()
+                    started = bool(piece)
+                click.echo(piece, nl=False)
+            replied = True
+        except KeyboardInterrupt:  # a second Ctrl-C, outside the model: the session stops
+            try:
+                stream.throw(KeyboardInterrupt)
+            except StopIteration:
+                replied = True
+            except KeyboardInterrupt:
+                pass
+        except LocalmemError as exc:  # e.g. the embedder failed while recalling
+            click.echo()
+            click.secho(f"error: {exc}", fg="red", err=True)
+            return
     click.echo()
+    if replied:  # outside _CtrlC: Ctrl-C during extraction stores the turn verbatim
+        session.remember(*session.exchanges[-1])
     for notice in session.notices:
         if notice.warning:
             click.secho(f"warning: {notice.text}", fg="yellow", err=True)

@@ -3,73 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 
+from localmem.errors import InvalidInputError
+from localmem.frontends.cli_common import (
+    CliState,
+    LocalmemGroup,
+    emit_json,
+    env_help,
+    pass_state,
+    table,
+)
 from localmem.frontends.cli_models import models
 from localmem.frontends.cli_server import keys, mcp, serve, ui
-from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig
-from localmem.errors import ConfigError, InvalidInputError, LocalmemError
 from localmem.memory import Memory
+from localmem.paths import private_file
 from localmem.types import HistoryEntry, MemoryEvent, MemoryItem
 
 __all__ = ["cli", "main"]
-
-ENV_HELP = """\b
-Environment:
-  LOCALMEM_HOME      the home directory (same as --home)
-  LOCALMEM_USER      the default user id
-  LOCALMEM_LLM       "fake" uses the scripted test model instead of llama.cpp
-  LOCALMEM_EMBEDDER  "hash" uses the hashing test embedder instead of sentence-transformers"""
-TEXT_WIDTH = 72
-
-
-@dataclass
-class CliState:
-    """What the root command hands its subcommands: where the home is, how to print."""
-
-    home: Path | None
-    as_json: bool
-    _memory: Memory | None = field(default=None, repr=False)
-
-    def memory(self, model: str | None = None) -> Memory:
-        """The ``Memory`` of the home, opened on first use and closed when the command ends."""
-        if self._memory is None:
-            fake_llm = _test_backend("LOCALMEM_LLM", "fake")
-            llm = LLMConfig(provider="fake") if fake_llm else LLMConfig(model=model)
-            hash_embedder = _test_backend("LOCALMEM_EMBEDDER", "hash")
-            embedder = EmbedderConfig(provider="hash") if hash_embedder else EmbedderConfig()
-            self._memory = Memory(MemoryConfig(llm=llm, embedder=embedder), path=self.home)
-            click.get_current_context().call_on_close(self._memory.close)
-        return self._memory
-
-
-def _test_backend(variable: str, value: str) -> bool:
-    """Whether the environment asks for a test backend.
-
-    Raises:
-        ConfigError: the variable holds something else.
-    """
-    given = os.environ.get(variable, "")
-    if given not in ("", value):
-        raise ConfigError(f"{variable}={given!r} is not understood; set it to {value!r} or unset it")
-    return given == value
-
-
-class LocalmemGroup(click.Group):
-    """A group that turns every ``LocalmemError`` into one clear line and a non-zero exit."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LocalmemError as exc:
-            raise click.ClickException(str(exc)) from None
 
 
 class JsonParam(click.ParamType):
@@ -90,7 +47,6 @@ class JsonParam(click.ParamType):
 
 
 JSON_OBJECT = JsonParam()
-pass_state = click.make_pass_decorator(CliState)
 
 
 def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -103,7 +59,7 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-@click.group(cls=LocalmemGroup, epilog=ENV_HELP)
+@click.group(cls=LocalmemGroup, epilog=env_help())
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -119,25 +75,7 @@ def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     ctx.obj = CliState(home=home, as_json=as_json)
 
 
-# --- output -----------------------------------------------------------------------------------
-
-
-def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print aligned columns; the last column (usually text) is cut at TEXT_WIDTH."""
-    cells = [[str(c) for c in headers]]
-    for row in rows:
-        values = [("" if c is None else str(c)).replace("\n", " ") for c in row]
-        if len(values[-1]) > TEXT_WIDTH:
-            values[-1] = values[-1][: TEXT_WIDTH - 1] + "…"
-        cells.append(values)
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    for n, row in enumerate(cells):
-        line = "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-        click.echo(click.style(line, bold=True) if n == 0 else line)
+# --- output ---------------------------------------------------------------------------------
 
 
 def show_items(state: CliState, items: Sequence[MemoryItem], empty: str, scores: bool = False) -> None:
@@ -300,15 +238,16 @@ def history(state: CliState, memory_id: str) -> None:
 
 
 @cli.command(name="export")
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="File to write the JSON Lines to ('-', the default, is stdout).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              default="-", help="File to write the JSON Lines to ('-', the default, is stdout); "
+              "it is made readable by you only.")
 # not scope_options: its --user defaults to $LOCALMEM_USER, while no scope here means everyone
 @click.option("--user", "--user-id", "user_id",
               help="Export only this user's data (default: every user's).")
 @click.option("--agent", "--agent-id", "agent_id", help="Export only this agent's data.")
 @click.option("--run", "--run-id", "run_id", help="Export only this run's (session's) data.")
 @pass_state
-def export_cmd(state: CliState, output: Any, user_id: str | None, agent_id: str | None,
+def export_cmd(state: CliState, output: Path, user_id: str | None, agent_id: str | None,
                run_id: str | None) -> None:
     """Write every memory, message and history row as JSON Lines (ids and timestamps kept).
 
@@ -316,13 +255,21 @@ def export_cmd(state: CliState, output: Any, user_id: str | None, agent_id: str 
     """
     from localmem.frontends.transfer import export_lines
 
-    lines = export_lines(state.memory(), user_id=user_id, agent_id=agent_id, run_id=run_id)
+    memory = state.memory()
+    lines = export_lines(memory, user_id=user_id, agent_id=agent_id, run_id=run_id)
+    to_stdout = str(output) == "-"
+    try:
+        sink = (nullcontext(sys.stdout) if to_stdout
+                else private_file(output).open("w", encoding="utf-8"))
+    except OSError as exc:
+        raise click.FileError(str(output), hint=exc.strerror or str(exc)) from None
     count = 0
-    for line in lines:
-        output.write(line + "\n")
-        count += 1
-    if output is not sys.stdout and output.name != "<stdout>":
-        click.echo(f"exported {count - 1} records to {output.name}", err=True)
+    with sink as stream:
+        for line in lines:
+            stream.write(line + "\n")
+            count += 1
+    if not to_stdout:
+        click.echo(f"exported {count - 1} records to {output}", err=True)
 
 
 @cli.command(name="import")

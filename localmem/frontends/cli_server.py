@@ -1,30 +1,30 @@
 """CLI commands for the server side: ``localmem serve``, ``localmem keys ...``, ``localmem mcp``.
 
-``cli.py`` registers them: ``main.add_command(serve)``, ``main.add_command(keys)``,
-``main.add_command(mcp)``.
+``cli.py`` adds them to the root group (``cli.add_command``); they read the root's ``--home``,
+``--json`` and provider variables through ``CliState``, and accept ``--home`` themselves too.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from localmem.errors import LocalmemError
+from localmem.frontends.cli_common import (
+    CliState,
+    LocalmemCommand,
+    LocalmemGroup,
+    emit_json,
+    home_option,
+    json_option,
+    pass_state,
+    table,
+)
 
 __all__ = ["serve", "ui", "keys", "mcp"]
 
-_HOME_HELP = "Home directory holding the memories (default: $LOCALMEM_HOME or the user data dir)."
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _home_option(func):
-    return click.option(
-        "--home", type=click.Path(file_okay=False, path_type=Path), default=None, help=_HOME_HELP
-    )(func)
-
-
-@click.command()
+@click.command(cls=LocalmemCommand)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; keep 127.0.0.1 unless other machines must connect.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535),
@@ -35,44 +35,40 @@ def _home_option(func):
               help="Requests a second per API key (default 20; 0 = no limit); more get 429.")
 @click.option("--max-concurrent", type=int, default=None,
               help="Requests of one API key in flight at once (default 4); more get 429.")
-@_home_option
-def serve(host: str, port: int, max_add_chars: int | None, rate_limit: float | None,
-          max_concurrent: int | None, home: Path | None) -> None:
+@home_option
+@pass_state
+def serve(state: CliState, host: str, port: int, max_add_chars: int | None,
+          rate_limit: float | None, max_concurrent: int | None) -> None:
     """Start the REST server (OpenAPI spec at /openapi.json); every request needs an API key."""
     from localmem.frontends.rest import ServerOptions, serve as run_server
 
     if host not in _LOOPBACK:
         click.echo(f"warning: listening on {host}; other machines can reach this server", err=True)
-    try:
-        options = ServerOptions.of(max_add_chars=max_add_chars, rate=rate_limit,
-                                   max_concurrent=max_concurrent)
-        run_server(host=host, port=port, home=home, options=options)
-    except LocalmemError as exc:
-        raise click.ClickException(str(exc)) from exc
+    options = ServerOptions.of(max_add_chars=max_add_chars, rate=rate_limit,
+                               max_concurrent=max_concurrent)
+    run_server(host=host, port=port, home=state.home, options=options, memory=state.memory())
 
 
-@click.command()
+@click.command(cls=LocalmemCommand)
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="TCP port on 127.0.0.1 (0: any free port).")
-@_home_option
-def ui(port: int, home: Path | None) -> None:
+@home_option
+@pass_state
+def ui(state: CliState, port: int) -> None:
     """Start the server on 127.0.0.1 and open the dashboard in the browser."""
     import webbrowser
 
     from localmem.frontends.rest import create_app
     from localmem.frontends.rest.ui import Listening
 
-    try:
-        listening = Listening("127.0.0.1", port)  # first: a taken port fails before models load
-        app = create_app(home)
-    except LocalmemError as exc:
-        raise click.ClickException(str(exc)) from exc
+    listening = Listening("127.0.0.1", port)  # first: a taken port fails before models load
+    app = create_app(state.home, memory=state.memory())
     click.echo(f"dashboard at {listening.url} (Ctrl-C stops it); sign in with an API key from "
                "`localmem keys create --user USER`")
     listening.run(app, on_listening=webbrowser.open)
 
 
-@click.group()
+@click.group(cls=LocalmemGroup)
 def keys() -> None:
     """Create, list and revoke API keys for the REST server."""
 
@@ -80,60 +76,71 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--user", "user_id", default=None,
               help="Bind the key to this user_id: it then reaches only that user's memories.")
+@click.option("--admin", is_flag=True,
+              help="Make a key that reaches every user's memories (instead of --user).")
 @click.option("--label", default="", help="A note to recognise the key by in `keys list`.")
-@_home_option
-def keys_create(user_id: str | None, label: str, home: Path | None) -> None:
-    """Create a key and print it once; only its hash is stored."""
+@home_option
+@pass_state
+def keys_create(state: CliState, user_id: str | None, admin: bool, label: str) -> None:
+    """Create a key and print it once; only its hash is stored. Give --user U or --admin."""
     from localmem.storage.keys import create_key
 
-    try:
-        key = create_key(user_id, home=home, label=label)
-    except LocalmemError as exc:
-        raise click.ClickException(str(exc)) from exc
+    if admin == (user_id is not None):
+        raise click.UsageError(
+            "give --user USER (a key for that user's memories) or --admin (a key for every "
+            "user's memories), not both or neither"
+        )
+    key = create_key(user_id, home=state.home, label=label)
     click.echo(key)
-    bound = f"bound to user {user_id!r}" if user_id else "not bound to a user (full access)"
+    bound = f"bound to user {user_id!r}" if user_id else "an admin key (every user's memories)"
     click.echo(f"Save this key now: it is {bound} and will not be shown again.", err=True)
 
 
 @keys.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="Also show revoked keys.")
-@_home_option
-def keys_list(include_revoked: bool, home: Path | None) -> None:
-    """List keys by id (secrets are never shown)."""
+@home_option
+@json_option
+@pass_state
+def keys_list(state: CliState, include_revoked: bool) -> None:
+    """List keys by id, with the user each reaches or ADMIN (secrets are never shown)."""
     from localmem.storage.keys import list_keys
 
-    records = list_keys(home=home, include_revoked=include_revoked)
-    if not records:
-        click.echo("no keys; create one with `localmem keys create`")
-    for r in records:
-        state = f"revoked {r.revoked_at}" if r.revoked_at else "active"
-        click.echo(f"{r.key_id}  user={r.user_id or '*'}  created={r.created_at}  {state}"
-                   + (f"  {r.label}" if r.label else ""))
+    records = list_keys(home=state.home, include_revoked=include_revoked)
+    if state.as_json:
+        emit_json([{"key_id": r.key_id, "user_id": r.user_id, "admin": r.user_id is None,
+                    "label": r.label, "created_at": r.created_at, "revoked_at": r.revoked_at}
+                   for r in records])
+    elif not records:
+        click.echo("no keys; create one with `localmem keys create --user USER`")
+    else:
+        table(["KEY ID", "ACCESS", "CREATED", "STATUS", "LABEL"],
+              ([r.key_id, f"user={r.user_id}" if r.user_id is not None else "ADMIN (every user)",
+                r.created_at, f"revoked {r.revoked_at}" if r.revoked_at else "active", r.label]
+               for r in records))
 
 
 @keys.command("revoke")
 @click.argument("key_id")
-@_home_option
-def keys_revoke(key_id: str, home: Path | None) -> None:
+@home_option
+@pass_state
+def keys_revoke(state: CliState, key_id: str) -> None:
     """Revoke the key with KEY_ID (as shown by `keys list`); it stops working at once."""
     from localmem.storage.keys import revoke
 
-    try:
-        found = revoke(key_id, home=home)
-    except LocalmemError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if not found:
+    if not revoke(key_id, home=state.home):
         raise click.ClickException(f"no active key has id {key_id!r}; see `localmem keys list`")
     click.echo(f"revoked {key_id}")
 
 
-@click.command()
-@_home_option
-def mcp(home: Path | None) -> None:
-    """Run an MCP server on stdio (add/search/list/delete tools) for desktop agents."""
+@click.command(cls=LocalmemCommand)
+@click.option("--user", "user_id", default=None,
+              help="The one user whose memories the server reaches (default: $LOCALMEM_USER "
+              "or 'default'); calls naming another user are refused.")
+@home_option
+@pass_state
+def mcp(state: CliState, user_id: str | None) -> None:
+    """Run an MCP server on stdio (add/search/list/delete tools) for one user's desktop agents."""
     from localmem.frontends.mcp import run_mcp
 
-    try:
-        run_mcp(home)
-    except LocalmemError as exc:
-        raise click.ClickException(str(exc)) from exc
+    memory = state.memory()
+    run_mcp(memory=memory, user_id=user_id or memory.config.default_user_id)

@@ -1,8 +1,10 @@
-"""``localmem mcp``: an MCP server on stdio for desktop agents, over one home directory.
+"""``localmem mcp``: an MCP server on stdio for one user's desktop agents, over one home directory.
 
 Tools: ``add_memory``, ``search_memories``, ``list_memories``, ``delete_memory``. Each returns
 mem0-shaped dicts; a ``LocalmemError`` comes back as a tool error carrying its message, so the
-agent can read what to fix.
+agent can read what to fix. A server is bound to one user: a call naming another ``user_id`` is
+refused (``AccessDeniedError``) and ids of other users' memories are not found; ``agent_id`` and
+``run_id`` narrow the scope within that user.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from localmem.errors import LocalmemError
+from localmem.errors import AccessDeniedError, LocalmemError, MemoryNotFoundError
+from localmem.validate import scope_value
 
 if TYPE_CHECKING:
     from localmem.memory import Memory
@@ -20,8 +23,9 @@ __all__ = ["build_mcp", "run_mcp", "TOOL_NAMES"]
 
 TOOL_NAMES = ("add_memory", "search_memories", "list_memories", "delete_memory")
 INSTRUCTIONS = (
-    "Long-term memory that stays on this machine. Call add_memory with what the user tells you "
-    "about themselves, search_memories before answering, and delete_memory when asked to forget."
+    "Long-term memory of one user that stays on this machine (user_id may be left out). Call "
+    "add_memory with what the user tells you about themselves, search_memories before "
+    "answering, and delete_memory when asked to forget."
 )
 
 T = TypeVar("T")
@@ -38,16 +42,54 @@ def _sdk() -> tuple[Any, type[Exception]]:
     return MCPServer, ToolError
 
 
-def build_mcp(memory: Memory) -> Any:
-    """An MCP server whose tools act on ``memory``."""
-    server_cls, tool_error = _sdk()
-    server = server_cls("localmem", instructions=INSTRUCTIONS)
+class _Owner:
+    """The one user an MCP server serves: every tool call is checked against it."""
 
-    def guarded(call: Callable[[], T]) -> T:
+    def __init__(self, memory: Memory, user_id: str | None, tool_error: type[Exception]) -> None:
+        self.memory = memory
+        self.user_id = scope_value(user_id or memory.config.default_user_id, "user_id")
+        self.tool_error = tool_error
+
+    def scope(self, user_id: str | None, agent_id: str | None, run_id: str | None) -> dict[str, Any]:
+        """The call's scope, always within the bound user.
+
+        Raises:
+            AccessDeniedError: ``user_id`` names another user.
+        """
+        if user_id is not None and user_id != self.user_id:
+            raise AccessDeniedError(
+                f"this MCP server serves user {self.user_id!r} only, not {user_id!r:.60}; leave "
+                "user_id out, or start a server for that user with `localmem mcp --user USER`"
+            )
+        return {"user_id": self.user_id, "agent_id": agent_id, "run_id": run_id}
+
+    def own(self, memory_id: int) -> int:
+        """``memory_id``, if that memory is the bound user's.
+
+        Raises:
+            MemoryNotFoundError: this user has no memory with that id (others' stay unseen).
+        """
+        if self.memory.get(memory_id).user_id != self.user_id:
+            raise MemoryNotFoundError(f"user {self.user_id!r} has no memory {memory_id}")
+        return memory_id
+
+    def run(self, call: Callable[[], T]) -> T:
+        """``call()``; a ``LocalmemError`` becomes a tool error carrying its name and message."""
         try:
             return call()
         except LocalmemError as exc:
-            raise tool_error(f"{type(exc).__name__}: {exc}") from exc
+            raise self.tool_error(f"{type(exc).__name__}: {exc}") from exc
+
+
+def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
+    """An MCP server whose tools act on ``user_id``'s memories only (default: the default user).
+
+    Raises:
+        InvalidInputError: ``user_id`` is not a valid id.
+    """
+    server_cls, tool_error = _sdk()
+    server = server_cls("localmem", instructions=INSTRUCTIONS)
+    owner = _Owner(memory, user_id, tool_error)
 
     @server.tool()
     def add_memory(
@@ -58,9 +100,9 @@ def build_mcp(memory: Memory) -> Any:
         metadata: dict[str, Any] | None = None,
         infer: bool = True,
     ) -> dict[str, Any]:
-        """Remember something the user said. Returns what was added, updated or already known."""
-        events = guarded(lambda: memory.add(text, user_id=user_id, agent_id=agent_id,
-                                            run_id=run_id, metadata=metadata, infer=infer))
+        """Remember what the user said; returns what was added, updated or already known."""
+        scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
+        events = owner.run(lambda: memory.add(text, **scope, metadata=metadata, infer=infer))
         return {"results": [e.to_dict() for e in events]}
 
     @server.tool()
@@ -72,13 +114,10 @@ def build_mcp(memory: Memory) -> Any:
         limit: int = 5,
         max_words: int | None = None,
     ) -> dict[str, Any]:
-        """Find the stored memories most relevant to a question, best first.
-
-        max_words: a context budget; the best memories whose texts fit in that many words.
-        """
-        results = guarded(lambda: memory.search(query, user_id=user_id, agent_id=agent_id,
-                                                run_id=run_id, limit=limit, max_words=max_words))
-        return results.to_dict()
+        """The memories most relevant to a question, best first; max_words caps their words."""
+        scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
+        return owner.run(lambda: memory.search(query, **scope, limit=limit,
+                                               max_words=max_words)).to_dict()
 
     @server.tool()
     def list_memories(
@@ -87,25 +126,27 @@ def build_mcp(memory: Memory) -> Any:
         run_id: str | None = None,
         limit: int = 100,
     ) -> dict[str, Any]:
-        """List a user's memories, newest first."""
-        results = guarded(lambda: memory.get_all(user_id=user_id, agent_id=agent_id,
-                                                 run_id=run_id, limit=limit))
-        return results.to_dict()
+        """List the user's memories, newest first (agent_id / run_id narrow the list)."""
+        scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
+        return owner.run(lambda: memory.get_all(**scope, limit=limit)).to_dict()
 
     @server.tool()
     def delete_memory(memory_id: int) -> dict[str, Any]:
         """Forget one memory by id (its text, history and source messages are erased)."""
-        guarded(lambda: memory.delete(memory_id))
+        owner.run(lambda: memory.delete(owner.own(memory_id)))
         return {"deleted": memory_id}
 
     return server
 
 
-def run_mcp(home: Path | None = None, memory: Memory | None = None) -> None:
-    """Serve the MCP tools on stdin/stdout until the client disconnects.
+def run_mcp(
+    home: Path | None = None, memory: Memory | None = None, user_id: str | None = None
+) -> None:
+    """Serve ``user_id``'s memories (default: the default user) on stdin/stdout until disconnected.
 
     Raises:
         ConfigError, StorageError: the memory in ``home`` cannot be opened.
+        InvalidInputError: ``user_id`` is not a valid id.
     """
     owns = memory is None
     if memory is None:
@@ -113,7 +154,7 @@ def run_mcp(home: Path | None = None, memory: Memory | None = None) -> None:
 
         memory = Memory(path=home)
     try:
-        build_mcp(memory).run("stdio")
+        build_mcp(memory, user_id).run("stdio")
     finally:
         if owns:
             memory.close()

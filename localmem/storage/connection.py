@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from localmem.errors import StorageError
+from localmem.paths import private_database
 from localmem.storage import changelog
 from localmem.storage.changelog import VectorChanges
 from localmem.storage.migrations import MIGRATIONS
@@ -37,7 +38,7 @@ class Connection:
         self._changes: VectorChanges | None = None
         try:
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_database(path)  # owner-only (its -wal/-shm too), whatever the umask
             conn = sqlite3.connect(
                 str(path) if path else ":memory:",
                 timeout=30.0,

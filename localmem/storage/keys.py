@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localmem.errors import InvalidInputError, StorageError
-from localmem.paths import home_dir
+from localmem.paths import home_dir, private_database
 from localmem.validate import now_iso, scope_value
 
 __all__ = ["KeyRecord", "KeyStore", "KEYS_FILE", "create_key", "verify", "revoke", "list_keys"]
@@ -49,7 +49,7 @@ class KeyStore:
     def __init__(self, home: Path | None = None) -> None:
         self.path = (home if home is not None else home_dir()) / KEYS_FILE
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_database(self.path)  # owner-only, whatever the umask
             self._conn = sqlite3.connect(
                 str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
             )

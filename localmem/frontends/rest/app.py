@@ -95,7 +95,7 @@ def _spec_without_422(app: FastAPI) -> Any:
 
 def serve(
     host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, home: Path | None = None,
-    options: ServerOptions | None = None,
+    options: ServerOptions | None = None, memory: Memory | None = None,
 ) -> None:
     """Run the server with uvicorn until interrupted (127.0.0.1 by default: this machine only).
 
@@ -107,4 +107,4 @@ def serve(
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError(f"port must be 1-65535, got {port!r}")
-    uvicorn.run(create_app(home, options=options), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(home, memory=memory, options=options), host=host, port=port, log_level="info")

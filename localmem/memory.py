@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -318,6 +319,27 @@ class Memory:
             sources = self.store.sources([r["id"] for r in rows])
         return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
 
+    def metadata_values(
+        self,
+        key: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> set[Any]:
+        """The distinct values of metadata ``key`` on the scope's stored raw messages.
+
+        Every add stores its messages with its metadata, whatever the model decided, so an
+        importer that tags each add with a key learns here which adds it has already made.
+
+        Raises:
+            InvalidInputError: bad key or scope.
+        """
+        validate.filters({key: 0})  # the same key rules as a filter's
+        scope = self._scope(user_id, agent_id, run_id)
+        with self._lock:
+            return self.store.message_metadata_values(key, scope)
+
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
         """Every ADD / UPDATE / DELETE of a memory, oldest first.
 
@@ -417,6 +439,23 @@ class Memory:
             self.indexes.rebuild()
 
     # -- lifecycle --
+
+    @contextmanager
+    def bulk(self) -> Iterator[Memory]:
+        """Many writes in a row: the indexes are saved once at the end, not after each write.
+
+        Each write still commits to SQLite on its own; if the process dies before the end,
+        the next open catches the indexes up from SQLite.
+        """
+        with self._lock:
+            self.indexes.defer_saves += 1
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self.indexes.defer_saves -= 1
+                if not self.indexes.defer_saves:
+                    self.indexes.save()
 
     def close(self) -> None:
         """Save the indexes and close the database."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from localmem.frontends.chat_import.command import import_chats
 from localmem.frontends.cli_models import models
 from localmem.frontends.cli_server import keys, mcp, serve
 from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig
@@ -421,6 +422,7 @@ def chat(state: CliState, user_id: str | None, model: str | None, no_memory_disp
 
 for group in (models, serve, keys, mcp):
     cli.add_command(group)
+cli.add_command(import_chats)
 
 
 def main() -> None:

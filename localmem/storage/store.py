@@ -455,6 +455,15 @@ class Store:
         where, params = scope_where(scope or {})
         return int(self.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0])
 
+    def message_metadata_values(self, key: str, scope: Scope) -> set[Any]:
+        """The distinct values of metadata ``key`` on the raw messages of a scope."""
+        where, params = scope_where(scope)
+        rows = self.execute(
+            f"SELECT DISTINCT json_extract(metadata, ?) FROM messages WHERE {where}",
+            [f'$."{key}"', *params],
+        )
+        return {r[0] for r in rows if r[0] is not None}
+
     def scope_message_ids(self, scope: Scope) -> list[int]:
         where, params = scope_where(scope)
         return [int(r[0]) for r in self.execute(f"SELECT id FROM messages WHERE {where}", params)]

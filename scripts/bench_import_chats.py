@@ -78,9 +78,10 @@ def run_import(export: Path, home: Path, infer: bool, fakes: bool) -> dict:
 def report(label: str, messages: int, result: dict) -> None:
     users, loop, wall = result["added"], result["seconds"], result["wall"]
     print(f"{label}: {messages:,} messages ({users:,} user messages stored) | "
-          f"import loop {loop:.1f} s = {users / loop:.1f} user messages/s, "
-          f"{messages / loop:.1f} export messages/s | whole command {wall:.1f} s = "
-          f"{users / wall:.1f} user messages/s | events {result['events']}")
+          f"import loop {loop:.1f} s = {users / loop:.2f} user messages/s "
+          f"({loop / users:.3f} s each), {messages / loop:.2f} export messages/s | "
+          f"whole command {wall:.1f} s = {users / wall:.2f} user messages/s | "
+          f"events {result['events']}")
 
 
 def main() -> None:
@@ -90,7 +91,9 @@ def main() -> None:
     parser.add_argument("--fakes", action="store_true", help="hashing embedder and fake model")
     args = parser.parse_args()
     backends = "fakes (HashEmbedder, FakeLLM)" if args.fakes else "bundled models"
-    print(f"localmem import-chats, ChatGPT export, {backends}, {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"localmem import-chats, ChatGPT export, {backends}, {os.cpu_count()} CPUs, "
+          f"load average {load:.1f} at the start")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for infer, size in ((False, args.messages), (True, args.infer_messages)):

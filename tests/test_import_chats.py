@@ -50,7 +50,7 @@ def per_key(home: Path, user: str = "default") -> tuple[Counter, Counter]:
     return facts, raw
 
 
-# --- the two formats ---------------------------------------------------------------------------
+# --- the two formats -----------------------------------------------------------------------------
 
 
 def test_chatgpt_zip_and_plain_file_read_the_same_visible_thread(tmp_path):
@@ -64,7 +64,8 @@ def test_chatgpt_zip_and_plain_file_read_the_same_visible_thread(tmp_path):
     assert texts == ["I am allergic to peanuts.", *LISBON]
     assert plain.skipped == 1 and plain.conversations == 2
     untitled, moved, nurse, sister = plain.turns
-    assert untitled.conversation == "(untitled)" and untitled.said_at.startswith("2023-11-13T22:13:20")
+    assert untitled.conversation == "(untitled)"
+    assert untitled.said_at.startswith("2023-11-13T22:13:20")
     assert moved.context is None and nurse.context == "Lisbon is lovely. What brought you there?"
     assert sister.context == "Nursing is demanding work."
     assert nurse.metadata() == {"source": "chatgpt", "conversation": "Moving to Lisbon",
@@ -189,12 +190,13 @@ def test_a_message_without_any_time_is_refused_by_name(tmp_path):
         read_export(write_json(tmp_path / "c.json", convs), "chatgpt")
 
 
-# --- stopping and resuming -------------------------------------------------------------------------
+# --- stopping and resuming -----------------------------------------------------------------------
 
 
 def _child(home: Path, export: Path, stall_at: int) -> subprocess.Popen:
     """The import in a child process, stalled inside its ``stall_at``-th add."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent.parent), str(CHILD.parent)])}
+    paths = [str(CHILD.parent.parent), str(CHILD.parent)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     child = subprocess.Popen(
         [sys.executable, str(CHILD), str(home), str(stall_at), str(export),
          "--format", "chatgpt", "--no-infer"],
@@ -269,7 +271,7 @@ def test_a_stop_request_ends_the_run_between_adds(tmp_path):
         assert len(memory.get_all(user_id="u")) == 6
 
 
-# --- size --------------------------------------------------------------------------------------------
+# --- size ----------------------------------------------------------------------------------------
 
 
 def test_ten_thousand_messages_go_in_and_a_rerun_skips_them_all(tmp_path):
@@ -285,3 +287,46 @@ def test_ten_thousand_messages_go_in_and_a_rerun_skips_them_all(tmp_path):
         stored = memory.get_all(user_id="u", limit=10_000)
     assert len({m.metadata[KEY_FIELD] for m in stored}) == 5_000
     assert min(m.observed_at for m in stored).timestamp() == T0
+
+
+def test_a_message_longer_than_an_add_takes_is_stored_in_parts(tmp_path):
+    convs = generated_chatgpt(1, 1)
+    long_text = "".join(f"Day {i}: I kept my diary. " for i in range(9_000))  # 241,890 chars
+    convs[0]["mapping"]["u0"]["message"]["content"]["parts"] = [long_text]
+    export = read_export(write_json(tmp_path / "c.json", convs), "chatgpt")
+    with fake_memory() as memory:
+        ChatImporter(memory, export.turns, user_id="u", infer=False).run()
+        parts = sorted(memory.get_all(user_id="u"), key=lambda m: m.id)
+    assert "".join(m.text for m in parts) == long_text and len(parts) == 3
+    assert all(m.text.endswith(" ") for m in parts)  # cut between words; one message holds 100k
+
+
+# --- the two Memory methods the import stands on -------------------------------------------------
+
+
+def test_metadata_values_names_what_every_add_stored_in_its_scope(tmp_path):
+    with fake_memory(tmp_path / "home") as memory:
+        memory.add("I like tea", user_id="ana", infer=False, metadata={"k": "a"})
+        memory.add("I like maps", user_id="ana", infer=True, metadata={"k": "b"})
+        memory.add("I like jazz", user_id="bo", infer=False, metadata={"k": "c"})
+        memory.add("no key here", user_id="ana", infer=False)
+        assert memory.metadata_values("k", user_id="ana") == {"a", "b"}
+        assert memory.metadata_values("k", user_id="bo") == {"c"}
+        assert memory.metadata_values("other", user_id="ana") == set()
+        with pytest.raises(InvalidInputError, match="filter key"):
+            memory.metadata_values("bad key'", user_id="ana")
+
+
+def test_bulk_saves_the_indexes_once_at_its_end_and_a_reader_sees_every_add(tmp_path):
+    home = tmp_path / "home"
+    saved = lambda: json.loads((home / "index.json").read_text())["version"]  # noqa: E731
+    with fake_memory(home) as memory:
+        start = saved()
+        with memory.bulk():
+            for i in range(3):
+                memory.add(f"fact number {i}", user_id="u", infer=False)
+            assert saved() == start  # nothing written to the index files yet
+            with fake_memory(home) as other:  # another process catches up from SQLite
+                found = other.search("fact number 2", user_id="u", limit=1)
+                assert found[0].text == "fact number 2"
+        assert saved() == start + 3

@@ -14,4 +14,6 @@ from localmem.frontends.chat_import.export import FORMATS, Export, read_export
 from localmem.frontends.chat_import.runner import ChatImporter, ImportReport
 from localmem.frontends.chat_import.turns import KEY_FIELD, ChatTurn
 
-__all__ = ["FORMATS", "Export", "read_export", "ChatImporter", "ImportReport", "ChatTurn", "KEY_FIELD"]
+__all__ = [
+    "FORMATS", "Export", "read_export", "ChatImporter", "ImportReport", "ChatTurn", "KEY_FIELD",
+]

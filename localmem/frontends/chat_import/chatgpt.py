@@ -69,13 +69,14 @@ def turns_of(conv: Conversation, label: str) -> TurnBuilder:
     """
     conversation_id = conv.conversation_id or conv.id
     if not conversation_id:
-        raise InvalidInputError(f"{label}: it has no id (neither 'id' nor 'conversation_id'); {HINT}")
+        raise InvalidInputError(
+            f"{label}: it has no id (neither 'id' nor 'conversation_id'); {HINT}"
+        )
     builder = TurnBuilder(NAME, conversation_id, conv.title, label)
     for node_id, msg in _thread(conv, label):
-        if msg.author.role not in _ROLES or (msg.metadata or {}).get(
-            "is_visually_hidden_from_conversation"
-        ):
-            continue
+        hidden = (msg.metadata or {}).get("is_visually_hidden_from_conversation")
+        if msg.author.role not in _ROLES or hidden or msg.content.content_type not in _TEXT_TYPES:
+            continue  # not a message a person saw, or not one in words (code runs, settings)
         when = msg.create_time if msg.create_time is not None else conv.create_time
         if when is None:
             raise InvalidInputError(
@@ -115,7 +116,5 @@ def _thread(conv: Conversation, label: str) -> list[tuple[str, Message]]:
 
 
 def _text(msg: Message) -> str:
-    """The text parts of a message (images, files and other content types have none)."""
-    if msg.content.content_type not in _TEXT_TYPES:
-        return ""
+    """The text parts of a message (images and files are parts that are not strings)."""
     return "\n".join(p for p in msg.content.parts or [] if isinstance(p, str))

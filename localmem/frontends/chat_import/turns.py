@@ -56,14 +56,22 @@ class ChatTurn(BaseModel):
         """The add's messages: a long text in several parts; the context only when inferring."""
         out = [{"role": "user", "content": part} for part in split_text(self.text)]
         if infer and self.context:
-            out.insert(0, {"role": "assistant", "content": self.context[-validate.MAX_TEXT_CHARS :]})
+            tail = self.context[-validate.MAX_TEXT_CHARS :]  # the end of a long reply
+            out.insert(0, {"role": "assistant", "content": tail})
         return out
 
 
-def split_text(text: str) -> list[str]:
-    """A text in parts an add takes (a message holds at most ``MAX_TEXT_CHARS``)."""
-    limit = validate.MAX_TEXT_CHARS
-    return [p for p in (text[i : i + limit] for i in range(0, len(text), limit)) if p.strip()]
+def split_text(text: str, limit: int = validate.MAX_TEXT_CHARS) -> list[str]:
+    """A text in parts of at most ``limit`` characters (what one message holds), cut after a
+    space where there is one in the part's second half; joined, the parts are the text."""
+    parts, start = [], 0
+    while len(text) - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit)
+        end = cut + 1 if cut >= 0 else start + limit
+        parts.append(text[start:end])
+        start = end
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
 
 
 class TurnBuilder:
@@ -117,7 +125,9 @@ def epoch_time(value: float, what: str) -> str:
     try:
         return datetime.fromtimestamp(value, tz=timezone.utc).isoformat(timespec="microseconds")
     except (ValueError, OverflowError, OSError):
-        raise InvalidInputError(f"{what}: create_time {value!r:.30} is not a time in epoch seconds") from None
+        raise InvalidInputError(
+            f"{what}: create_time {value!r:.30} is not a time in epoch seconds"
+        ) from None
 
 
 def shape_error(where: str, exc: ValidationError, raw: Any, hint: str) -> InvalidInputError:
@@ -127,12 +137,13 @@ def shape_error(where: str, exc: ValidationError, raw: Any, hint: str) -> Invali
     path, node = "", raw
     for step in first["loc"]:
         node = node[step] if isinstance(node, (dict, list)) and _has(node, step) else None
-        ident = node.get("uuid") or node.get("id") if isinstance(node, dict) else None
+        ident = (node.get("uuid") or node.get("id")) if isinstance(node, dict) else None
         label = f"[{step}]" if isinstance(step, int) else f".{step}"
         path += label + (f" (id {ident!r:.60})" if isinstance(step, int) and ident else "")
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    found = f", got {first['input']!r:.60}" if first["type"] not in ("missing",) else ""
-    return InvalidInputError(f"{where}: {path.lstrip('.') or 'it'}: {first['msg']}{found}{more}; {hint}")
+    found = f", got {first['input']!r:.60}" if first["type"] != "missing" else ""
+    field = path.lstrip(".") or "it"
+    return InvalidInputError(f"{where}: {field}: {first['msg']}{found}{more}; {hint}")
 
 
 def _has(node: dict[Any, Any] | list[Any], step: Any) -> bool:
@@ -143,6 +154,7 @@ def _has(node: dict[Any, Any] | list[Any], step: Any) -> bool:
 
 def sort_turns(turns: Iterable[ChatTurn]) -> list[ChatTurn]:
     """Oldest first across conversations (later facts update earlier ones), each key once."""
-    seen: set[str] = set()
-    unique = [t for t in turns if not (t.key in seen or seen.add(t.key))]
-    return sorted(unique, key=lambda t: t.said_at)
+    unique: dict[str, ChatTurn] = {}
+    for turn in turns:
+        unique.setdefault(turn.key, turn)
+    return sorted(unique.values(), key=lambda t: t.said_at)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,28 @@ class Memory:
             sources = self._storage.rows.sources([r["id"] for r in rows])
         return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
 
+    def metadata_values(
+        self,
+        key: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> set[Any]:
+        """The distinct values of metadata ``key`` on the scope's stored raw messages.
+
+        Every add stores its messages with its metadata, whatever the model decided, so an
+        importer that tags each add with a key learns here which adds it has already made.
+
+        Raises:
+            InvalidInputError: bad key or scope.
+        """
+        validate.filters({key: 0})  # the same key rules as a filter's
+        scope = self._scope(user_id, agent_id, run_id)
+        with self._lock:
+            self._storage.sync()
+            return self._storage.rows.message_metadata_values(key, scope)
+
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
         """Every ADD / UPDATE / DELETE of a memory, oldest first.
 
@@ -350,6 +373,22 @@ class Memory:
             return self._storage.import_records(records, replace, scope or {})
 
     # -- lifecycle --
+
+    @contextmanager
+    def bulk(self) -> Iterator[Memory]:
+        """Many writes in a row: the indexes are saved once at the end, not after each write.
+
+        Each write still commits on its own; if the process dies before the end, the next open
+        catches the indexes up from the database.
+        """
+        with self._lock:  # the lock only around entering and leaving: other calls go on
+            deferred = self._storage.bulk()
+            deferred.__enter__()
+        try:
+            yield self
+        finally:
+            with self._lock:
+                deferred.__exit__(None, None, None)
 
     def close(self) -> None:
         """Save the indexes and close the database."""

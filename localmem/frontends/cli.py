@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from localmem.frontends.chat_import.command import import_chats
 from localmem.errors import InvalidInputError
 from localmem.frontends.cli_common import (
     CliState,
@@ -354,6 +355,7 @@ def chat(state: CliState, user_id: str | None, model: str | None, no_memory_disp
 
 for group in (models, serve, ui, keys, mcp):
     cli.add_command(group)
+cli.add_command(import_chats)
 
 
 def main() -> None:

@@ -87,6 +87,9 @@ class RawMessages(Protocol):
 
     def erase_messages(self, message_ids: Sequence[int]) -> None: ...
 
+    def message_metadata_values(self, key: str, scope: Scope) -> set[Any]:
+        """The distinct values of metadata ``key`` on the raw messages of a scope."""
+
 
 class Provenance(Protocol):
     def link_sources(self, memory_id: int, message_ids: Sequence[int]) -> None: ...
@@ -142,6 +145,12 @@ class Storage(Protocol):
 
     def sync(self) -> None:
         """Catch up with writes committed by other processes (cheap when there were none)."""
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """Many writes in a row: derived state is saved once at the end, not after each write.
+
+        Each write still commits on its own.
+        """
 
     def stats(self) -> StorageStats: ...
 

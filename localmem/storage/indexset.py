@@ -56,6 +56,7 @@ class IndexSet:
         self.catchups = 0  # catch-ups replayed from the change log instead
         self._seen_data_version: int | None = None
         self._dirty = False
+        self.defer_saves = 0  # > 0 inside Memory.bulk(): save once at its end
         self._lock = threading.RLock()
         self._open()
 
@@ -201,7 +202,8 @@ class IndexSet:
         return True
 
     def _save_if_small(self) -> None:
-        if self.facts.ntotal + self.messages.ntotal <= SAVE_EVERY_WRITE_MAX:
+        small = self.facts.ntotal + self.messages.ntotal <= SAVE_EVERY_WRITE_MAX
+        if small and not self.defer_saves:
             self.save()
 
     def save(self) -> None:

@@ -58,6 +58,17 @@ class SqliteFaissStorage:
     def sync(self) -> None:
         self.indexes.sync()
 
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        # If the process dies before the end, the next open catches the indexes up from SQLite.
+        self.indexes.defer_saves += 1
+        try:
+            yield
+        finally:
+            self.indexes.defer_saves -= 1
+            if not self.indexes.defer_saves:
+                self.indexes.save()
+
     def stats(self) -> StorageStats:
         indexes = (self.indexes.facts, self.indexes.messages)
         files = [index.path for index in indexes if index.path and index.path.exists()]

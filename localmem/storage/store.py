@@ -310,3 +310,12 @@ class Store(Connection):
             counts.setdefault(tuple(scope), [0, 0])[kind] = int(n)
         return [(*scope, memories, messages) for scope, (memories, messages) in counts.items()]
 
+    def message_metadata_values(self, key: str, scope: Scope) -> set[Any]:
+        """The distinct values of metadata ``key`` on the raw messages of a scope."""
+        where, params = scope_where(scope)
+        rows = self.execute(
+            f"SELECT DISTINCT json_extract(metadata, ?) FROM messages WHERE {where}",
+            [f'$."{key}"', *params],
+        )
+        return {r[0] for r in rows if r[0] is not None}
+

@@ -9,6 +9,7 @@ alternate. ``FakeLLM`` ships for tests.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from localmem.config import LLMConfig
-from localmem.errors import ModelError, ModelOutputError
+from localmem.errors import InvalidInputError, LocalmemError, ModelError, ModelOutputError
 
 __all__ = [
     "LLM", "LlamaCppLLM", "FakeLLM", "PrefixStates", "parse_json_output", "plain_chat_prompt"
@@ -44,6 +45,18 @@ class LLM(ABC):
             ModelError: this model cannot chat.
         """
         raise ModelError(f"{type(self).__name__} does not support chat")
+
+    def chat_completion(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, **sampling: Any
+    ) -> Any:
+        """An OpenAI-shaped chat completion: the response dict, or with ``stream`` an iterator
+        of chunk dicts. ``sampling``: temperature, top_p, max_tokens, stop, seed.
+
+        Raises:
+            ModelError: this model cannot chat, or it failed.
+            InvalidInputError: the messages do not fit the model's context.
+        """
+        raise ModelError(f"{type(self).__name__} does not support chat completions")
 
 
 def parse_json_output(text: str, schema: type[BaseModel]) -> dict[str, Any]:
@@ -166,6 +179,33 @@ class LlamaCppLLM(LLM):
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp failed while chatting: {exc}") from exc
 
+    def chat_completion(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, **sampling: Any
+    ) -> Any:
+        # The same loaded Llama as extraction, under the same lock: one copy of the weights.
+        if stream:
+            return self._chat_chunks(list(messages), sampling)
+        with self._lock:
+            try:
+                return self.llama.create_chat_completion(messages=list(messages), **sampling)
+            except (ValueError, RuntimeError) as exc:
+                raise _chat_error(exc) from exc
+
+    def _chat_chunks(self, messages: list[dict[str, str]], sampling: dict[str, Any]) -> Iterator[Any]:
+        with self._lock:  # held until the stream ends or is closed
+            try:
+                yield from self.llama.create_chat_completion(messages=messages, stream=True,
+                                                             **sampling)
+            except (ValueError, RuntimeError) as exc:
+                raise _chat_error(exc) from exc
+
+
+def _chat_error(exc: Exception) -> LocalmemError:
+    if "context window" in str(exc):  # llama-cpp-python's "Requested tokens ... exceed context window"
+        return InvalidInputError(f"the messages do not fit the model's context: {exc}; send fewer "
+                                 "or shorter messages, or a smaller max_tokens")
+    return ModelError(f"llama.cpp failed while chatting: {exc}")
+
 
 def plain_chat_prompt(messages: Sequence[dict[str, str]]) -> str:
     """A chat as plain text for a base model without a chat template ("User: ..\nAssistant:")."""
@@ -275,6 +315,7 @@ class FakeLLM(LLM):
         self._queue = list(responses) if responses is not None and not callable(responses) else []
         self.chat_reply = chat_reply
         self.calls: list[tuple[str, str]] = []
+        self.chat_calls: list[tuple[list[dict[str, str]], dict[str, Any]]] = []
 
     def complete_json(self, prompt: str, schema: type[BaseModel]) -> dict[str, Any]:
         self.calls.append((prompt, schema.__name__))
@@ -290,3 +331,26 @@ class FakeLLM(LLM):
     def chat(self, messages: Sequence[dict[str, str]], max_tokens: int = 256) -> Iterator[str]:
         self.calls.append((messages[-1]["content"] if messages else "", "chat"))
         yield from (w + " " for w in self.chat_reply.split())
+
+    def chat_completion(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, **sampling: Any
+    ) -> Any:
+        """``chat_reply`` word by word (one word a token), cut by ``max_tokens`` and ``stop``;
+        each call's messages and sampling are recorded in ``chat_calls``."""
+        self.chat_calls.append(([dict(m) for m in messages], dict(sampling)))
+        words = [w + " " for w in self.chat_reply.split()]
+        limit = sampling.get("max_tokens")
+        finish = "length" if limit is not None and len(words) > limit else "stop"
+        text = "".join(words[:limit]).rstrip()
+        stops = sampling.get("stop") or []
+        for stop in [stops] if isinstance(stops, str) else stops:
+            text = text.split(stop)[0]
+        if not stream:
+            prompt, completion = sum(len(m["content"].split()) for m in messages), len(text.split())
+            return {"choices": [{"index": 0, "finish_reason": finish,
+                                 "message": {"role": "assistant", "content": text}}],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                              "total_tokens": prompt + completion}}
+        pieces = [{"role": "assistant"}] + [{"content": w} for w in re.findall(r"\S+\s*", text)]
+        chunks = [{"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in pieces]
+        return iter(chunks + [{"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}])

@@ -35,17 +35,25 @@ def _home_option(func):
               help="Requests a second per API key (default 20; 0 = no limit); more get 429.")
 @click.option("--max-concurrent", type=int, default=None,
               help="Requests of one API key in flight at once (default 4); more get 429.")
+@click.option("--upstream", default=None, metavar="URL",
+              help="Generate /v1/chat/completions replies with another local OpenAI-compatible "
+                   "server (e.g. http://127.0.0.1:8080/v1) instead of the local model.")
 @_home_option
 def serve(host: str, port: int, max_add_chars: int | None, rate_limit: float | None,
-          max_concurrent: int | None, home: Path | None) -> None:
-    """Start the REST server (OpenAPI spec at /openapi.json); every request needs an API key."""
+          max_concurrent: int | None, upstream: str | None, home: Path | None) -> None:
+    """Start the REST server (OpenAPI spec at /openapi.json) and the OpenAI-compatible chat at
+    /v1/chat/completions; every request needs an API key."""
+    from urllib.parse import urlsplit
+
     from localmem.frontends.rest import ServerOptions, serve as run_server
 
     if host not in _LOOPBACK:
         click.echo(f"warning: listening on {host}; other machines can reach this server", err=True)
+    if upstream and urlsplit(upstream).hostname not in _LOOPBACK:
+        click.echo(f"warning: chats go to {upstream}, which is not this machine", err=True)
     try:
         options = ServerOptions.of(max_add_chars=max_add_chars, rate=rate_limit,
-                                   max_concurrent=max_concurrent)
+                                   max_concurrent=max_concurrent, upstream=upstream)
         run_server(host=host, port=port, home=home, options=options)
     except LocalmemError as exc:
         raise click.ClickException(str(exc)) from exc

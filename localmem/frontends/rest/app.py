@@ -17,6 +17,7 @@ from localmem.errors import ConfigError
 from localmem.frontends.rest.bodylimit import BodyLimit
 from localmem.frontends.rest.handlers import CatchAll, body_refusal, install_handlers
 from localmem.frontends.rest.limits import KeyLimiter
+from localmem.frontends.rest.openai_routes import mount_openai
 from localmem.frontends.rest.options import ServerOptions
 from localmem.frontends.rest.routes import router
 from localmem.memory import Memory
@@ -52,6 +53,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        chat.close()  # stores the chat exchanges still queued, before the memory closes
         if owned:
             memory.close()
 
@@ -62,6 +64,7 @@ def create_app(
     app.state.memory, app.state.keys, app.state.options = memory, keys, options
     app.state.limiter = KeyLimiter(options.rate, options.burst, options.max_concurrent)
     app.include_router(router)
+    chat = mount_openai(app, memory, options)  # /v1/chat/completions, /v1/models
     install_handlers(app)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes,

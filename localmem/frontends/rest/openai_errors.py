@@ -98,7 +98,7 @@ def _param(loc: Sequence[Any]) -> str | None:
     for part in loc[1:] if loc and loc[0] == "body" else loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif not str(part).startswith(("function-", "list[", "str")):  # pydantic's union tags
+        elif "[" not in str(part) and part not in ("str", "int", "float"):  # not a union tag
             out += f".{part}" if out else str(part)
     return out or None
 
@@ -109,9 +109,12 @@ def from_validation(errors: Sequence[Mapping[str, Any]]) -> ChatRequestError:
     first = errors[0] if errors else {"type": "invalid", "loc": (), "msg": "invalid"}
     param, kind = _param(first.get("loc", ())), first.get("type")
     name = param.rsplit(".", 1)[-1] if param else ""
-    if kind == "json_invalid" or param is None:
+    if kind == "json_invalid":
         return ChatRequestError("We could not parse the JSON body of your request: send a JSON "
                                 f"object ({first.get('msg', 'invalid')}).", None, "invalid_json")
+    if param is None:
+        return ChatRequestError(f"Invalid request: {first.get('msg', 'invalid')}; the body is a "
+                                "JSON object with 'model' and 'messages'", None, "invalid_value")
     if kind == "extra_forbidden" and name in UNSUPPORTED:
         return ChatRequestError(f"'{param}' is not supported: {UNSUPPORTED[name]}; remove it.",
                                 param, "unsupported_parameter")

@@ -11,7 +11,7 @@ import secrets
 import time
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from localmem.frontends.rest.openai_errors import UNSUPPORTED
 
@@ -97,12 +97,12 @@ class ChatRequest(_Strict):
             raise ValueError("a stop sequence cannot be empty")
         return value
 
-    @model_validator(mode="after")
-    def _one_limit(self) -> ChatRequest:
-        both = self.max_tokens is not None and self.max_completion_tokens is not None
-        if both and self.max_tokens != self.max_completion_tokens:
+    @field_validator("max_completion_tokens")
+    @classmethod
+    def _one_limit(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("max_tokens") not in (None, value):
             raise ValueError("max_tokens and max_completion_tokens differ; send one of them")
-        return self
+        return value
 
     def plain_messages(self) -> list[dict[str, str]]:
         """The messages as role/content dicts; ``developer`` is OpenAI's newer name for system."""

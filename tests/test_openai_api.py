@@ -238,3 +238,15 @@ def test_models_lists_the_local_model_and_others_are_404(env):
         {"id": "localmem", "object": "model", "created": 0, "owned_by": "localmem"}]}
     response = chat(client, k["dave"], model="gpt-4o")
     assert response.status_code == 404 and response.json()["error"]["code"] == "model_not_found"
+
+
+def test_only_what_the_user_said_since_the_last_answer_is_stored(env):
+    client, memory, service, k = env
+    conversation = [
+        {"role": "user", "content": "My name is Dave"}, {"role": "assistant", "content": "Hi Dave"},
+        {"role": "user", "content": "I like tea"}, {"role": "user", "content": "and jazz"},
+    ]
+    chat(client, k["dave"], conversation)
+    service.recorder.join()
+    said = [r[0] for r in memory.store.execute("SELECT content FROM messages ORDER BY id").fetchall()]
+    assert said == ["I like tea", "and jazz", "Your name is Dave."]

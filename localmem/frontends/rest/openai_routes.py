@@ -5,8 +5,9 @@
 
 Each reply: recall the scope's memories relevant to the last user message (under a word budget)
 into a system message, generate (local model or ``--upstream``), answer, then store the exchange
-in the background. The scope is the key's user, or for an admin key the body's ``user`` or the
-``X-Localmem-User`` header. ``X-Localmem-Memory: off`` makes a turn neither recall nor store.
+in the background: the user's messages since the last answer, and this answer. The scope is the
+key's user, or for an admin key the body's ``user`` or the ``X-Localmem-User`` header.
+``X-Localmem-Memory: off`` makes a turn neither recall nor store.
 Errors are OpenAI's shape (``openai_errors``).
 """
 
@@ -116,7 +117,7 @@ async def chat_completions(body: ChatRequest, request: Request, key: Caller) -> 
                                           max_words=service.options.memory_words)))
         messages = with_memories(messages, recalled, service.options.memory_template)
     turn = Turn(service, Reply(body.model), messages, body.sampling(service.options.chat_max_tokens),
-                scope, question if remember else None)
+                scope, _new_turns(body.plain_messages()) if remember else [])
     headers = {RECALLED_HEADER: str(len(recalled))}
     if body.stream:
         return await turn.stream(headers)
@@ -143,6 +144,18 @@ def _scope(key: Any, user: str | None, header: str | None) -> dict[str, Any]:
         return scope_for(key, named)
     except AccessDeniedError as exc:
         raise ChatRequestError(str(exc), "user", "permission_denied", 403) from None
+
+
+def _new_turns(messages: list[dict[str, str]]) -> list[str]:
+    """What the user said since the last answer: the part of the conversation not yet stored
+    (a client sends the whole conversation each turn; the earlier turns were stored then)."""
+    said: list[str] = []
+    for message in messages:
+        if message["role"] == "assistant":
+            said = []
+        elif message["role"] == "user" and message["content"].strip():
+            said.append(message["content"])
+    return said
 
 
 def _memory_on(value: str | None) -> bool:
@@ -177,18 +190,18 @@ class Turn:
     """One reply: generate, answer in OpenAI's shape, then queue the exchange for memory."""
 
     def __init__(self, service: ChatService, reply: Reply, messages: list[dict[str, str]],
-                 sampling: dict[str, Any], scope: dict[str, Any], question: str | None) -> None:
+                 sampling: dict[str, Any], scope: dict[str, Any], said: list[str]) -> None:
         self.service, self.reply, self.messages = service, reply, messages
-        self.sampling, self.scope, self.question = sampling, scope, question
+        self.sampling, self.scope, self.said = sampling, scope, said
 
     def _generate(self, stream: bool) -> Iterator[dict[str, Any]]:
         return self.service.backend.complete(self.messages, self.sampling, stream, self.reply.model)
 
     def record(self, answer: str) -> None:
-        """Queue the exchange (the last user message and the answer) to be remembered."""
-        if self.question is None:
+        """Queue the exchange (the new user messages and the answer) to be remembered."""
+        if not self.said:
             return
-        exchange = [{"role": "user", "content": self.question}]
+        exchange = [{"role": "user", "content": text} for text in self.said]
         if answer.strip():
             exchange.append({"role": "assistant", "content": answer.strip()})
         self.service.recorder.submit(exchange, self.scope)

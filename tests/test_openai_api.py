@@ -250,3 +250,12 @@ def test_only_what_the_user_said_since_the_last_answer_is_stored(env):
     service.recorder.join()
     said = [r[0] for r in memory.store.execute("SELECT content FROM messages ORDER BY id").fetchall()]
     assert said == ["I like tea", "and jazz", "Your name is Dave."]
+
+
+def test_a_stored_copy_of_the_question_is_not_recalled_as_a_memory(env):
+    client, memory, _, k = env
+    memory.add("My name is Dave", user_id="dave")
+    memory.add("what is my  NAME?", user_id="dave", infer=False)  # asked before, stored verbatim
+    response = chat(client, k["dave"])
+    system = memory.llm.chat_calls[-1][0][0]["content"]
+    assert response.headers["X-Localmem-Memories"] == "1" and "NAME?" not in system

@@ -83,6 +83,10 @@ class LlamaCppLLM(LLM):
         self._grammars: dict[type[BaseModel], Any] = {}
         self._lock = threading.Lock()
         self.prefix_states = PrefixStates()
+        # Chat prompts have their own saved states, so that a reply after an extraction still
+        # reuses the last reply's prompt (its recalled memories, its conversation so far).
+        self.chat_states = PrefixStates(max_entries=2)
+        self._formatter: Any = None
 
     @property
     def llama(self) -> Any:
@@ -187,17 +191,46 @@ class LlamaCppLLM(LLM):
             return self._chat_chunks(list(messages), sampling)
         with self._lock:
             try:
-                return self.llama.create_chat_completion(messages=list(messages), **sampling)
+                tokens = self._restore_chat(messages)
+                out = self.llama.create_chat_completion(messages=list(messages), **sampling)
+                if tokens:
+                    self.chat_states.remember(self.llama, tokens, newest=True)
+                return out
             except (ValueError, RuntimeError) as exc:
                 raise _chat_error(exc) from exc
 
     def _chat_chunks(self, messages: list[dict[str, str]], sampling: dict[str, Any]) -> Iterator[Any]:
         with self._lock:  # held until the stream ends or is closed
             try:
+                tokens = self._restore_chat(messages)
                 yield from self.llama.create_chat_completion(messages=messages, stream=True,
                                                              **sampling)
+                if tokens:
+                    self.chat_states.remember(self.llama, tokens, newest=True)
             except (ValueError, RuntimeError) as exc:
                 raise _chat_error(exc) from exc
+
+    def _restore_chat(self, messages: Sequence[dict[str, str]]) -> list[int]:
+        """The prompt's tokens, as llama-cpp-python's chat handler makes them (the same
+        template); the saved chat state that shares most of them is loaded first; empty for a
+        model without a template (llama-cpp-python then picks a format itself)."""
+        llama = self.llama
+        if not self.has_chat_template:
+            return []
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos, bos = llama.token_eos(), llama.token_bos()
+            text = llama._model.token_get_text
+            self._formatter = Jinja2ChatFormatter(
+                template=llama.metadata["tokenizer.chat_template"],
+                eos_token=text(eos) if eos != -1 else "", bos_token=text(bos) if bos != -1 else "",
+                stop_token_ids=[eos])
+        result = self._formatter(messages=list(messages))
+        tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special,
+                                special=True)
+        self.chat_states.restore(llama, tokens)
+        return tokens
 
 
 def _chat_error(exc: Exception) -> LocalmemError:
@@ -279,11 +312,14 @@ class PrefixStates:
         llama._requires_eval = True  # logits are recomputed from the first new token
         self.restores += 1
 
-    def remember(self, llama: Any, tokens: Sequence[int]) -> None:
-        """Save the live state if no saved state belongs to this prompt's family yet."""
+    def remember(self, llama: Any, tokens: Sequence[int], newest: bool = False) -> None:
+        """Save the live state if no saved state belongs to this prompt's family yet; with
+        ``newest``, in place of that family's state (a chat's latest turn covers the most)."""
         family = min(self.FAMILY_TOKENS, len(tokens) // 2)
-        if any(self._common(saved, tokens) >= family for saved, _ in self.entries):
+        same = [e for e in self.entries if self._common(e[0], tokens) >= family]
+        if same and not newest:
             return
+        self.entries = [e for e in self.entries if not any(e is s for s in same)]
         import ctypes
 
         import llama_cpp

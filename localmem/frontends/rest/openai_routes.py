@@ -112,9 +112,7 @@ async def chat_completions(body: ChatRequest, request: Request, key: Caller) -> 
     question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), None)
     recalled: list[MemoryItem] = []
     if remember and question and question.strip():
-        recalled = list(await run_in_threadpool(
-            lambda: service.memory.search(question, **scope, limit=service.options.memory_limit,
-                                          max_words=service.options.memory_words)))
+        recalled = await run_in_threadpool(_recall, service, question, scope)
         messages = with_memories(messages, recalled, service.options.memory_template)
     turn = Turn(service, Reply(body.model), messages, body.sampling(service.options.chat_max_tokens),
                 scope, _new_turns(body.plain_messages()) if remember else [])
@@ -144,6 +142,24 @@ def _scope(key: Any, user: str | None, header: str | None) -> dict[str, Any]:
         return scope_for(key, named)
     except AccessDeniedError as exc:
         raise ChatRequestError(str(exc), "user", "permission_denied", 403) from None
+
+
+def _recall(service: ChatService, question: str, scope: dict[str, Any]) -> list[MemoryItem]:
+    """The memories for ``question`` under the options' limit and word budget, less a stored
+    raw message that is this very question (asked before): it tells the model nothing, and
+    would push out a memory that does.
+
+    Raises:
+        InvalidInputError, StorageError: from ``Memory.search``.
+    """
+    limit = service.options.memory_limit
+    found = service.memory.search(question, **scope, limit=limit + 1,
+                                  max_words=service.options.memory_words)
+    return [m for m in found if _plain(m.text) != _plain(question)][:limit]
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _new_turns(messages: list[dict[str, str]]) -> list[str]:
@@ -176,10 +192,15 @@ def with_memories(
     messages: list[dict[str, str]], recalled: list[MemoryItem], template: str
 ) -> list[dict[str, str]]:
     """``messages`` with the recalled memories in the system message. Added to the first message
-    when that is already a system message: many chat templates accept only one, and only first."""
+    when that is already a system message: many chat templates accept only one, and only first.
+
+    The memories are listed in the order they were stored, not by score: a turn that recalls
+    the same ones as the last turn then sends the same prompt start, which the local model has
+    cached (``LlamaCppLLM.chat_states``) and does not evaluate again."""
     if not recalled:
         return messages
-    block = template.replace("{memories}", "\n".join(f"- {item.text}" for item in recalled))
+    ordered = sorted(recalled, key=lambda item: (item.kind != "fact", abs(item.id)))
+    block = template.replace("{memories}", "\n".join(f"- {item.text}" for item in ordered))
     if messages and messages[0]["role"] == "system":
         first = {"role": "system", "content": f"{messages[0]['content']}\n\n{block}"}
         return [first, *messages[1:]]

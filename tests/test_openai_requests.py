@@ -242,3 +242,25 @@ def test_the_openai_client_reads_our_answers_and_errors(make):
             wrong.models.list()
     assert reply.choices[0].message.content == "Your cat is Tom." == "".join(pieces)
     assert refused.value.param == "tools" and denied.value.code == "invalid_api_key"
+
+
+def test_the_ported_chat_loop_remembers_through_the_server(make):
+    import importlib.util
+    from pathlib import Path
+
+    openai = pytest.importorskip("openai")
+    path = Path(__file__).resolve().parents[1] / "scripts" / "chat_openai_client.py"
+    spec = importlib.util.spec_from_file_location("chat_openai_client", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    client, memory, service, key = make()
+    with serving(client.app) as port:
+        api = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, max_retries=0)
+        history = []
+        assert script.chat_with_memories(api, "Where does Tom sleep?", history, None) == "I remember."
+        script.chat_with_memories(api, "And my cat?", history, None)
+    got = memory.llm.chat_calls[-1][0]
+    assert "My cat is called Tom" in got[0]["content"] and got[0]["content"].startswith("You are")
+    assert [m["content"] for m in got[1:]] == ["Where does Tom sleep?", "I remember.", "And my cat?"]
+    service.recorder.join()
+    assert service.recorder.stored == 2

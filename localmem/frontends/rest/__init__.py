@@ -22,6 +22,10 @@ never 500. The spec is at ``/openapi.json`` (it holds no data, so it needs no ke
     options.py   ServerOptions: body cap, per-add cap, rate limits
     handlers.py  every failure as the one JSON error body
     bodylimit.py the request-body cap (ASGI)
+    openai_routes.py   POST /v1/chat/completions, GET /v1/models (OpenAI's API, with memory)
+    openai_schemas.py  their request and answers; openai_errors.py  OpenAI's error shape
+    generation.py      the chat seam: the local model or an --upstream server
+    recorder.py        stores chat exchanges in the background
 """
 
 from localmem.frontends.rest.app import DEFAULT_HOST, DEFAULT_PORT, create_app, serve

@@ -290,5 +290,6 @@ def test_the_openapi_spec_lists_every_verb_and_the_key_schemes(env):
         # the dashboard's (rest/dashboard_api.py)
         ("GET", "/v1/me"), ("GET", "/v1/users"), ("GET", "/v1/stats"), ("GET", "/v1/export"),
         ("POST", "/v1/import"), ("GET", "/v1/memories/{memory_id}/sources"),
+        ("POST", "/v1/chat/completions"), ("GET", "/v1/models"),  # OpenAI's (test_openai_api.py)
     }
     assert set(spec["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}

@@ -9,6 +9,7 @@ alternate. ``FakeLLM`` ships for tests.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from localmem.config import LLMConfig
-from localmem.errors import ModelError, ModelOutputError
+from localmem.errors import InvalidInputError, LocalmemError, ModelError, ModelOutputError
 
 __all__ = [
     "LLM",
@@ -51,6 +52,18 @@ class LLM(ABC):
         """
         raise ModelError(f"{type(self).__name__} does not support chat")
 
+    def chat_completion(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, **sampling: Any
+    ) -> Any:
+        """An OpenAI-shaped chat completion: the response dict, or with ``stream`` an iterator
+        of chunk dicts. ``sampling``: temperature, top_p, max_tokens, stop, seed.
+
+        Raises:
+            ModelError: this model cannot chat, or it failed.
+            InvalidInputError: the messages do not fit the model's context.
+        """
+        raise ModelError(f"{type(self).__name__} does not support chat completions")
+
 
 def parse_json_output(text: str, schema: type[BaseModel]) -> dict[str, Any]:
     """Parse and validate model output.
@@ -76,6 +89,10 @@ class LlamaCppLLM(LLM):
         self._grammars: dict[type[BaseModel], Any] = {}
         self._lock = threading.Lock()
         self.prefix_states = PrefixStates()
+        # Chat prompts have their own saved states, so that a reply after an extraction still
+        # reuses the last reply's prompt (its recalled memories, its conversation so far).
+        self.chat_states = PrefixStates(max_entries=2)
+        self._formatter: Any = None
 
     @property
     def llama(self) -> Any:
@@ -172,6 +189,62 @@ class LlamaCppLLM(LLM):
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp failed while chatting: {exc}") from exc
 
+    def chat_completion(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, **sampling: Any
+    ) -> Any:
+        # The same loaded Llama as extraction, under the same lock: one copy of the weights.
+        if stream:
+            return self._chat_chunks(list(messages), sampling)
+        with self._lock:
+            try:
+                tokens = self._restore_chat(messages)
+                out = self.llama.create_chat_completion(messages=list(messages), **sampling)
+                if tokens:
+                    self.chat_states.remember(self.llama, tokens, newest=True)
+                return out
+            except (ValueError, RuntimeError) as exc:
+                raise _chat_error(exc) from exc
+
+    def _chat_chunks(self, messages: list[dict[str, str]], sampling: dict[str, Any]) -> Iterator[Any]:
+        with self._lock:  # held until the stream ends or is closed
+            try:
+                tokens = self._restore_chat(messages)
+                yield from self.llama.create_chat_completion(messages=messages, stream=True,
+                                                             **sampling)
+                if tokens:
+                    self.chat_states.remember(self.llama, tokens, newest=True)
+            except (ValueError, RuntimeError) as exc:
+                raise _chat_error(exc) from exc
+
+    def _restore_chat(self, messages: Sequence[dict[str, str]]) -> list[int]:
+        """The prompt's tokens, as llama-cpp-python's chat handler makes them (the same
+        template); the saved chat state that shares most of them is loaded first; empty for a
+        model without a template (llama-cpp-python then picks a format itself)."""
+        llama = self.llama
+        if not self.has_chat_template:
+            return []
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos, bos = llama.token_eos(), llama.token_bos()
+            text = llama._model.token_get_text
+            self._formatter = Jinja2ChatFormatter(
+                template=llama.metadata["tokenizer.chat_template"],
+                eos_token=text(eos) if eos != -1 else "", bos_token=text(bos) if bos != -1 else "",
+                stop_token_ids=[eos])
+        result = self._formatter(messages=list(messages))
+        tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special,
+                                special=True)
+        self.chat_states.restore(llama, tokens)
+        return tokens
+
+
+def _chat_error(exc: Exception) -> LocalmemError:
+    if "context window" in str(exc):  # llama-cpp-python's "Requested tokens ... exceed context window"
+        return InvalidInputError(f"the messages do not fit the model's context: {exc}; send fewer "
+                                 "or shorter messages, or a smaller max_tokens")
+    return ModelError(f"llama.cpp failed while chatting: {exc}")
+
 
 def plain_chat_prompt(messages: Sequence[dict[str, str]]) -> str:
     """A chat as plain text for a base model without a chat template ("User: ..\nAssistant:")."""
@@ -245,11 +318,14 @@ class PrefixStates:
         llama._requires_eval = True  # logits are recomputed from the first new token
         self.restores += 1
 
-    def remember(self, llama: Any, tokens: Sequence[int]) -> None:
-        """Save the live state if no saved state belongs to this prompt's family yet."""
+    def remember(self, llama: Any, tokens: Sequence[int], newest: bool = False) -> None:
+        """Save the live state if no saved state belongs to this prompt's family yet; with
+        ``newest``, in place of that family's state (a chat's latest turn covers the most)."""
         family = min(self.FAMILY_TOKENS, len(tokens) // 2)
-        if any(self._common(saved, tokens) >= family for saved, _ in self.entries):
+        same = [e for e in self.entries if self._common(e[0], tokens) >= family]
+        if same and not newest:
             return
+        self.entries = [e for e in self.entries if not any(e is s for s in same)]
         import ctypes
 
         import llama_cpp
@@ -281,6 +357,7 @@ class FakeLLM(LLM):
         self._queue = list(responses) if responses is not None and not callable(responses) else []
         self.chat_reply = chat_reply
         self.calls: list[tuple[str, str]] = []
+        self.chat_calls: list[tuple[list[dict[str, str]], dict[str, Any]]] = []
 
     def complete_json(self, prompt: str, schema: type[BaseModel]) -> dict[str, Any]:
         self.calls.append((prompt, schema.__name__))
@@ -297,6 +374,28 @@ class FakeLLM(LLM):
         self.calls.append((messages[-1]["content"] if messages else "", "chat"))
         yield from (w + " " for w in self.chat_reply.split())
 
+    def chat_completion(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, **sampling: Any
+    ) -> Any:
+        """``chat_reply`` word by word (one word a token), cut by ``max_tokens`` and ``stop``;
+        each call's messages and sampling are recorded in ``chat_calls``."""
+        self.chat_calls.append(([dict(m) for m in messages], dict(sampling)))
+        words = [w + " " for w in self.chat_reply.split()]
+        limit = sampling.get("max_tokens")
+        finish = "length" if limit is not None and len(words) > limit else "stop"
+        text = "".join(words[:limit]).rstrip()
+        stops = sampling.get("stop") or []
+        for stop in [stops] if isinstance(stops, str) else stops:
+            text = text.split(stop)[0]
+        if not stream:
+            prompt, completion = sum(len(m["content"].split()) for m in messages), len(text.split())
+            return {"choices": [{"index": 0, "finish_reason": finish,
+                                 "message": {"role": "assistant", "content": text}}],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                              "total_tokens": prompt + completion}}
+        pieces = [{"role": "assistant"}] + [{"content": w} for w in re.findall(r"\S+\s*", text)]
+        chunks = [{"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in pieces]
+        return iter(chunks + [{"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}])
 
 def make_llm(config: LLMConfig, home: Path | None = None) -> LLM:
     """The model ``config`` names: llama.cpp on its GGUF (loaded on first use), or ``FakeLLM``.

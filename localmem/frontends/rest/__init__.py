@@ -27,6 +27,10 @@ never 500. The spec is at ``/openapi.json`` (it holds no data, so it needs no ke
     bodylimit.py the request-body cap (ASGI)
     dashboard_api.py  the dashboard's endpoints; pages.py  its page and files (static/), with CSP
     ui.py        Listening: a socket bound before the server starts (`localmem ui`, tests)
+    openai_routes.py   POST /v1/chat/completions, GET /v1/models (OpenAI's API, with memory)
+    openai_schemas.py  their request and answers; openai_errors.py  OpenAI's error shape
+    generation.py      the chat seam: the local model or an --upstream server
+    recorder.py        stores chat exchanges in the background
 """
 
 from localmem.frontends.rest.app import DEFAULT_HOST, DEFAULT_PORT, create_app, serve

@@ -18,6 +18,7 @@ from localmem.frontends.rest import dashboard_api, pages
 from localmem.frontends.rest.bodylimit import BodyLimit
 from localmem.frontends.rest.handlers import CatchAll, body_refusal, install_handlers
 from localmem.frontends.rest.limits import KeyLimiter
+from localmem.frontends.rest.openai_routes import mount_openai
 from localmem.frontends.rest.options import ServerOptions
 from localmem.frontends.rest.routes import router
 from localmem.memory import Memory
@@ -53,6 +54,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        chat.close()  # stores the chat exchanges still queued, before the memory closes
         if owned:
             memory.close()
 
@@ -65,6 +67,7 @@ def create_app(
     app.include_router(router)
     app.include_router(dashboard_api.router)
     app.include_router(pages.router)  # the dashboard at /
+    chat = mount_openai(app, memory, options)  # /v1/chat/completions, /v1/models
     install_handlers(app)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from localmem.errors import ConfigError
 
-__all__ = ["ServerOptions", "MAX_BODY_BYTES"]
+__all__ = ["ServerOptions", "MAX_BODY_BYTES", "MEMORY_TEMPLATE"]
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# Facts first, then the instruction (the terminal chat's wording, measured there on both models).
+MEMORY_TEMPLATE = (
+    "Facts about the user:\n{memories}\n"
+    "Use these facts when they help answer the user."
+)
 
 
 class ServerOptions(BaseModel):
@@ -32,6 +38,32 @@ class ServerOptions(BaseModel):
     )
     burst: int = Field(40, ge=1, description="requests a key may send at once before `rate` applies")
     max_concurrent: int = Field(4, ge=1, description="requests of one key in flight at a time")
+    # The OpenAI-compatible chat endpoint (/v1/chat/completions).
+    memory_template: str = Field(
+        MEMORY_TEMPLATE, min_length=1,
+        description="system text the recalled memories go into; must hold {memories}")
+    memory_words: int = Field(150, ge=1, description="word budget of the recalled memories")
+    memory_limit: int = Field(5, ge=1, le=100, description="most memories recalled per reply")
+    chat_max_tokens: int = Field(512, ge=1, description="max_tokens when a request sends none")
+    upstream: str | None = Field(
+        None, description="base URL of another OpenAI-compatible server to generate with, e.g. "
+                    "http://127.0.0.1:8080/v1 (default: the local GGUF model)")
+    upstream_timeout: float = Field(300.0, gt=0, description="seconds to wait on the upstream")
+
+    @field_validator("memory_template")
+    @classmethod
+    def _has_slot(cls, value: str) -> str:
+        if "{memories}" not in value:
+            raise ValueError("must contain {memories}, where the recalled memories go")
+        return value
+
+    @field_validator("upstream")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", value):
+            raise ValueError(f"{value[:80]!r} is not an http(s) URL; give the server's base URL, "
+                             "e.g. http://127.0.0.1:8080/v1")
+        return value
 
     @classmethod
     def of(cls, **values: Any) -> ServerOptions:

@@ -26,7 +26,8 @@ from localmem.errors import (
     ServerUnavailableError,
     StorageError,
 )
-from localmem.backends.llm import LLM, FakeLLM, LlamaCppLLM
+from localmem.backends.llama_cpp import LlamaCppLLM
+from localmem.backends.llm import LLM, FakeLLM
 from localmem.backends.onnx import OnnxEmbedder
 from localmem.memory import Memory
 from localmem.types import (

@@ -14,7 +14,7 @@ import statistics
 import time
 
 from localmem.config import LLMConfig
-from localmem.backends.llm import LlamaCppLLM
+from localmem.backends.llama_cpp import LlamaCppLLM
 from localmem.engine.prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
 from localmem.models.locate import resolve_llm_path
 

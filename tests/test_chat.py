@@ -14,7 +14,7 @@ import pytest
 from localmem import ConfigError, FakeLLM, HashEmbedder, Memory
 from localmem.frontends.chat import ChatSession
 from tests.helpers import sql
-from localmem.backends.llm import plain_chat_prompt as plain_prompt
+from localmem.backends.llama_cpp import plain_chat_prompt as plain_prompt
 
 
 def facts_of(prompt, schema):

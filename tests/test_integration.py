@@ -7,7 +7,7 @@ import pytest
 from localmem import Action, Memory, MemoryNotFoundError
 from localmem.backends.embeddings import SentenceTransformerEmbedder
 from examples import DAVE, MOVIES
-from localmem.backends.llm import LlamaCppLLM
+from localmem.backends.llama_cpp import LlamaCppLLM
 from localmem.models.locate import resolve_embedder_path, resolve_llm_path
 from tests.helpers import sql
 

@@ -11,7 +11,7 @@ import pytest
 
 from localmem import Memory
 from localmem.backends.embeddings import SentenceTransformerEmbedder
-from localmem.backends.llm import LlamaCppLLM
+from localmem.backends.llama_cpp import LlamaCppLLM
 from localmem.frontends.rest import ServerOptions, create_app
 from localmem.frontends.rest.generation import ChatBackend
 from localmem.models.locate import resolve_embedder_path, resolve_llm_path

@@ -146,6 +146,7 @@ class Memory:
                 self.embedder,
                 self.config.fact_extraction_prompt,
                 self.config.update_memory_prompt,
+                self.config.llm.model_leads,
             )
         return self._pipeline
 
@@ -218,6 +219,7 @@ class Memory:
             report.facts,
             similar=lambda vec, k: self._similar(vec, scope, k),
             by_hash=lambda h: self._by_hash(h, scope),
+            by_slot=lambda attribute, vec: self._by_slot(attribute, vec, scope),
         )
         message_vectors: list[np.ndarray | None] = [None] * len(msgs)
         for (i, _), vec in zip(user_turns, turn_vectors):
@@ -230,7 +232,13 @@ class Memory:
         allowed = self.indexes.scope_ids(MEMORIES, scope)
         hits = self.indexes.facts.search(vector, k, allowed)
         rows = {r["id"]: r for r in self.store.memories(scope, ids=[i for i, _ in hits])}
-        return [Candidate(i, rows[i]["text"], s) for i, s in hits if i in rows]
+        return [Candidate(i, rows[i]["text"], s, rows[i]["subject"], rows[i]["attribute"])
+                for i, s in hits if i in rows]
+
+    def _by_slot(self, attribute: str, vector: np.ndarray, scope: dict[str, str]) -> list[Candidate]:
+        rows = self.store.slot_memories(scope, attribute)
+        return [Candidate(r["id"], r["text"], float(np.dot(r["embedding"], vector)), r["subject"],
+                          r["attribute"]) for r in rows]
 
     def _by_hash(self, hash_: str, scope: dict[str, str]) -> Candidate | None:
         row = self.store.find_by_hash(hash_, scope)

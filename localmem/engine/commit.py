@@ -40,7 +40,7 @@ def apply_plan(
         ]
         for change in plan:
             sources = [message_ids[i] for i in change.source_ids if i < len(message_ids)]
-            events.append(
+            events.extend(
                 _apply_one(store, change, sources, scope, meta, observed, actor, added, removed)
             )
         changed = [(MESSAGES, mid) for mid, _ in message_added]
@@ -74,8 +74,9 @@ def _apply_one(
     actor: str,
     added: list[tuple[int, np.ndarray]],
     removed: list[int],
-) -> MemoryEvent:
+) -> list[MemoryEvent]:
     event, target = change.event, change.memory_id
+    slot = (change.subject, change.attribute)
     exists = target is not None and target > 0 and store.has_memory(target)
     if event in (Action.UPDATE, Action.DELETE, Action.NONE) and not exists:
         event, target = Action.ADD, None  # the memory vanished (another process deleted it)
@@ -83,26 +84,34 @@ def _apply_one(
         same = store.find_by_hash(text_hash(change.text), scope)  # re-check inside the lock
         if same is not None:
             store.link_sources(same["id"], sources)
-            return MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
-                               reason="same text is stored")
+            return [MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
+                                reason="same text is stored")]
         assert change.embedding is not None
         mid = store.insert_memory(change.text, text_hash(change.text), scope, meta,
-                                  change.embedding, observed, sources, actor, change.reason)
+                                  change.embedding, observed, sources, actor, change.reason, slot)
         added.append((mid, change.embedding))
-        return MemoryEvent(id=mid, text=change.text, event=Action.ADD, reason=change.reason)
+        events = [MemoryEvent(id=mid, text=change.text, event=Action.ADD, reason=change.reason)]
+        if change.ends is not None and store.has_memory(change.ends):
+            # An ending: the old fact goes (history keeps it, naming the memory that ended it).
+            old = store.retire_memory(change.ends, actor, f"ended by memory {mid}")
+            removed.append(change.ends)
+            events.insert(0, MemoryEvent(id=change.ends, text=old, event=Action.DELETE,
+                                         previous_text=old, reason=change.reason))
+        return events
     assert target is not None
     if event is Action.NONE:
         store.link_sources(target, sources)
         row = store.get_memory(target)
-        return MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)
+        return [MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)]
     if event is Action.DELETE:
         old = store.retire_memory(target, actor, change.reason)
         removed.append(target)
-        return MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
-                           reason=change.reason)
+        return [MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
+                            reason=change.reason)]
     assert change.embedding is not None
     old = store.update_memory(target, change.text, text_hash(change.text), change.embedding,
-                              actor, observed_at=observed, source_ids=sources, reason=change.reason)
+                              actor, observed_at=observed, source_ids=sources, reason=change.reason,
+                              slot=slot)
     added.append((target, change.embedding))
-    return MemoryEvent(id=target, text=change.text, event=Action.UPDATE, previous_text=old,
-                       reason=change.reason)
+    return [MemoryEvent(id=target, text=change.text, event=Action.UPDATE, previous_text=old,
+                        reason=change.reason)]

@@ -15,10 +15,13 @@ from localmem.engine.textutil import content_words, split_sentences, stem, words
 
 __all__ = [
     "candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "topic_words",
-    "resolve_dates",
+    "resolve_dates", "strip_lead_in",
 ]
 
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself)\b", re.I)
+# "We" / "our" speak for the user too ("we bought a house in Porto and moved there").
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
+)
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there| again| all)?\b[\s,!.:-]*",
     re.I,
@@ -38,8 +41,13 @@ _PLEASANTRY = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT = re.compile(
-    r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've)\b)"
-    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|nobody|no one)\s)",
+    r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
+    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)",
+    re.I,
+)
+# An ending said without "I": "the Japan trip is off", "our wedding got cancelled".
+_ENDED_THING = re.compile(
+    r"^(?:the|our|my) [\w' -]{1,40}? (?:is|are|was|got|has been) (?:off|cancell?ed|called off)\b",
     re.I,
 )
 # Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
@@ -48,13 +56,18 @@ _LEAD_IN = re.compile(
     r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+)",
     re.I,
 )
+# A hedge before a statement: "I guess I'm pescatarian now" says "I'm pescatarian now".
+_HEDGE = re.compile(
+    r"^i (?:guess|think|suppose|believe|feel like|'d say|would say),? (?=(?:i|i'm|my|we)\b)", re.I
+)
 # Talk about the conversation, not the user: "I'm glad to hear...", "I hope you...", "If ...".
 _NOT_A_FACT = re.compile(
     r"^(if|when you|while you)\b|^i('m| am) (glad|happy|sorry|sure|excited to hear)\b|"
     r"^i (hope|think|agree|guess|bet|wonder|appreciate|understand|believe)\b|"
     r"^i (can|could) (see|imagine|understand|tell)\b|^i('d| would) (love|like) to (hear|know|see)\b|"
     r"^my pleasure\b|^(i'm|im|i am) (doing |feeling )?(good|well|great|fine|ok|okay|alright|not bad)"
-    r"( today| too| thanks)?$",
+    r"( today| too| thanks)?$|^we (should|could|can|might|must|gotta)\b|"
+    r"^we('ll| will) (see|talk|catch up|chat)\b|^(let's|lets)\b",
     re.I,
 )
 _SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|u|ur|yourself)\b", re.I)
@@ -97,6 +110,15 @@ _CONTRACTIONS = [
     (r"^my name'?s\b", "Name is"),
     (r"^call me\b", "Goes by"),
     (r"^my\b", ""),
+    (r"^(we're|we are) not\b", "Is not"),
+    (r"^(we're|we are)\b", "Is"),
+    (r"^we were\b", "Was"),
+    (r"^we('ve| have)\b", "Has"),
+    (r"^we('d| would)\b", "Would"),
+    (r"^we('ll| will)\b", "Will"),
+    (r"^we (don't|do not)\b", "Does not"),
+    (r"^we (didn't|did not)\b", "Did not"),
+    (r"^our\b", ""),
 ]
 _MID_SENTENCE = [
     (r"\bi'm\b|\bim\b", "they're"),
@@ -109,6 +131,12 @@ _MID_SENTENCE = [
     (r"\bmy\b", "their"),
     (r"\bme\b", "them"),
     (r"\bi\b", "they"),
+    (r"\bwe're\b", "they're"),
+    (r"\bwe've\b", "they've"),
+    (r"\bour\b", "their"),
+    (r"\bours\b", "theirs"),
+    (r"\bus\b", "them"),
+    (r"\bwe\b", "they"),
 ]
 _STATE_SLOT_WORDS = {
     f(w) for w in ("name", "is", "has", "goes", "by", "lives", "live", "works", "work")
@@ -142,11 +170,11 @@ def candidate_clauses(text: str) -> list[str]:
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
-        for clause in _CLAUSE_SPLIT.split(sentence):
-            clause = clause.strip(" ,;:-").rstrip(".!")
-            for _ in range(2):
-                clause = _FILLER.sub("", _LEAD_IN.sub("", clause)).strip()
-            if not _FIRST_PERSON.search(clause) or _PLEASANTRY.search(clause):
+        for clause in _split_clauses(sentence):
+            clause = strip_lead_in(clause.strip(" ,;:-").rstrip(".!"))
+            if _PLEASANTRY.search(clause):
+                continue
+            if not _speaks_for_user(clause) and not _ENDED_THING.search(clause):
                 continue
             if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause):
                 continue
@@ -154,6 +182,48 @@ def candidate_clauses(text: str) -> list[str]:
                 continue
             out.append(clause)
     return out
+
+
+def _speaks_for_user(clause: str) -> bool:
+    """"I" / "my" anywhere, or "we" / "our" leading the clause ("We moved to Porto")."""
+    if re.match(r"^(we|we're|we've|our|ours)\b", clause, re.I):
+        return True
+    return bool(_FIRST_PERSON.search(re.sub(r"\b(we|we're|we've|our|ours|us)\b", "", clause,
+                                            flags=re.I)))
+
+
+def strip_lead_in(clause: str) -> str:
+    """A clause without the lead-ins and fillers that carry no fact ("These days, ...")."""
+    for _ in range(2):
+        clause = _FILLER.sub("", _LEAD_IN.sub("", clause)).strip()
+        clause = _HEDGE.sub("", clause)
+    return clause
+
+
+def _split_clauses(sentence: str) -> list[str]:
+    """Clauses of a sentence; "Sam and I split up" stays one (a short name before "and I")."""
+    pieces: list[str] = []
+    start, joined = 0, False
+    for match in _CLAUSE_SPLIT.finditer(sentence):
+        left = sentence[start : match.start()]
+        if joined:
+            pieces[-1] += left
+        else:
+            pieces.append(left)
+        joined = (
+            re.fullmatch(r"\s+and\s+", match.group(0), re.I) is not None
+            and len(pieces[-1].split()) <= 3
+            and re.match(r"i\s", sentence[match.end():], re.I) is not None
+            and not _FIRST_PERSON.search(pieces[-1].replace("My ", "").replace("my ", ""))
+        )
+        if joined:
+            pieces[-1] += match.group(0)
+        start = match.end()
+    if joined:
+        pieces[-1] += sentence[start:]
+    else:
+        pieces.append(sentence[start:])
+    return pieces
 
 
 def _third_person(verb: str) -> str:
@@ -176,17 +246,26 @@ def rewrite_clause(clause: str) -> str:
     name = re.match(r"^(?:i'm|im|i am) ([A-Z][a-z]+)$", text, re.I)
     if name and name.group(1)[0].isupper():
         return f"Name is {name.group(1)}"
+    together = re.match(r"^((?:my |our )?[\w'-]+(?: [\w'-]+)?) and (?:i|me) (\w+)\b(.*)$", text,
+                        re.I)
+    if together and together.group(2).lower() not in ("are", "were", "am", "have", "had"):
+        partner = re.sub(r"^(?:my|our) ", "their ", together.group(1), flags=re.I)
+        text = f"{together.group(2)}{together.group(3)} with {partner}"  # "Sam and I split up"
+        lowered = text.lower()
     rewritten = None
     for pattern, replacement in _CONTRACTIONS:
         match = re.match(pattern, lowered)
         if match:
             rewritten = (replacement + text[match.end():]).strip()
             break
-    if rewritten is None and re.match(r"^i\s", lowered):
+    if rewritten is None and re.match(r"^(i|we)\s", lowered):
         tokens = text.split()[1:]
         adverbs = []
-        while tokens and tokens[0].lower() in _ADVERBS:
+        while tokens and (tokens[0].lower() in _ADVERBS or tokens[0].lower() == "no" and
+                          len(tokens) > 1 and tokens[1].lower() == "longer"):
             adverbs.append(tokens.pop(0).lower())
+            if adverbs[-1] == "no":
+                adverbs.append(tokens.pop(0).lower())  # "I no longer work" -> "no longer works"
         if tokens:
             verb = _third_person(tokens[0].lower())
             rewritten = " ".join([*adverbs, verb, *tokens[1:]])

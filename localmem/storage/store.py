@@ -211,14 +211,19 @@ class Store:
         source_ids: Sequence[int],
         actor: str,
         reason: str = "",
+        slot: tuple[str | None, str | None] = (None, None),
     ) -> int:
-        """Add one memory with its provenance and an ADD history row; returns its id."""
+        """Add one memory with its provenance and an ADD history row; returns its id.
+
+        ``slot`` is (subject, attribute): what the memory is about.
+        """
         ts = now_iso()
         cur = self.execute(
             "INSERT INTO memories (text, hash, user_id, agent_id, run_id, metadata, embedding,"
-            " created_at, updated_at, observed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " created_at, updated_at, observed_at, subject, attribute)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [text, hash_, *scope_values(scope), dump_metadata(metadata), vector_blob(embedding), ts, ts,
-             observed_at],
+             observed_at, *slot],
         )
         memory_id = int(cur.lastrowid)
         self.link_sources(memory_id, source_ids)
@@ -237,8 +242,12 @@ class Store:
         observed_at: str | None = None,
         source_ids: Sequence[int] = (),
         reason: str = "",
+        slot: tuple[str | None, str | None] | None = None,
     ) -> str:
-        """Replace a memory's text (history keeps the old one); returns the old text."""
+        """Replace a memory's text (history keeps the old one); returns the old text.
+
+        ``slot``, when given, is the new (subject, attribute).
+        """
         old = self.get_memory(memory_id)
         ts = now_iso()
         sets = "text=?, hash=?, embedding=?, updated_at=?"
@@ -249,6 +258,9 @@ class Store:
         if observed_at is not None:
             sets += ", observed_at=?"
             params.append(observed_at)
+        if slot is not None:
+            sets += ", subject=?, attribute=?"
+            params += list(slot)
         self.execute(f"UPDATE memories SET {sets} WHERE id=?", [*params, memory_id])
         self.link_sources(memory_id, source_ids)
         self.add_history(memory_id, "UPDATE", old["text"], text, actor, reason, ts)
@@ -412,6 +424,19 @@ class Store:
         row = cur.fetchone()
         return self._memory_dict(row) if row else None
 
+    def slot_memories(self, scope: Scope, attribute: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Memories of a scope with this attribute, newest first, with their vectors."""
+        where, params = scope_where(scope)
+        cur = self.execute(
+            f"SELECT id, text, subject, attribute, embedding FROM memories WHERE attribute=? AND "
+            f"{where} ORDER BY id DESC LIMIT ?", [attribute, *params, int(limit)],
+        )
+        names = ("id", "text", "subject", "attribute", "embedding")
+        return [
+            {**dict(zip(names, r)), "embedding": np.frombuffer(r[4], dtype=np.float32)}
+            for r in cur.fetchall()
+        ]
+
     def keyword_search(
         self, table: str, query: str, scope: Scope, limit: int,
         filters: dict[str, Any] | None = None,
@@ -476,6 +501,6 @@ class Store:
 
 _MEMORY_NAMES = (
     "id", "text", "hash", "user_id", "agent_id", "run_id", "metadata", "created_at",
-    "updated_at", "observed_at",
+    "updated_at", "observed_at", "subject", "attribute",
 )
 _MEMORY_COLS = ", ".join(_MEMORY_NAMES)

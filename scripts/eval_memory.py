@@ -2,7 +2,7 @@
 
     python scripts/eval_memory.py ../shared/data/realtalk --quick
     python scripts/eval_memory.py ../shared/data/realtalk --model fake --mode both   # rules only
-    python scripts/eval_memory.py ../shared/data/realtalk --mode set --model gemma-3-270m
+    python scripts/eval_memory.py ../shared/data/realtalk --mode set --model fake --split heldout
 
 REALTALK (per category and overall): answer-token recall@k (the gold answer's content words,
 speaker names left out, found in the retrieved texts and their observation dates), evidence
@@ -14,9 +14,12 @@ keeps its context words within raw's @k. Two upper bounds come with raw: ``oracl
 returns exactly each question's evidence turns, ``oracle:evidence+fill`` adds raw's ranked turns
 up to raw's words @k. The last line compares the target (raw + 0.15) with both.
 
-The hand-written set (scripts/eval_data/extraction_set.json): precision, recall, update accuracy
-(contradicted facts no longer current), repeat accuracy (repeats change nothing) and the invented
-rate (stored facts not supported by their source messages). Nothing here is sent anywhere.
+The hand-written set (scripts/eval_data/set_tune.json and set_heldout.json, scored by
+scripts/eval_set.py, figures per split): precision, recall, updates superseded, repeats unchanged,
+invented (must_not facts stored per conversation), unsupported (stored facts not in their source
+messages), stale@3 (superseded facts in the top 3 for their probing question), model facts dropped
+by grounding, add p50/p95; once with the model, once with a perfect extractor (the gold facts).
+Nothing here is sent anywhere.
 """
 
 from __future__ import annotations
@@ -34,204 +37,29 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from localmem import Memory
-from localmem.config import LLMConfig, MemoryConfig
-from localmem.backends.embeddings import Embedder
-from localmem.backends.llm import LLM, FakeLLM
-from localmem.errors import LocalmemError
-from localmem.engine.textutil import content_words, stem, words
-from localmem.types import MemoryItem
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval_set import (  # noqa: E402  (re-exported: tests load the harness from this file)
+    SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, must_not_matches,
+    perfect_llm, percentile, run_set, score_conversation, supported, user_text,
+)
+
+from localmem import Memory  # noqa: E402
+from localmem.backends.embeddings import Embedder  # noqa: E402
+from localmem.backends.llm import LLM  # noqa: E402
+from localmem.config import LLMConfig, MemoryConfig  # noqa: E402
+from localmem.engine.textutil import content_words, words  # noqa: E402
+from localmem.errors import LocalmemError  # noqa: E402
+from localmem.types import MemoryItem  # noqa: E402
 
 __all__ = [
-    "SET_PATH", "load_set", "fact_matches", "supported", "SetScores", "run_set", "perfect_llm",
+    "SET_PATH", "SPLITS", "load_set", "describe", "fact_matches", "must_not_matches", "supported",
+    "user_text", "SetScores", "Observed", "score_conversation", "run_set", "perfect_llm",
     "load_chats", "parse_evidence", "run_realtalk",
 ]
 
-SET_PATH = Path(__file__).parent / "eval_data" / "extraction_set.json"
-DEFAULT_DATE = "2024-01-15T12:00:00"
-# Words a rewritten fact adds to the user's own ("I'm Sam" -> "Name is Sam").
-_TEMPLATE_WORDS = {f(w) for w in ("name", "is", "has", "their", "they") for f in (str, stem)}
-# ... and the slot verbs a fact may use for the user's paraphrase ("I'm based in X" -> "Lives in X").
-_SLOT_WORDS = _TEMPLATE_WORDS | {f(w) for w in ("lives", "works", "goes") for f in (str, stem)}
 _MONTHS = "January February March April May June July August September October November December"
 _ALIASES = {"Emi": ["Kate", "Emily"], "Muhhamed": ["Muhammad", "Muhammed"]}
-
-
-# -- the hand-written set --
-
-
-def load_set(path: Path = SET_PATH) -> list[dict[str, Any]]:
-    """The conversations of the hand-written set."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))["conversations"]
-
-
-def _names(text: str) -> set[str]:
-    """Capitalised words after the first, and numbers: what an invented fact gets wrong."""
-    return {t.lower() for t in re.findall(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", text[1:])}
-
-
-def _negated(text: str) -> bool:
-    return bool(re.search(r"\b(not|no|never|nobody|no longer|anymore)\b|n't\b", text.lower()))
-
-
-def fact_matches(gold: str, stored: str) -> bool:
-    """Whether ``stored`` says ``gold``: same polarity, its names/numbers, >= 3/4 of its words."""
-    if _negated(gold) != _negated(stored):
-        return False
-    gold_words = set(content_words(gold)) - _TEMPLATE_WORDS
-    stored_words = set(content_words(stored))
-    if not _names(gold) <= {w.lower() for w in words(stored)}:
-        return False
-    if not gold_words:
-        return bool(set(content_words(gold)) & stored_words)
-    return len(gold_words & stored_words) / len(gold_words) >= 0.75
-
-
-def supported(fact: str, source: str) -> bool:
-    """Whether every name/number and >= 3/4 of the content words of ``fact`` are in ``source``.
-
-    Dates resolved from "yesterday" etc. are allowed; this is the judge of "invented".
-    """
-    fact = re.sub(r"\b(on|in the week before) \d{4}-\d\d-\d\d\b", "", fact)
-    if not _names(fact) <= set(words(source)):
-        return False
-    fact_words = set(content_words(fact)) - _SLOT_WORDS
-    if not fact_words:
-        return True
-    return len(fact_words & set(content_words(source))) / len(fact_words) >= 0.75
-
-
-def _user_text(messages: Any) -> str:
-    if isinstance(messages, str):
-        return messages
-    return "\n".join(m["content"] for m in messages if m.get("role", "user") == "user")
-
-
-def perfect_llm(conversations: list[dict[str, Any]]) -> FakeLLM:
-    """A FakeLLM that extracts exactly the gold facts of each add (decisions: the default ADD)."""
-    gold = {_user_text(a["messages"]): a["facts"] for c in conversations for a in c["adds"]}
-
-    def respond(prompt: str, schema: type) -> dict[str, Any]:
-        if "facts" not in schema.model_fields:
-            return {"event": "ADD"}
-        tail = prompt.rstrip()
-        found = [k for k in gold if k and tail.endswith(k)] or [k for k in gold if k and k in prompt]
-        return {"facts": gold[max(found, key=len)] if found else []}
-
-    return FakeLLM(respond)
-
-
-@dataclass
-class SetScores:
-    stored: int = 0
-    correct: int = 0
-    invented: int = 0
-    gold: int = 0
-    recalled: int = 0
-    contradictions: int = 0
-    superseded: int = 0
-    repeats: int = 0
-    repeats_ok: int = 0
-    model_facts: int = 0
-    dropped: int = 0
-    errors: int = 0
-    add_seconds: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.stored if self.stored else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.recalled / self.gold if self.gold else 1.0
-
-    @property
-    def update_accuracy(self) -> float:
-        return self.superseded / self.contradictions if self.contradictions else 1.0
-
-    @property
-    def repeat_accuracy(self) -> float:
-        return self.repeats_ok / self.repeats if self.repeats else 1.0
-
-    @property
-    def invented_rate(self) -> float:
-        return self.invented / self.stored if self.stored else 0.0
-
-    @property
-    def drop_rate(self) -> float:
-        return self.dropped / self.model_facts if self.model_facts else 0.0
-
-    def line(self) -> str:
-        return (
-            f"precision {self.precision:.3f} ({self.correct}/{self.stored})  "
-            f"recall {self.recall:.3f} ({self.recalled}/{self.gold})  "
-            f"updates {self.update_accuracy:.3f} ({self.superseded}/{self.contradictions})  "
-            f"repeats {self.repeat_accuracy:.3f} ({self.repeats_ok}/{self.repeats})  "
-            f"invented {self.invented_rate:.3f} ({self.invented}/{self.stored})  "
-            f"grounding-dropped {self.drop_rate:.3f} ({self.dropped}/{self.model_facts})  "
-            f"add p50 {_pct(self.add_seconds, 50):.2f}s p95 {_pct(self.add_seconds, 95):.2f}s  "
-            f"failed adds {self.errors}"
-        )
-
-
-def run_set(memory: Memory, conversations: list[dict[str, Any]]) -> SetScores:
-    """Play every conversation into ``memory`` (one user id each) and score what is stored."""
-    scores = SetScores()
-    for conv in conversations:
-        uid = f"set-{conv['id']}"
-        ever: list[str] = []
-        for add in conv["adds"]:
-            start = time.perf_counter()
-            try:
-                events = memory.add(
-                    add["messages"], user_id=uid, timestamp=add.get("date", DEFAULT_DATE)
-                )
-            except LocalmemError as exc:  # counted: the add's facts are then missing
-                scores.errors += 1
-                scores.failures.append(f"{conv['id']}: add failed: {exc}")
-                continue
-            scores.add_seconds.append(time.perf_counter() - start)
-            report = memory.last_extraction
-            scores.dropped += len(report.dropped)
-            scores.model_facts += len(report.dropped) + sum(f.origin == "model" for f in report.facts)
-            ever += [e.text for e in events if e.event.value in ("ADD", "UPDATE")]
-            if add.get("none"):
-                scores.repeats += 1
-                changed = [e.text for e in events if e.event.value != "NONE"]
-                scores.repeats_ok += not changed
-                if changed:
-                    scores.failures.append(f"{conv['id']}: repeat changed {changed}")
-        items = memory.get_all(user_id=uid)
-        stored = [item.text for item in items]
-        gold = [*conv["current"], *(f for a in conv["adds"] for f in a["facts"])]
-        wrong = [*conv["gone"], *conv["must_not"]]
-        for item in items:
-            source = "\n".join(memory.get(-m).text for m in item.source_message_ids)
-            scores.stored += 1
-            bad = any(fact_matches(w, item.text) for w in wrong)
-            if not bad and any(fact_matches(g, item.text) for g in gold):
-                scores.correct += 1
-            else:
-                scores.failures.append(f"{conv['id']}: not gold: {item.text!r}")
-            if not supported(item.text, source):
-                scores.invented += 1
-                scores.failures.append(f"{conv['id']}: INVENTED {item.text!r}")
-        for fact in conv["current"]:
-            scores.gold += 1
-            hit = any(fact_matches(fact, s) for s in stored)
-            scores.recalled += hit
-            if not hit:
-                scores.failures.append(f"{conv['id']}: missed {fact!r} in {stored}")
-        for fact in conv["gone"]:
-            scores.contradictions += 1
-            ok = any(fact_matches(fact, s) for s in ever) and not any(
-                fact_matches(fact, s) for s in stored
-            )
-            scores.superseded += ok
-            if not ok:
-                scores.failures.append(f"{conv['id']}: not superseded {fact!r}; now {stored}")
-    return scores
 
 
 # -- REALTALK --
@@ -463,13 +291,6 @@ def _ask_within(memory: Memory, chats: list[Chat], k: int, words_cap: float) -> 
     return {f"facts max_words={budget}": result}
 
 
-def _pct(values: list[float], q: int) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def _overall(result: ModeResult) -> float:
     return statistics.mean(v[0] for vals in result.per_cat.values() for v in vals)
 
@@ -490,7 +311,7 @@ def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
         if r.add_seconds:
             drop = r.dropped / r.model_facts if r.model_facts else 0.0
             print(f"  {mode:22s} stored {r.stored}  adds {len(r.add_seconds)}  add p50 "
-                  f"{_pct(r.add_seconds, 50):.3f}s p95 {_pct(r.add_seconds, 95):.3f}s  "
+                  f"{percentile(r.add_seconds, 50):.3f}s p95 {percentile(r.add_seconds, 95):.3f}s  "
                   f"grounding-dropped {drop:.3f} ({r.dropped}/{r.model_facts})  "
                   f"failed adds {r.failed}")
     if "raw" in results:
@@ -506,6 +327,20 @@ def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
         print(line)
 
 
+def _print_set(split: str, llm: LLM, embedder: Embedder, home: Path, prompt: str | None,
+               failures: bool) -> None:
+    """One split of the hand-written set, with the model and with a perfect extractor."""
+    conversations = load_set(split)
+    print(f"[{split}] {describe(conversations)}")
+    for label, model in [("set", llm), ("set/perfect-model", perfect_llm(conversations))]:
+        memory = _memory(home / label.replace("/", "-"), model, embedder, prompt)
+        scores = run_set(memory, conversations)
+        print(f"  {label:18s} {scores.line()}", flush=True)
+        if failures:
+            print("    " + "\n    ".join(scores.failures))
+        memory.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path, help="the realtalk folder (../shared/data/realtalk)")
@@ -517,6 +352,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="catalog name or GGUF path; 'fake' = rules only (no model)")
     parser.add_argument("--mode", choices=["facts", "raw", "both", "set", "all"], default="all",
                         help="REALTALK modes to run (both = facts and raw), set = the hand-written set")
+    parser.add_argument("--split", choices=["tune", "heldout", "both"], default="both",
+                        help="which part of the hand-written set to score (figures per split)")
     parser.add_argument("--failures", action="store_true", help="list the set's failures")
     parser.add_argument("--prompt", type=Path, help="a file with an extraction prompt to try")
     args = parser.parse_args(argv)
@@ -528,14 +365,9 @@ def main(argv: list[str] | None = None) -> None:
         prompt = args.prompt.read_text(encoding="utf-8") if args.prompt else None
         print(f"model: {args.model}")
         if args.mode in ("set", "all"):
-            conversations = load_set()
-            for label, model in [("set", llm), ("set/perfect-model", perfect_llm(conversations))]:
-                memory = _memory(home / label.replace("/", "-"), model, embedder, prompt)
-                scores = run_set(memory, conversations)
-                print(f"{label:18s} {scores.line()}")
-                if args.failures:
-                    print("  " + "\n  ".join(scores.failures))
-                memory.close()
+            splits = list(SPLITS) if args.split == "both" else [args.split]
+            for split in splits:
+                _print_set(split, llm, embedder, home / split, prompt, args.failures)
         if args.mode != "set":
             modes = {"facts": ["facts"], "raw": ["raw"]}.get(args.mode, ["raw", "facts"])
             chats = load_chats(args.data_dir, chats_n, sessions_n)

@@ -39,6 +39,8 @@ __all__ = [
 DATA = Path(__file__).parent / "eval_data"
 SPLITS = {"tune": DATA / "set_tune.json", "heldout": DATA / "set_heldout.json"}
 SET_PATH = SPLITS["tune"]
+# Gold subject / attribute / single / change per gold fact, for a perfect structured extractor.
+SLOTS = {"tune": DATA / "set_tune_slots.json"}
 DEFAULT_DATE = "2024-01-15T12:00:00"
 PROBE_K = 3
 
@@ -189,8 +191,16 @@ def user_text(messages: Any) -> str:
     return "\n".join(m["content"] for m in messages if m.get("role", "user") == "user")
 
 
-def perfect_llm(conversations: list[dict[str, Any]]) -> FakeLLM:
-    """A FakeLLM that extracts exactly the gold facts of each add (decisions: the default ADD)."""
+def load_slots(split: str) -> dict[str, dict[str, Any]] | None:
+    """The gold slots of a split's facts (``SLOTS``), or None where none were written."""
+    path = SLOTS.get(split)
+    return json.loads(path.read_text(encoding="utf-8"))["facts"] if path else None
+
+
+def perfect_llm(conversations: list[dict[str, Any]],
+                slots: dict[str, dict[str, Any]] | None = None) -> FakeLLM:
+    """A FakeLLM that extracts exactly the gold facts of each add (decisions: the default ADD);
+    asked for structured facts, each comes with its gold slot from ``slots``."""
     gold = {user_text(a["messages"]): a["facts"] for c in conversations for a in c["adds"]}
 
     def respond(prompt: str, schema: type) -> dict[str, Any]:
@@ -198,7 +208,10 @@ def perfect_llm(conversations: list[dict[str, Any]]) -> FakeLLM:
             return {"event": "ADD"}
         tail = prompt.rstrip()
         found = [k for k in gold if k and tail.endswith(k)] or [k for k in gold if k and k in prompt]
-        return {"facts": gold[max(found, key=len)] if found else []}
+        facts = gold[max(found, key=len)] if found else []
+        if schema.__name__ == "StructuredFacts":
+            return {"facts": [{"text": f, **(slots or {})[f]} for f in facts][:3]}
+        return {"facts": facts}
 
     return FakeLLM(respond)
 

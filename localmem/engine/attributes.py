@@ -18,7 +18,7 @@ from localmem.backends.embeddings import Embedder
 from localmem.engine.extract import has_negation
 from localmem.engine.textutil import stem, words
 from localmem.engine.vocab import (
-    ADDITIVE, ATTRIBUTES, CHANGE, ENDING, JOB_WORDS, PATTERNS, RELATIONS, SYNONYMS,
+    ADDITIVE, ATTRIBUTES, CASED_PATTERNS, CHANGE, ENDING, JOB_WORDS, PATTERNS, RELATIONS, SYNONYMS,
 )
 
 __all__ = [
@@ -34,6 +34,7 @@ _NO_KEY = {"", "none", "null", "other", "misc", "fact", "general", "unknown", "i
 _PATTERNS = [
     (re.compile(p.replace("{jobs}", "|".join(JOB_WORDS)), re.I), key) for p, key in PATTERNS
 ]
+_CASED = [(re.compile(p), key) for p, key in CASED_PATTERNS]
 _PET_WORDS = {"dog", "cat", "puppy", "kitten"}  # "Dog Rex died" is about the user's pet
 _PERSON = sorted({r for r in RELATIONS if r not in _PET_WORDS}, key=len, reverse=True)
 _LEAD = re.compile(  # case matters only for the name: "Sister Ana ..." but "Sister is ..."
@@ -102,8 +103,8 @@ def normalise_subject(raw: str | None, source: str) -> str | None:
     if text in _MY_SIDE or not text:
         return USER
     said = {stem(w) for w in words(source)}
-    if all(stem(w) in said for w in text.split()) and len(text.split()) <= 3:
-        return text
+    if any(stem(w) in said for w in text.split()) and len(text.split()) <= 3:
+        return text  # "brother jake" for "Jake got a job": the name is what must be said
     return None  # a person the user never mentioned
 
 
@@ -119,8 +120,8 @@ def subjects_match(a: str | None, b: str | None) -> bool:
 
 
 def predicate(text: str) -> str:
-    """The fact without its subject, adverbs or negation, lower case: what patterns look at."""
-    rest = split_subject(text)[1].lower().replace("\u2019", "'")
+    """The fact without its subject, adverbs or negation: what patterns look at."""
+    rest = split_subject(text)[1].replace("\u2019", "'")
     for _ in range(3):
         rest = _NOT.sub(r"\1 ", _PREDICATE_LEAD.sub("", rest))
     return rest
@@ -128,10 +129,11 @@ def predicate(text: str) -> str:
 
 def rule_attribute(text: str) -> str | None:
     """The attribute the wording names, or None ("Drives a Honda Civic" -> "car")."""
-    pred = predicate(text)
-    if re.match(r"^(?i:quit|left|resigned from|stopped working (?:at|for)) [A-Z]",
-                split_subject(text)[1]):
-        return "job"  # "Quit Google": an employer left
+    cased = predicate(text)
+    for pattern, key in _CASED:  # "Quit Google", "Is back in Auckland"
+        if pattern.search(cased):
+            return key
+    pred = cased.lower()
     for pattern, key in _PATTERNS:
         match = pattern.search(pred)
         if match:

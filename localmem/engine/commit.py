@@ -76,7 +76,6 @@ def _apply_one(
     removed: list[int],
 ) -> list[MemoryEvent]:
     event, target = change.event, change.memory_id
-    slot = (change.subject, change.attribute)
     exists = target is not None and target > 0 and store.has_memory(target)
     if event in (Action.UPDATE, Action.DELETE, Action.NONE) and not exists:
         event, target = Action.ADD, None  # the memory vanished (another process deleted it)
@@ -86,32 +85,48 @@ def _apply_one(
             store.link_sources(same["id"], sources)
             return [MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
                                 reason="same text is stored")]
-        assert change.embedding is not None
-        mid = store.insert_memory(change.text, text_hash(change.text), scope, meta,
-                                  change.embedding, observed, sources, actor, change.reason, slot)
-        added.append((mid, change.embedding))
-        events = [MemoryEvent(id=mid, text=change.text, event=Action.ADD, reason=change.reason)]
-        if change.ends is not None and store.has_memory(change.ends):
-            # An ending: the old fact goes (history keeps it, naming the memory that ended it).
-            old = store.retire_memory(change.ends, actor, f"ended by memory {mid}")
-            removed.append(change.ends)
-            events.insert(0, MemoryEvent(id=change.ends, text=old, event=Action.DELETE,
-                                         previous_text=old, reason=change.reason))
-        return events
+    if event in (Action.ADD, Action.UPDATE):
+        written = _write(store, change, target, sources, scope, meta, observed, actor, added)
+        return [*_end(store, change, written.id, actor, removed), written]
     assert target is not None
     if event is Action.NONE:
         store.link_sources(target, sources)
         row = store.get_memory(target)
         return [MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)]
-    if event is Action.DELETE:
-        old = store.retire_memory(target, actor, change.reason)
-        removed.append(target)
-        return [MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
-                            reason=change.reason)]
-    assert change.embedding is not None
-    old = store.update_memory(target, change.text, text_hash(change.text), change.embedding,
-                              actor, observed_at=observed, source_ids=sources, reason=change.reason,
-                              slot=slot)
-    added.append((target, change.embedding))
-    return [MemoryEvent(id=target, text=change.text, event=Action.UPDATE, previous_text=old,
+    old = store.retire_memory(target, actor, change.reason)
+    removed.append(target)
+    return [MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
                         reason=change.reason)]
+
+
+def _write(store: Store, change: PlannedChange, target: int | None, sources: list[int],
+           scope: dict[str, str], meta: dict[str, Any], observed: str, actor: str,
+           added: list[tuple[int, np.ndarray]]) -> MemoryEvent:
+    """Insert (target None) or update one memory; its vector goes to ``added``."""
+    assert change.embedding is not None
+    slot = (change.subject, change.attribute)
+    hash_ = text_hash(change.text)
+    if target is None:
+        target = store.insert_memory(change.text, hash_, scope, meta, change.embedding, observed,
+                                     sources, actor, change.reason, slot)
+        old, event = None, Action.ADD
+    else:
+        old = store.update_memory(target, change.text, hash_, change.embedding, actor,
+                                  observed_at=observed, source_ids=sources, reason=change.reason,
+                                  slot=slot)
+        event = Action.UPDATE
+    added.append((target, change.embedding))
+    return MemoryEvent(id=target, text=change.text, event=event, previous_text=old,
+                       reason=change.reason)
+
+
+def _end(store: Store, change: PlannedChange, by: int, actor: str,
+         removed: list[int]) -> list[MemoryEvent]:
+    """End the memories ``change`` ends; history keeps each, naming the memory that ended it."""
+    events = []
+    for gone in (g for g in change.ends if g != by and store.has_memory(g)):
+        old = store.retire_memory(gone, actor, f"ended by memory {by}")
+        removed.append(gone)
+        events.append(MemoryEvent(id=gone, text=old, event=Action.DELETE, previous_text=old,
+                                  reason=change.reason))
+    return events

@@ -18,7 +18,7 @@ from localmem.engine.extract import has_negation, topic_words
 from localmem.engine.textutil import content_words, stem
 from localmem.types import Action
 
-__all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_target",
+__all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
            "negation_flip", "preference_target"]
 
 
@@ -53,7 +53,8 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
     "left quit resigned retired laid fired sold gave away rehomed passed died off cancelled "
     "canceled called fell through ended stopped lost moved out broke split up divorced separated "
     "anymore longer job position company boyfriend girlfriend partner relationship together "
-    "last week month year ago yesterday today weekend day"
+    "last week month year ago yesterday today weekend day night morning evening tonight "
+    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without"
 )
 _SWITCH = re.compile(r"\b(switched|replaced|instead|traded|swapped|upgraded|changed)\b", re.I)
 _PREFERS = re.compile(
@@ -91,13 +92,30 @@ def slot_verdict(text: str, attribute: str, single: bool, change: str,
     return None
 
 
-def ending_target(text: str, single: bool, slot: Sequence[Candidate],
-                  others: Sequence[Candidate]) -> Candidate | None:
-    """The current fact an ending ends: the slot's value it names (any value, for a single-valued
-    attribute and an ending that names none: "Left their job"), else a fact it negates or names."""
-    named = set(content_words(text)) - _NOT_A_VALUE
+def ending_targets(text: str, single: bool, slot: Sequence[Candidate],
+                   others: Sequence[Candidate]) -> list[Candidate]:
+    """The current facts an ending ends: the slot's value it names (any value, for a
+    single-valued attribute and an ending that names none: "Left their job"), else a fact it
+    negates or names; then the facts that say the same of the same name ("Girlfriend is Chloe"
+    and "Went on a date with their girlfriend Chloe", for "Broke up with Chloe")."""
+    first = _ending_target(text, single, slot, others)
+    if first is None:
+        return []
+    names = _names(text) & _names(first.text)
+    told = set(content_words(first.text))
+    more = [
+        c for c in [*slot, *others]
+        if c.id != first.id and c.id > 0 and not is_ending(c.text) and not has_negation(c.text)
+        and names & _names(c.text) and len(told & set(content_words(c.text)) - names) >= 1
+    ]
+    return [first, *{c.id: c for c in more}.values()]
+
+
+def _ending_target(text: str, single: bool, slot: Sequence[Candidate],
+                   others: Sequence[Candidate]) -> Candidate | None:
+    named = {w for w in content_words(text) if not w[0].isdigit()} - _NOT_A_VALUE
     for cand in slot:
-        if named & set(content_words(cand.text)):
+        if _shares(named, set(content_words(cand.text))):
             return cand
     if single and slot and not named:
         return slot[0]
@@ -109,11 +127,22 @@ def ending_target(text: str, single: bool, slot: Sequence[Candidate],
     return None
 
 
+def _names(text: str) -> set[str]:
+    """Capitalised words after the first, lower-cased: "Has a hamster named Nugget" -> nugget."""
+    return {w.lower() for w in re.findall(r"\b[A-Z][\w'-]+", text[1:])}
+
+
+def _shares(named: set[str], theirs: set[str]) -> bool:
+    """A word in common, or a compound ending in it ("fish" / "goldfish")."""
+    return any(w in theirs or any(len(w) >= 3 and t.endswith(w) for t in theirs) for w in named)
+
+
 def _overlap(named: set[str], old: str) -> float:
     theirs = topic_words(old) - _NOT_A_VALUE
     if not named or not theirs:
         return 0.0
-    return len(named & theirs) / min(len(named), len(theirs))
+    hits = sum(_shares({w}, theirs) for w in named)
+    return hits / min(len(named), len(theirs))
 
 
 def negation_flip(new: str, old: str) -> bool:

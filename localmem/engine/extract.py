@@ -47,13 +47,15 @@ _CLAUSE_SPLIT = re.compile(
 )
 # An ending said without "I": "the Japan trip is off", "our wedding got cancelled".
 _ENDED_THING = re.compile(
-    r"^(?:the|our|my) [\w' -]{1,40}? (?:is|are|was|got|has been) (?:off|cancell?ed|called off)\b",
-    re.I,
+    r"^(?i:(?:the|our|my) [\w' -]{1,40}? (?:is|are|was|got|has been) (?:off|cancell?ed|called off))\b"
+    r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
+_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl))+$|[^\w)'\"]+$", re.I)
 # Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
 _LEAD_IN = re.compile(
     r"^(\w+(?: \w+)?:\s+|as for me,?\s+|for me,?\s+|personally,?\s+|plus,?\s+|these days,?\s+|"
-    r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+)",
+    r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
+    r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+)",
     re.I,
 )
 # A hedge before a statement: "I guess I'm pescatarian now" says "I'm pescatarian now".
@@ -67,7 +69,9 @@ _NOT_A_FACT = re.compile(
     r"^i (can|could) (see|imagine|understand|tell)\b|^i('d| would) (love|like) to (hear|know|see)\b|"
     r"^my pleasure\b|^(i'm|im|i am) (doing |feeling )?(good|well|great|fine|ok|okay|alright|not bad)"
     r"( today| too| thanks)?$|^we (should|could|can|might|must|gotta)\b|"
-    r"^we('ll| will) (see|talk|catch up|chat)\b|^(let's|lets)\b",
+    r"^we('ll| will) (see|talk|catch up|chat)\b|^(let's|lets)\b|"
+    r"^(just )?(wanted to (say|tell|ask|check|let|share)|looking forward|going to bed|"
+    r"heading (to bed|out|off)|talk (to you )?(soon|later)|catching up)\b",
     re.I,
 )
 _SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|u|ur|yourself)\b", re.I)
@@ -171,10 +175,11 @@ def candidate_clauses(text: str) -> list[str]:
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
         for clause in _split_clauses(sentence):
-            clause = strip_lead_in(clause.strip(" ,;:-").rstrip(".!"))
+            clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
             if _PLEASANTRY.search(clause):
                 continue
-            if not _speaks_for_user(clause) and not _ENDED_THING.search(clause):
+            if not (_speaks_for_user(clause) or _ENDED_THING.search(clause)
+                    or _said_without_subject(clause) or _about_family(clause)):
                 continue
             if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause):
                 continue
@@ -182,6 +187,46 @@ def candidate_clauses(text: str) -> list[str]:
                 continue
             out.append(clause)
     return out
+
+
+_NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",
+               "spring", "king", "ring", "wedding", "feeling", "need", "seed", "speed", "bed",
+               "red", "shed", "weed", "ted", "fred", "ned", "united", "interested", "excited",
+               "tired", "bored", "scared", "glad", "sad", "bad", "mad", "dad"}
+_FAMILY = re.compile(
+    r"^(?i:(?:my |our )?(mom|mum|mother|dad|father|sister|brother|wife|husband|partner|"
+    r"girlfriend|boyfriend|son|daughter|grandma|grandpa|grandmother|grandfather|aunt|uncle|"
+    r"cousin|boss|roommate|best friend|parents|kids?))\b(?: [A-Z][\w'-]+)? ([a-z]+)\b"
+)
+
+
+def _said_without_subject(clause: str) -> bool:
+    """A subjectless statement of what the user did or does: "caved and got an iphone 15",
+    "switched to guitar!", "leasing a Tesla now", "back in the office 4 days a week"."""
+    tokens = clause.split()
+    if len(tokens) < 2 or len(content_words(clause)) < 2:
+        return False
+    first = tokens[0].lower().strip(",.!")
+    if first == "just" and len(tokens) > 2:
+        first = tokens[1].lower()
+    if first in _NOT_A_DEED:
+        return False
+    if first == "back" and tokens[1].lower() in ("in", "at", "to", "on", "home"):
+        return True
+    if first.isdigit() and re.match(r"(day|week|month|year)s? without\b", " ".join(tokens[1:3]),
+                                    re.I):
+        return True  # "3 weeks without vaping"
+    past = first in _IRREGULAR_PAST or (first.endswith("ed") and len(first) > 4)
+    return past or (first.endswith("ing") and len(first) > 4)
+
+
+def _about_family(clause: str) -> bool:
+    """A statement about the user's family said without "my": "mom sold her condo"."""
+    match = _FAMILY.match(clause)
+    verb = match.group(2).lower() if match else ""
+    return verb not in ("is", "was", "are", "were", "and") and (
+        verb in _IRREGULAR_PAST or verb.endswith(("ed", "s")) and len(verb) > 3
+    )
 
 
 def _speaks_for_user(clause: str) -> bool:
@@ -248,9 +293,11 @@ def rewrite_clause(clause: str) -> str:
         return f"Name is {name.group(1)}"
     together = re.match(r"^((?:my |our )?[\w'-]+(?: [\w'-]+)?) and (?:i|me) (\w+)\b(.*)$", text,
                         re.I)
-    if together and together.group(2).lower() not in ("are", "were", "am", "have", "had"):
+    if together and together.group(2).lower() not in ("am", "had"):
         partner = re.sub(r"^(?:my|our) ", "their ", together.group(1), flags=re.I)
-        text = f"{together.group(2)}{together.group(3)} with {partner}"  # "Sam and I split up"
+        verb = {"are": "is", "were": "was", "have": "has"}.get(together.group(2).lower(),
+                                                              together.group(2))
+        text = f"{verb}{together.group(3)} with {partner}"  # "Sam and I split up"
         lowered = text.lower()
     rewritten = None
     for pattern, replacement in _CONTRACTIONS:
@@ -328,7 +375,11 @@ def is_grounded(fact: str, source: str) -> bool:
         for part in _CONTRAST.split(s) if part
         for c in _CLAUSE_SPLIT.split(part) if c
     ]
-    best = max(clauses, key=lambda s: len(set(content_words(s)) & set(fact_words)))
+    # A comma piece of three words or more stands for itself: "I'm doing keto, no carbs" holds
+    # "Is doing keto" without the negation; "I'm not, like, vegan" keeps it.
+    pieces = [p for c in clauses for p in re.split(r",\s*", c) if len(p.split()) >= 3]
+    best = max([*pieces, *clauses],
+               key=lambda s: (len(set(content_words(s)) & set(fact_words)), -len(s)))
     if best.rstrip().endswith("?") or _PLEASANTRY.search(best):
         return False  # a question or a pleasantry is not a fact about the user
     return has_negation(best) == has_negation(fact)

@@ -29,7 +29,7 @@ from localmem.backends.embeddings import Embedder
 from localmem.backends.llm import LLM
 from localmem.engine.attributes import Prototypes, is_single, rule_attribute, split_subject, subjects_match
 from localmem.engine.decisions import (
-    Candidate, Verdict, ending_target, negation_flip, preference_target, slot_verdict,
+    Candidate, Verdict, ending_targets, negation_flip, preference_target, slot_verdict,
 )
 from localmem.engine.extract import candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause
 from localmem.engine.facts import (
@@ -68,7 +68,7 @@ class PlannedChange:
     reason: str = ""
     subject: str | None = None  # what the stored memory is about (ADD / UPDATE)
     attribute: str | None = None
-    ends: int | None = None  # an ADD that ends this stored memory ("No longer has a cat")
+    ends: list[int] = field(default_factory=list)  # an ADD that ends these stored memories
 
 
 @dataclass
@@ -131,8 +131,12 @@ class Pipeline:
         facts = [Fact(text, self._sources(text, user_messages), "model", fields=got)
                  for text, got in kept]
         for msg_id, clause in clauses:
-            if not any(covers(text, clause) for text, _ in kept):
-                facts.append(Fact(rewrite_clause(clause), [msg_id], "rule"))
+            if any(covers(text, clause) or self.model_leads and _touches(text, clause)
+                   for text, _ in kept):
+                continue
+            rewritten = rewrite_clause(clause)
+            if self._fills_gap(rewritten, bool(kept) or report.model_error is None):
+                facts.append(Fact(rewritten, [msg_id], "rule"))
         for fact in list(facts):
             for text, attribute, event in derived_facts(fact.text):
                 facts.append(Fact(text, fact.source_ids, fact.origin, attribute=attribute))
@@ -147,6 +151,13 @@ class Pipeline:
                 annotate(fact, source, self.model_leads)
                 report.facts.append(fact)
         return report
+
+    def _fills_gap(self, fact: str, model_answered: bool) -> bool:
+        """Whether a rule fact joins the model's: always when the rules lead; when the model
+        leads and answered, only a fact the rules can place (an attribute, an ending)."""
+        if not self.model_leads or not model_answered:
+            return True
+        return rule_attribute(fact) is not None or is_ending(fact)
 
     def _model_facts(self, source: str, observed: date | None, prompt: str | None,
                      clauses: list[str], report: ExtractionReport) -> list[tuple[str, dict]]:
@@ -175,15 +186,19 @@ class Pipeline:
                 report.dropped.append(text)  # ungrounded, a bare word, or a model looping
             elif form not in [t for t, _ in grounded]:
                 grounded.append((form, got))
+        if self.model_leads:
+            return grounded  # a leading model chooses how much of a clause is lasting
         partial = partial_paraphrases([t for t, _ in grounded], clauses)
         report.partial.extend(partial)  # the rule rewrite of their clause says it better
         return [(t, got) for t, got in grounded if t not in partial]
 
     @staticmethod
     def _sources(fact: str, user_messages: Sequence[tuple[int, str]]) -> list[int]:
+        """The message the fact comes from, and any other that holds a word of it."""
         words = set(content_words(fact))
         best = max(user_messages, key=lambda m: len(words & set(content_words(m[1]))))
-        return [best[0]]
+        more = [m for m, text in user_messages if m != best[0] and words & set(content_words(text))]
+        return [best[0], *more]
 
     # -- decisions --
 
@@ -211,7 +226,7 @@ class Pipeline:
                 for i, p in enumerate(plan)
                 if p.event is Action.ADD and p.embedding is not None
             ]
-            ended = {p.ends for p in plan if p.ends is not None}
+            ended = {i for p in plan for i in p.ends}
             for change in self._decide_one(fact, vector, similar, by_hash, by_slot, pending, ended):
                 _merge(plan, change)
         return plan
@@ -220,20 +235,19 @@ class Pipeline:
         self, fact: Fact, vector: np.ndarray, similar: Similar, by_hash: ByHash,
         by_slot: BySlot | None, pending: list[Candidate], ended: set[int | None],
     ) -> list[PlannedChange]:
-        def change(verdict: Verdict, text: str | None = None) -> PlannedChange:
+        def change(verdict: Verdict, text: str | None = None,
+                   ends: Sequence[Candidate] = ()) -> PlannedChange:
             event, cand = verdict.event, verdict.candidate
-            if event is Action.DELETE and cand is not None and cand.id < 0:
-                event, cand = Action.ADD, None  # a fact of this same add is not ended by it
-            ends = cand.id if event is Action.DELETE and cand is not None else None
-            if ends is not None:
-                event = Action.ADD  # the ending is kept as a fact; commit ends the old one
+            if event is Action.DELETE:  # the ending is kept as a fact; commit ends the old ones
+                event, cand = Action.ADD, None
             return PlannedChange(
                 event=event, text=text or fact.text,
                 embedding=vector if event in (Action.ADD, Action.UPDATE) else None,
                 memory_id=None if event is Action.ADD else cand.id if cand else None,
                 previous_text=cand.text if cand and event is not Action.ADD else None,
                 source_ids=list(fact.source_ids), reason=verdict.reason,
-                subject=fact.subject, attribute=fact.attribute, ends=ends,
+                subject=fact.subject, attribute=fact.attribute,
+                ends=[c.id for c in ends if c.id > 0],  # not a fact of this same add
             )
 
         same = by_hash(text_hash(fact.text))
@@ -245,9 +259,12 @@ class Pipeline:
         if any(normalize(c.text) == normalize(fact.text) for c in candidates):
             return [change(Verdict(Action.NONE, candidates[0], "same text is stored"))]
         mine = [c for c in candidates if subjects_match(fact.subject, c.subject)]
-        verdicts = self._rules(fact, slot, mine)
-        if verdicts:
-            return [change(v) for v in verdicts]
+        told = [c for c in pending if c.attribute == fact.attribute and subjects_match(
+            fact.subject, c.subject)] if fact.attribute else []
+        verdicts = self._rules(fact, slot, mine, told)
+        if verdicts:  # the first decides; the rest are values it ends besides
+            ends = [v.candidate for v in verdicts if v.event is Action.DELETE and v.candidate]
+            return [change(verdicts[0], ends=ends)]
         if candidates and candidates[0].score >= NEAR_DUPLICATE:
             return [change(Verdict(Action.NONE, candidates[0], "near-duplicate of a stored memory"))]
         ids = {c.id for c in slot}
@@ -273,15 +290,23 @@ class Pipeline:
         )
 
     @staticmethod
-    def _rules(fact: Fact, slot: list[Candidate], mine: list[Candidate]) -> list[Verdict]:
-        """The deterministic decision, or [] when similarity and the model should decide."""
+    def _rules(fact: Fact, slot: list[Candidate], mine: list[Candidate],
+               told: list[Candidate]) -> list[Verdict]:
+        """The deterministic decision, or [] when similarity and the model should decide.
+        ``told``: facts of this same add with the fact's attribute (a repeat of one is NONE)."""
         if fact.change == "ended":
-            target = ending_target(fact.text, fact.single, slot, mine)
-            if target is None:
-                return []
-            return [Verdict(Action.DELETE, target, f"ends the {fact.attribute or 'stated'} fact")]
+            reason = f"ends the {fact.attribute or 'stated'} fact"
+            return [Verdict(Action.DELETE, t, reason)
+                    for t in ending_targets(fact.text, fact.single, slot, mine)]
         if fact.attribute:
-            verdict = slot_verdict(fact.text, fact.attribute, fact.single, fact.change, slot)
+            verdict = slot_verdict(fact.text, fact.attribute, fact.single, fact.change,
+                                   [*slot, *told])
+            if verdict and verdict.event is Action.UPDATE and verdict.candidate in told:
+                verdict = None  # two values said together both stand
+            if verdict and verdict.event is Action.UPDATE and fact.single:
+                rest = [Verdict(Action.DELETE, c, verdict.reason) for c in slot
+                        if c is not verdict.candidate]  # one value at a time: the others end
+                return [verdict, *rest]
             if verdict:
                 return [verdict]
         liked = preference_target(fact.text, fact.subject, mine)
@@ -315,12 +340,20 @@ class Pipeline:
             if not (has_negation(fact.text) or is_ending(fact.text)):
                 # a weak model deletes freely; an ending needs words that say so
                 return [change(Verdict(Action.ADD, None, "model deletion without an ending; kept as new"))]
-            return [change(Verdict(Action.DELETE, cand, "model: ends the stored memory"))]
+            verdict = Verdict(Action.DELETE, cand, "model: ends the stored memory")
+            return [change(verdict, ends=[cand])]
         text = (answer.get("text") or "").strip()
         source = f"{fact.text}\n{cand.text}"
         if not text or not is_grounded(text, source) or not covers(text, fact.text):
             text = fact.text  # the merged text must carry the new fact, not just the old one
         return [change(Verdict(Action.UPDATE, cand, "model: replaces the stored memory"), text)]
+
+
+def _touches(fact: str, clause: str) -> bool:
+    """Whether a leading model's fact is about the clause (shares two words, or a quarter)."""
+    clause_words = set(content_words(clause))
+    shared = clause_words & set(content_words(fact))
+    return len(shared) >= 2 or bool(clause_words) and len(shared) / len(clause_words) >= 0.25
 
 
 def _annotated(cand: Candidate) -> Candidate:
@@ -342,7 +375,12 @@ def _merge(plan: list[PlannedChange], change: PlannedChange) -> None:
                        and p.event in (Action.UPDATE, Action.DELETE)), None)
     if target is None:
         plan.append(change)
-    elif change.event is Action.UPDATE and target.event is not Action.DELETE:
-        target.text, target.embedding = change.text, change.embedding
+    elif change.event is Action.UPDATE and target.event is Action.UPDATE:
+        # A second new value of one memory in one add: both were said together, both stand.
+        plan.append(PlannedChange(Action.ADD, change.text, change.embedding,
+                                  source_ids=change.source_ids, reason=change.reason,
+                                  subject=change.subject, attribute=change.attribute))
+    elif change.event is Action.UPDATE and target.event is Action.ADD:
+        target.text, target.embedding = change.text, change.embedding  # a fact of this add
         target.subject, target.attribute = change.subject, change.attribute
         target.source_ids = sorted({*target.source_ids, *change.source_ids})

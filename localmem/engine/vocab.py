@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Spec", "ATTRIBUTES", "SYNONYMS", "PATTERNS", "RELATIONS", "JOB_WORDS", "ENDING",
+__all__ = ["Spec", "ATTRIBUTES", "SYNONYMS", "PATTERNS", "CASED_PATTERNS", "RELATIONS", "JOB_WORDS", "ENDING",
            "ADDITIVE", "CHANGE"]
 
 
@@ -62,6 +62,9 @@ ATTRIBUTES: dict[str, Spec] = {
                            "Plans to run a marathon", "Is getting married in June")),
     "family": Spec(False, _p("Has a daughter named Mia", "Has two kids", "Has a younger brother")),
     "sport_team": Spec(True, _p("Supports Arsenal", "Is a Lakers fan")),
+    "chronotype": Spec(True, _p("Is a night owl", "Is a morning person", "Is an early bird")),
+    "work_setup": Spec(True, _p("Works from home full time", "Is back in the office 3 days a week",
+                                "Works remotely")),
 }
 
 # Other spellings of a key (a model's or a user's) -> the key.
@@ -83,8 +86,7 @@ SYNONYMS: dict[str, str] = {
     **{w: "car" for w in ("vehicle", "automobile", "cars", "truck")},
     **{w: "diet" for w in ("food_restriction", "dietary", "eating", "dietary_preference")},
     **{w: "instrument" for w in ("instruments", "music_instrument", "musical_instrument")},
-    **{w: "hobby" for w in ("hobbies", "pastime", "interest", "interests", "activity", "sport",
-                            "sports", "exercise")},
+    **{w: "hobby" for w in ("hobbies", "pastime", "interest", "interests", "activity")},
     **{w: "language" for w in ("languages", "spoken_language")},
     **{w: "health" for w in ("medical", "condition", "allergy", "allergies", "illness",
                              "injury", "medical_condition")},
@@ -111,9 +113,33 @@ baker butcher tailor hairdresser stylist barber coach trainer instructor supervi
 cto founder freelancer contractor technician administrator coordinator specialist counselor
 psychologist lifeguard courier sysadmin dietitian midwife translator interpreter zookeeper
 cleaner server foreman paralegal dispatcher bookkeeper auditor recruiter
-marketer copywriter animator""".split()
+marketer copywriter animator teller agent cashier""".split()
 
-# The patterns: (regex on the lower-cased predicate, key). {jobs} is replaced by JOB_WORDS.
+_PETS = (r"dog|cat|puppy|kitten|parrot|hamster|rabbit|bunny|goldfish|fish|turtle|snake|horse|"
+         r"guinea pig|gecko|lizard|budgie|pets?")
+_INSTRUMENTS = (r"piano|guitar|violin|cello|drums|bass|ukulele|saxophone|sax|flute|trumpet|"
+                r"clarinet|harp|banjo|keyboard|viola|trombone|harmonica|accordion|mandolin")
+_LANGUAGES = (r"english|spanish|french|german|italian|portuguese|japanese|chinese|mandarin|"
+              r"cantonese|korean|arabic|hindi|russian|dutch|swedish|polish|turkish|greek|hebrew|"
+              r"urdu|bengali|vietnamese|thai|tagalog|swahili|persian|farsi|asl|sign language")
+_CARS = (r"car|truck|suv|van|honda|toyota|tesla|ford|bmw|audi|subaru|volkswagen|vw|mazda|nissan|"
+         r"hyundai|kia|jeep|chevy|chevrolet|volvo|prius|civic|corolla|camry|mustang|model [3sxy]|"
+         r"minivan|motorbike|motorcycle|scooter")
+_HOMES = r"house|home|place|apartment|flat|condo|one bedroom|two bedroom|studio|townhouse|bungalow"
+_SCHOOLS = (r"law school|med school|medical school|grad school|high school|college|university|uni|"
+            r"bootcamp|boot camp|masters|master's|phd|degree|semester|freshman|sophomore")
+
+# Patterns on the predicate as written (capitals matter: "Is in Melbourne" is a place).
+CASED_PATTERNS: list[tuple[str, str]] = [
+    (r"^(?i:quit|left|resigned from|stopped working (?:at|for)|handed in (?:their|my) notice at) "
+     r"[A-Z]", "job"),
+    (r"^(?i:(?:is |are )?(?:back |now |still |currently |finally )?(?:in|living in|based in|"
+     r"home in|settled in)) [A-Z]", "home"),
+    (r"^(?i:(?:is|are) (?:going|heading|flying|travell?ing|off|driving) to|is visiting) [A-Z]",
+     "plan"),
+]
+
+# Patterns on the lower-cased predicate: (regex, key); {jobs} is replaced by JOB_WORDS.
 PATTERNS: list[tuple[str, str]] = [
     (r"^(name is|goes by|is called|is named)\b|^name'?s\b", "name"),
     (r"^(is \d{1,3}( years old)?|age is \d+|turned \d{1,3})\b(?! (?:years )?(?:ago|times))", "age"),
@@ -128,41 +154,47 @@ PATTERNS: list[tuple[str, str]] = [
     (r"\b(kindle|ipad|tablet|smartwatch|apple watch|e-reader|playstation|xbox|nintendo switch)\b",
      "device"),
     (r"\b(vegan|vegetarian|pescatarian|keto|paleo|plant-based|flexitarian|carnivore diet|"
-     r"omnivore|gluten-free|dairy-free|(?:eats|eating) (?:meat|fish) again)\b", "diet"),
-    (r"^(is (married|engaged) to|is dating|is seeing|is single|is divorced|is separated|"
-     r"is in a relationship|wife is|husband is|partner is|girlfriend is|boyfriend is|"
-     r"fianc[eé]e? is|has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
+     r"omnivore|gluten-free|dairy-free|intermittent fasting|"
+     r"(?:eats|eating|eat) (?:meat|fish|chicken|pork|beef|dairy|eggs|seafood|red meat) again|"
+     r"(?:stopped|quit|gave up) eating (?:meat|fish|chicken|pork|beef|dairy|eggs|seafood))\b",
+     "diet"),
+    (r"^(is (married|engaged) to|is dating|is seeing|has been seeing|started seeing|"
+     r"(has )?been dating|is single|is divorced|is separated|is in a relationship|wife is|"
+     r"husband is|partner is|girlfriend is|boyfriend is|fianc[eé]e? is|"
+     r"has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
      r"\b(broke up|split up|got divorced|got married|got engaged|separated from)\b", "relationship"),
-    (r"\b(drives|drove|driving|bought|got|owns|has|leased|sold|traded in) (a|an|their|the|my)"
-     r"( \w+){0,3} (car|truck|suv|van|honda|toyota|tesla|ford|bmw|audi|subaru|volkswagen|vw|"
-     r"mazda|nissan|hyundai|kia|jeep|chevy|chevrolet|volvo|prius|civic|corolla|model [3sxy])\b"
-     r"|^drives (a|an)\b", "car"),
-    (r"\b(plays|playing|play|learning|learned|took up|picked up|practicing|practices) (the )?"
-     r"(piano|guitar|violin|cello|drums|bass|ukulele|saxophone|sax|flute|trumpet|clarinet|harp|"
-     r"banjo|keyboard|viola|trombone|harmonica|accordion|mandolin)\b", "instrument"),
-    (r"\b(speaks|speak|learning|learned|studying|fluent in) (some |a little |fluent )?"
-     r"(english|spanish|french|german|italian|portuguese|japanese|chinese|mandarin|cantonese|"
-     r"korean|arabic|hindi|russian|dutch|swedish|polish|turkish|greek|hebrew|urdu|bengali|"
-     r"vietnamese|thai|tagalog|swahili|persian|farsi)\b", "language"),
-    (r"^(works?( [\w-]+){0,2} (as|at|for|in)|is working (as|at|for)|got (a )?(new )?job|started (a )?(new )?job|"
+    (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
+     rf"traded in|ditched) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|^drives (a|an)\b", "car"),
+    (rf"\b(plays|playing|play|learning|learned|took up|picked up|practicing|practices|switched to|"
+     rf"started|stopped|quit|gave up) (the )?({_INSTRUMENTS})\b", "instrument"),
+    (rf"\b(speaks|speak|learning|learned|studying|fluent in|doing|stopped|quit|gave up|dropped|"
+     rf"switched to|started) (some |a little |fluent )?({_LANGUAGES})\b", "language"),
+    (r"\b(works? from home|wfh|remote work|works remotely|in the office|hybrid schedule|"
+     r"back in the office|commutes?)\b", "work_setup"),
+    (r"^(works?( [\w-]+){0,2} (as|at|for|in)|is working (as|at|for)|got (a )?(new )?job|"
+     r"started (a |their )?(new )?(job|gig|role|position)|new (job|gig|role|position) as|"
      r"got promoted|was promoted|got hired|was hired|is employed|is self-employed|is unemployed|"
-     r"lost their job|got laid off|was laid off|got fired|was fired|retired|is retired|"
+     r"freelancing|is freelancing|lost their job|got laid off|was laid off|got fired|was fired|"
+     r"retired|is retired|handed in (their|a) notice|"
      r"(quit|left|resigned from) (their )?(job|work|position))\b", "job"),
-    (r"^(is|became|is now|was promoted to|got promoted to) (a|an|the)( [\w-]+){0,3} ({jobs})s?\b",
-     "job"),
-    (r"^favou?rite (\w+) (is|are)\b", "favourite"),
+    (r"^(is|became|is now|was promoted to|got promoted to|was made|made (them|me)) (a |an |the )?"
+     r"([\w-]+ ){0,3}({jobs})s?\b|\b(they|them) made (them|me) ([\w-]+ ){0,2}({jobs})\b", "job"),
+    (r"\b(night owl|morning person|early bird|early riser|night person)\b", "chronotype"),
+    (r"^favou?rite (\w+)(?: [\w ]+?)? (is|are)\b", "favourite"),
     (r"\b(allergic|allergy|diabetes|diabetic|asthma|pregnant|injured|surgery|migraines?|"
      r"broke (their|a) (leg|arm|wrist|ankle))\b", "health"),
-    (r"\b(has|have|adopted|got|owns|lost|rehomed|gave away) (a |an |two |three |their |another )?"
-     r"(\w+ )?(dog|cat|puppy|kitten|parrot|hamster|rabbit|bunny|goldfish|turtle|snake|horse|"
-     r"guinea pig|pets?)s?\b|\b(dog|cat|puppy|kitten) (died|passed away)\b", "pet"),
-    (r"^(studies|is studying|is a student|attends|goes to [\w ]*(school|college|university)|"
-     r"started (college|university|grad school|high school|school))\b",
+    (rf"\b(has|have|adopted|got|owns|lost|rehomed|gave away) (a |an |two |three |their |another )?"
+     rf"(\w+ )?({_PETS})s?\b|^(their |the )?({_PETS}) [a-z]|\b({_PETS}) (died|passed away)\b",
+     "pet"),
+    (rf"^(studies|is studying|is a student|attends|goes to [\w ]*(school|college|university)|"
+     rf"started (college|university|grad school|high school|school))\b|\b({_SCHOOLS})\b",
      "school"),
-    (r"^(lives|is living|resides|is based|is staying|now lives|still lives) in\b|"
-     r"^(moved|relocated) (back )?(to|into)\b", "home"),
+    (rf"^(lives|is living|resides|is based|is staying|now lives|still lives) in\b|"
+     rf"^(moved|relocated) (back )?(to|into)\b|\bmoved in with\b|^(rents|is renting|owns|bought|closed on|"
+     rf"moved into|lives in) (a|an|their|the)( [\w-]+){{0,3}} ({_HOMES})\b", "home"),
     (r"^(is planning|plans|is going to go|is hoping to go|is saving for|is booking)\b|"
-     r"\b(trip|vacation|holiday) (to|in)\b|\btrip is\b", "plan"),
+     r"\b(trip|vacation|holiday) (to|in)\b|\b(trip|vacation|holiday) (is|was|got)\b|"
+     r"\bthe \w+ trip\b", "plan"),
 ]
 
 # A fact says something stopped ("anymore", "split up", "the trip is off").
@@ -170,7 +202,9 @@ ENDING = (
     r"\b(no longer|anymore|any more|broke up|split up|got divorced|separated|quit|left|resigned|"
     r"retired|laid off|got fired|was fired|sold|gave away|gave up|rehomed|passed away|died|"
     r"(?:is|are|was|got) off|(?:is|was|got|been) cancell?ed|called off|fell through|stopped|"
-    r"ended|lost their job|moved out)\b"
+    r"ended|lost their job|moved out|handed in (?:their|my|a) notice|last day|got rid of|"
+    r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
+    r"is over|got better|cleared up)\b"
 )
 # ... and something new replaced an old value ("switched to", "now", "these days").
 CHANGE = (

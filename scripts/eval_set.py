@@ -33,7 +33,7 @@ from localmem.errors import LocalmemError
 
 __all__ = [
     "SPLITS", "SET_PATH", "DEFAULT_DATE", "load_set", "describe", "fact_matches", "must_not_matches",
-    "supported", "user_text", "perfect_llm", "SetScores", "Observed", "score_conversation", "run_set", "percentile",
+    "supported", "user_text", "perfect_llm", "load_slots", "SLOTS", "SetScores", "Observed", "score_conversation", "run_set", "percentile",
 ]
 
 DATA = Path(__file__).parent / "eval_data"

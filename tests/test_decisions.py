@@ -35,7 +35,8 @@ SCENARIOS: list[tuple[str, list[str], list[str], list[str]]] = [
      ["left acme"], ["works at acme"]),
     ("no-longer-at", ["I work for Initech as a tester.", "I no longer work for Initech."],
      ["no longer works for initech"], ["as a tester"]),
-    ("os-switch", ["I use Windows on my laptop.", "I finally switched to Linux, Ubuntu specifically."],
+    ("os-switch", ["I use Windows on my laptop.",
+                   "I finally switched to Linux, Ubuntu specifically."],
      ["linux"], ["windows"]),
     ("break-up", ["I'm dating Sam, we met in college.", "Sam and I split up a few weeks ago."],
      ["split up"], ["dating sam"]),
@@ -49,14 +50,15 @@ SCENARIOS: list[tuple[str, list[str], list[str], list[str]]] = [
     ("new-employer", ["I work at Google as a software engineer.",
                       "I just started a new job at Stripe."],
      ["stripe"], ["google"]),
-    ("car-swap", ["I drive a 2015 Honda Civic.", "I sold my Honda Civic and bought a Tesla Model 3."],
+    ("car-swap", ["I drive a 2015 Honda Civic.",
+                  "I sold my Honda Civic and bought a Tesla Model 3."],
      ["tesla"], ["drives a 2015"]),
     ("instruments-add-up", ["I play the guitar.", "I also started learning the piano."],
      ["guitar", "piano"], []),
     ("languages-add-up", ["I speak Spanish.", "I'm learning Japanese too."],
      ["spanish", "japanese"], []),
-    ("two-jobs-at-once", ["I work part-time as a social media manager and I'm a teacher assistant at "
-                          "UCLA."], ["social media manager", "teacher assistant"], []),
+    ("two-jobs-at-once", ["I work part-time as a social media manager and I'm a teacher "
+                          "assistant at UCLA."], ["social media manager", "teacher assistant"], []),
     ("sister-is-not-me", ["I live in Madrid.", "My sister Ana lives in Lisbon."],
      ["lives in madrid", "ana lives in lisbon"], []),
     ("sister-moves", ["My sister Ana lives in Lisbon.", "My sister Ana moved to Porto."],
@@ -122,6 +124,7 @@ def test_memories_stored_before_the_slot_columns_are_read_from_their_text():
     memory = fake_memory()
     old = memory.add("I live in Seattle.", user_id="u")[0]
     with memory.store.transaction():  # a memory from before m006: no subject, no attribute
-        memory.store.execute("UPDATE memories SET subject=NULL, attribute=NULL WHERE id=?", [old.id])
+        memory.store.execute("UPDATE memories SET subject=NULL, attribute=NULL WHERE id=?",
+                             [old.id])
     event = memory.add("I live in Boston now.", user_id="u")[0]
     assert event.event is Action.UPDATE and event.id == old.id

@@ -71,7 +71,8 @@ def _values(text: str) -> set[str]:
 
 
 def same_value(new: str, old: str) -> bool:
-    """Whether ``new`` says nothing ``old`` does not ("Still lives in Denver" / "Lives in Denver")."""
+    """Whether ``new`` says nothing ``old`` does not ("Still lives in Denver" after "Lives in
+    Denver")."""
     if has_negation(new) != has_negation(old) or is_ending(new) != is_ending(old):
         return False
     return _values(new) <= set(content_words(old))

@@ -95,7 +95,8 @@ def derived_facts(fact: str) -> list[tuple[str, str, bool]]:
     partner = re.search(r"\bwith (?:their|my|our) (wife|husband|partner|girlfriend|boyfriend|"
                         r"fianc[eé]e?) ([A-Z][\w'-]+)\b", fact)
     if partner and not fact.lower().startswith(partner.group(1)):
-        out.append((f"{partner.group(1).capitalize()} is {partner.group(2)}", "relationship", False))
+        said = f"{partner.group(1).capitalize()} is {partner.group(2)}"
+        out.append((said, "relationship", False))
     turned = re.search(r"\b(?i:turned) (\d{1,3})\b(?! (?:years? )?(?:ago|times|out|down))", fact)
     if turned:
         out.append((f"Is {turned.group(1)} years old", "age", True))

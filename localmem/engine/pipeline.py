@@ -27,11 +27,15 @@ import numpy as np
 
 from localmem.backends.embeddings import Embedder
 from localmem.backends.llm import LLM
-from localmem.engine.attributes import Prototypes, is_single, rule_attribute, split_subject, subjects_match
+from localmem.engine.attributes import (
+    Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
+)
 from localmem.engine.decisions import (
     Candidate, Verdict, ending_targets, negation_flip, preference_target, slot_verdict,
 )
-from localmem.engine.extract import candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause
+from localmem.engine.extract import (
+    candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause,
+)
 from localmem.engine.facts import (
     Fact, annotate, covers, derived_facts, partial_paraphrases, stored_form, with_subject,
 )
@@ -39,7 +43,6 @@ from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
     MemoryDecision, StructuredFacts,
 )
-from localmem.engine.attributes import is_ending
 from localmem.engine.textutil import content_words, normalize, text_hash
 from localmem.errors import ModelError
 from localmem.types import Action
@@ -266,7 +269,8 @@ class Pipeline:
             ends = [v.candidate for v in verdicts if v.event is Action.DELETE and v.candidate]
             return [change(verdicts[0], ends=ends)]
         if candidates and candidates[0].score >= NEAR_DUPLICATE:
-            return [change(Verdict(Action.NONE, candidates[0], "near-duplicate of a stored memory"))]
+            near_dup = Verdict(Action.NONE, candidates[0], "near-duplicate of a stored memory")
+            return [change(near_dup)]
         ids = {c.id for c in slot}
         offered = [c for c in [*slot, *(c for c in candidates if c.id not in ids)]
                    if c.score >= AMBIGUOUS_MIN]  # the slot's values first
@@ -332,14 +336,16 @@ class Pipeline:
             return [change(Verdict(Action.ADD, None, "model: new information"))]
         index = answer.get("id")
         if index is None or not 0 <= index < len(offered):
-            return [change(Verdict(Action.ADD, None, f"model chose id {index}, not offered; kept as new"))]
+            reason = f"model chose id {index}, not offered; kept as new"
+            return [change(Verdict(Action.ADD, None, reason))]
         cand = offered[index]
         if event is Action.NONE:
             return [change(Verdict(Action.NONE, cand, "model: already known"))]
         if event is Action.DELETE:
             if not (has_negation(fact.text) or is_ending(fact.text)):
                 # a weak model deletes freely; an ending needs words that say so
-                return [change(Verdict(Action.ADD, None, "model deletion without an ending; kept as new"))]
+                reason = "model deletion without an ending; kept as new"
+                return [change(Verdict(Action.ADD, None, reason))]
             verdict = Verdict(Action.DELETE, cand, "model: ends the stored memory")
             return [change(verdict, ends=[cand])]
         text = (answer.get("text") or "").strip()

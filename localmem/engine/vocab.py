@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Spec", "ATTRIBUTES", "SYNONYMS", "PATTERNS", "CASED_PATTERNS", "RELATIONS", "JOB_WORDS", "ENDING",
-           "ADDITIVE", "CHANGE"]
+__all__ = ["Spec", "ATTRIBUTES", "SYNONYMS", "PATTERNS", "CASED_PATTERNS", "RELATIONS",
+           "JOB_WORDS", "ENDING", "ADDITIVE", "CHANGE"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ ATTRIBUTES: dict[str, Spec] = {
     "car": Spec(True, _p("Drives a Honda Civic", "Bought a Tesla", "Has a pickup truck",
                          "Sold their car")),
     "diet": Spec(True, _p("Is vegetarian", "Is vegan", "Follows a keto diet", "Is pescatarian")),
-    "instrument": Spec(False, _p("Plays the guitar", "Is learning the piano", "Plays drums in a band")),
+    "instrument": Spec(False, _p("Plays the guitar", "Is learning the piano",
+                                 "Plays drums in a band")),
     "hobby": Spec(False, _p("Loves hiking", "Enjoys painting", "Plays soccer on weekends",
                             "Goes rock climbing", "Does yoga every morning")),
     "language": Spec(False, _p("Speaks Spanish", "Is learning Japanese", "Speaks French fluently")),
@@ -162,7 +163,8 @@ PATTERNS: list[tuple[str, str]] = [
      r"(has )?been dating|is single|is divorced|is separated|is in a relationship|wife is|"
      r"husband is|partner is|girlfriend is|boyfriend is|fianc[eé]e? is|"
      r"has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
-     r"\b(broke up|split up|got divorced|got married|got engaged|separated from)\b", "relationship"),
+     r"\b(broke up|split up|got divorced|got married|got engaged|separated from)\b",
+     "relationship"),
     (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
      rf"traded in|ditched) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|^drives (a|an)\b", "car"),
     (rf"\b(plays|playing|play|learning|learned|took up|picked up|practicing|practices|switched to|"
@@ -190,7 +192,8 @@ PATTERNS: list[tuple[str, str]] = [
      rf"started (college|university|grad school|high school|school))\b|\b({_SCHOOLS})\b",
      "school"),
     (rf"^(lives|is living|resides|is based|is staying|now lives|still lives) in\b|"
-     rf"^(moved|relocated) (back )?(to|into)\b|\bmoved in with\b|^(rents|is renting|owns|bought|closed on|"
+     rf"^(moved|relocated) (back )?(to|into)\b|\bmoved in with\b|"
+     rf"^(rents|is renting|owns|bought|closed on|"
      rf"moved into|lives in) (a|an|their|the)( [\w-]+){{0,3}} ({_HOMES})\b", "home"),
     (r"^(is planning|plans|is going to go|is hoping to go|is saving for|is booking)\b|"
      r"\b(trip|vacation|holiday) (to|in)\b|\b(trip|vacation|holiday) (is|was|got)\b|"

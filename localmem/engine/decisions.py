@@ -86,6 +86,9 @@ def slot_verdict(text: str, attribute: str, single: bool, change: str,
             return Verdict(Action.NONE, cand, f"{attribute} already known")
     if not slot:
         return None
+    said = set().union(*(content_words(c.text) for c in slot if not has_negation(c.text)))
+    if not single and not has_negation(text) and _values(text) <= said:
+        return Verdict(Action.NONE, slot[0], f"{attribute} already known")  # told value by value
     if single and not (is_additive(text) and change != "changed"):
         return Verdict(Action.UPDATE, slot[0], f"new value for {attribute}")
     if change == "changed" and len(slot) == 1 and _SWITCH.search(text):
@@ -151,7 +154,7 @@ def negation_flip(new: str, old: str) -> bool:
     if has_negation(new) == has_negation(old):
         return False
     a, b = topic_words(new), topic_words(old)  # "anymore" / "quit" must not dilute the overlap
-    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.6
+    return bool(a and b) and sum(_shares({w}, b) for w in a) / min(len(a), len(b)) >= 0.6
 
 
 def preference_target(text: str, subject: str, candidates: Sequence[Candidate]) -> Candidate | None:

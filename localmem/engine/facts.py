@@ -103,9 +103,10 @@ def derived_facts(fact: str) -> list[tuple[str, str, bool]]:
     return out
 
 
-def annotate(fact: Fact, source: str, leads: bool) -> None:
+def annotate(fact: Fact, source: str, leads: bool, clause: str | None = None) -> None:
     """Set subject, attribute, single and change: the model's where it leads and said something
-    usable, the rules' otherwise. A model's "ended" needs a word of ending or a negation."""
+    usable, the rules' otherwise. A model's "ended" needs a word of ending or a negation; a
+    fact from a clause that says something ended ("I don't have fish anymore") ended it too."""
     rule_subject = split_subject(fact.text)[0]
     got = fact.fields if leads else {}
     model_subject = normalise_subject(got.get("subject"), source) if got else None
@@ -117,6 +118,10 @@ def annotate(fact: Fact, source: str, leads: bool) -> None:
     if change == "ended" and not (is_ending(fact.text) or has_negation(fact.text)):
         change = None
     fact.change = change or change_of(fact.text)
+    if fact.change != "ended" and clause and has_negation(clause) == has_negation(fact.text) and (
+        change_of(clause) == "ended" and (is_ending(fact.text) or has_negation(fact.text))
+    ):
+        fact.change = "ended"
 
 
 def partial_paraphrases(facts: Sequence[str], clauses: Sequence[str]) -> list[str]:

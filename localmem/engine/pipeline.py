@@ -151,7 +151,8 @@ class Pipeline:
             key = text_hash(fact.text)
             if key not in seen and fact.text:
                 seen.add(key)
-                annotate(fact, source, self.model_leads)
+                said = [c for _, c in clauses] if fact.origin == "model" else []
+                annotate(fact, source, self.model_leads, _best_clause(fact.text, said))
                 report.facts.append(fact)
         return report
 
@@ -272,8 +273,11 @@ class Pipeline:
             near_dup = Verdict(Action.NONE, candidates[0], "near-duplicate of a stored memory")
             return [change(near_dup)]
         ids = {c.id for c in slot}
-        offered = [c for c in [*slot, *(c for c in candidates if c.id not in ids)]
-                   if c.score >= AMBIGUOUS_MIN]  # the slot's values first
+        offered = [  # the slot's values first; never a fact of this add or of another attribute
+            c for c in [*slot, *(c for c in mine if c.id not in ids)]
+            if c.score >= AMBIGUOUS_MIN and c.id > 0
+            and (not fact.attribute or not c.attribute or c.attribute == fact.attribute)
+        ]
         if not offered:
             return [change(Verdict(Action.ADD, None, "new information"))]
         return self._ask_model(fact, offered[:CANDIDATES], change)
@@ -353,6 +357,14 @@ class Pipeline:
         if not text or not is_grounded(text, source) or not covers(text, fact.text):
             text = fact.text  # the merged text must carry the new fact, not just the old one
         return [change(Verdict(Action.UPDATE, cand, "model: replaces the stored memory"), text)]
+
+
+def _best_clause(fact: str, clauses: list[str]) -> str | None:
+    """The clause sharing the most content words with the fact, if any shares one."""
+    words = set(content_words(fact))
+    scored = [(len(words & set(content_words(c))), c) for c in clauses]
+    best = max(scored, default=(0, None), key=lambda s: s[0])
+    return best[1] if best[0] else None
 
 
 def _touches(fact: str, clause: str) -> bool:

@@ -219,7 +219,7 @@ class Memory:
             report.facts,
             similar=lambda vec, k: self._similar(vec, scope, k),
             by_hash=lambda h: self._by_hash(h, scope),
-            by_slot=lambda attribute, vec: self._by_slot(attribute, vec, scope),
+            related=lambda attribute, text, vec: self._related(attribute, text, vec, scope),
         )
         message_vectors: list[np.ndarray | None] = [None] * len(msgs)
         for (i, _), vec in zip(user_turns, turn_vectors):
@@ -235,8 +235,11 @@ class Memory:
         return [Candidate(i, rows[i]["text"], s, rows[i]["subject"], rows[i]["attribute"])
                 for i, s in hits if i in rows]
 
-    def _by_slot(self, attribute: str, vector: np.ndarray, scope: dict[str, str]) -> list[Candidate]:
-        rows = self.store.slot_memories(scope, attribute)
+    def _related(self, attribute: str | None, text: str, vector: np.ndarray,
+                 scope: dict[str, str]) -> list[Candidate]:
+        """Memories with this attribute, and those sharing a keyword with ``text``."""
+        words = self.store.keyword_search(MEMORIES, text, scope, 5)
+        rows = self.store.slot_memories(scope, attribute, words)
         return [Candidate(r["id"], r["text"], float(np.dot(r["embedding"], vector)), r["subject"],
                           r["attribute"]) for r in rows]
 

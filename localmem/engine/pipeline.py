@@ -6,7 +6,7 @@ nothing. Each fact gets a subject ("user", "sister ana"), an attribute key (job,
 and a change ("new", "changed", "ended"): from the model where it leads (``model_leads``; a
 catalog setting per model, measured), else from rules and attribute prototypes.
 
-Decisions look first at the stored facts of the same subject and attribute (``by_slot``): a new
+Decisions look first at the stored facts of the same subject and attribute (``related``): a new
 value of a single-valued attribute supersedes the current one (UPDATE: history keeps the old
 text), an ending ends what it names (DELETE, its reason in history, and the ending itself is
 kept as a fact), a repeated value is NONE. Then flipped negations and changed preferences, then
@@ -57,7 +57,7 @@ CANDIDATES = 5
 
 Similar = Callable[[np.ndarray, int], list[Candidate]]
 ByHash = Callable[[str], "Candidate | None"]
-BySlot = Callable[[str, np.ndarray], list[Candidate]]
+Related = Callable[[str | None, str, np.ndarray], list[Candidate]]
 
 
 @dataclass
@@ -138,7 +138,7 @@ class Pipeline:
                    for text, _ in kept):
                 continue
             rewritten = rewrite_clause(clause)
-            if self._fills_gap(rewritten, bool(kept) or report.model_error is None):
+            if self._fills_gap(rewritten, report.model_error is None):
                 facts.append(Fact(rewritten, [msg_id], "rule"))
         for fact in list(facts):
             for text, attribute, event in derived_facts(fact.text):
@@ -211,10 +211,11 @@ class Pipeline:
         facts: Sequence[Fact],
         similar: Similar,
         by_hash: ByHash,
-        by_slot: BySlot | None = None,
+        related: Related | None = None,
     ) -> list[PlannedChange]:
-        """Changes for the facts; ``similar`` / ``by_hash`` / ``by_slot`` look at stored
-        memories of the scope (``by_slot(attribute, vector)``: those with that attribute)."""
+        """Changes for the facts; ``similar`` / ``by_hash`` / ``related`` look at stored
+        memories of the scope: ``related(attribute, text, vector)`` gives those with that
+        attribute (None: none) and those sharing a keyword with the text."""
         if not facts:
             return []
         vectors = self.embedder.embed_many([f.text for f in facts])
@@ -231,13 +232,13 @@ class Pipeline:
                 if p.event is Action.ADD and p.embedding is not None
             ]
             ended = {i for p in plan for i in p.ends}
-            for change in self._decide_one(fact, vector, similar, by_hash, by_slot, pending, ended):
+            for change in self._decide_one(fact, vector, similar, by_hash, related, pending, ended):
                 _merge(plan, change)
         return plan
 
     def _decide_one(
         self, fact: Fact, vector: np.ndarray, similar: Similar, by_hash: ByHash,
-        by_slot: BySlot | None, pending: list[Candidate], ended: set[int | None],
+        related: Related | None, pending: list[Candidate], ended: set[int | None],
     ) -> list[PlannedChange]:
         def change(verdict: Verdict, text: str | None = None,
                    ends: Sequence[Candidate] = ()) -> PlannedChange:
@@ -258,8 +259,12 @@ class Pipeline:
         if same is not None:
             return [change(Verdict(Action.NONE, same, "same text is stored"))]
         near = [_annotated(c) for c in similar(vector, CANDIDATES) if c.id not in ended]
-        slot = self._slot(fact, vector, by_slot, ended, near)
-        candidates = sorted([*near, *pending], key=lambda c: -c.score)[:CANDIDATES]
+        found = [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
+                                          if related else []) if c.id not in ended]
+        slot = self._slot(fact, [*found, *near])
+        seen = {c.id for c in [*near, *slot]}
+        by_word = [c for c in found if c.id not in seen]
+        candidates = [*sorted([*near, *pending], key=lambda c: -c.score)[:CANDIDATES], *by_word]
         if any(normalize(c.text) == normalize(fact.text) for c in candidates):
             return [change(Verdict(Action.NONE, candidates[0], "same text is stored"))]
         mine = [c for c in candidates if subjects_match(fact.subject, c.subject)]
@@ -283,16 +288,14 @@ class Pipeline:
         return self._ask_model(fact, offered[:CANDIDATES], change)
 
     @staticmethod
-    def _slot(fact: Fact, vector: np.ndarray, by_slot: BySlot | None, ended: set[int | None],
-              near: list[Candidate]) -> list[Candidate]:
-        """Stored current values of the fact's subject and attribute, best match first; a
-        similar memory stored without an attribute joins when its text names the same one."""
+    def _slot(fact: Fact, stored: list[Candidate]) -> list[Candidate]:
+        """Stored current values of the fact's subject and attribute, best match first (a
+        memory stored without an attribute counts when its text names the same one)."""
         if not fact.attribute:
             return []
-        found = {c.id: c for c in (by_slot(fact.attribute, vector) if by_slot else [])}
-        found.update({c.id: c for c in near if c.attribute == fact.attribute and c.id not in found})
+        found = {c.id: c for c in stored if c.attribute == fact.attribute}
         return sorted(
-            (c for c in found.values() if c.id not in ended and not is_ending(c.text)
+            (c for c in found.values() if not is_ending(c.text)
              and subjects_match(fact.subject, c.subject)),
             key=lambda c: -c.score,
         )

@@ -424,12 +424,17 @@ class Store:
         row = cur.fetchone()
         return self._memory_dict(row) if row else None
 
-    def slot_memories(self, scope: Scope, attribute: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Memories of a scope with this attribute, newest first, with their vectors."""
+    def slot_memories(
+        self, scope: Scope, attribute: str | None, ids: Sequence[int] = (), limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Memories of a scope with this attribute (or one of ``ids``), newest first, with
+        their vectors."""
         where, params = scope_where(scope)
+        marks = ",".join("?" * len(ids)) or "NULL"
         cur = self.execute(
-            f"SELECT id, text, subject, attribute, embedding FROM memories WHERE attribute=? AND "
-            f"{where} ORDER BY id DESC LIMIT ?", [attribute, *params, int(limit)],
+            f"SELECT id, text, subject, attribute, embedding FROM memories WHERE "
+            f"(attribute=? OR id IN ({marks})) AND {where} ORDER BY id DESC LIMIT ?",
+            [attribute, *ids, *params, int(limit) + len(ids)],
         )
         names = ("id", "text", "subject", "attribute", "embedding")
         return [

@@ -32,8 +32,9 @@ from localmem.engine.textutil import STOP_WORDS, words
 from localmem.errors import LocalmemError
 
 __all__ = [
-    "SPLITS", "SET_PATH", "DEFAULT_DATE", "load_set", "describe", "fact_matches", "must_not_matches",
-    "supported", "user_text", "perfect_llm", "load_slots", "SLOTS", "SetScores", "Observed", "score_conversation", "run_set", "percentile",
+    "SPLITS", "SET_PATH", "SLOTS", "DEFAULT_DATE", "load_set", "load_slots", "describe",
+    "fact_matches", "must_not_matches", "supported", "user_text", "perfect_llm", "SetScores",
+    "Observed", "score_conversation", "run_set", "percentile",
 ]
 
 DATA = Path(__file__).parent / "eval_data"
@@ -350,12 +351,14 @@ def score_conversation(scores: SetScores, conv: dict[str, Any], seen: Observed) 
 
 
 def _play(memory: Memory, conv: dict[str, Any], uid: str, scores: SetScores) -> list[str]:
-    """Add every turn of ``conv``; counts repeats, latency and grounding; returns what was written."""
+    """Add every turn of ``conv``, counting repeats, latency and grounding; returns the texts
+    written."""
     ever: list[str] = []
     for add in conv["adds"]:
         start = time.perf_counter()
         try:
-            events = memory.add(add["messages"], user_id=uid, timestamp=add.get("date", DEFAULT_DATE))
+            when = add.get("date", DEFAULT_DATE)
+            events = memory.add(add["messages"], user_id=uid, timestamp=when)
         except LocalmemError as exc:  # counted: the add's facts are then missing
             scores.errors += 1
             scores.failures.append(f"{conv['id']}: add failed: {exc}")

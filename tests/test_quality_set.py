@@ -138,7 +138,8 @@ def _conv(cid, gone, must_not=()):
 
 def test_the_new_figures_on_a_tiny_synthetic_set(harness):
     scores = harness.SetScores()
-    superseded = _conv("a", ["Works as a barista", "Has a cat named Tom"], ["Is vegan", "Lives in Berlin"])
+    superseded = _conv("a", ["Works as a barista", "Has a cat named Tom"],
+                       ["Is vegan", "Lives in Berlin"])
     harness.score_conversation(scores, superseded, harness.Observed(
         stored=[("Is the cafe manager now", "I'm the cafe manager now"),
                 ("Friend Nina went vegan", "my friend Nina went vegan"),
@@ -149,9 +150,11 @@ def test_the_new_figures_on_a_tiny_synthetic_set(harness):
     ))
     stale = _conv("b", ["Works as a barista"])
     harness.score_conversation(scores, stale, harness.Observed(
-        stored=[("Works as a barista", "I work as a barista"), ("Is the cafe manager", "I'm the cafe manager")],
+        stored=[("Works as a barista", "I work as a barista"),
+                ("Is the cafe manager", "I'm the cafe manager")],
         ever=["Works as a barista", "Is the cafe manager"],
-        shown={"q Works as a barista?": [("fact", "Is the cafe manager"), ("fact", "Works as a barista")]},
+        shown={"q Works as a barista?": [("fact", "Is the cafe manager"),
+                                          ("fact", "Works as a barista")]},
     ))
     assert (scores.conversations, scores.stored, scores.correct) == (2, 5, 2)  # the managers
     assert (scores.recalled, scores.gold) == (2, 2)

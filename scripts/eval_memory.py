@@ -149,7 +149,8 @@ def _ingest(memory: Memory, chat: Chat, infer: bool, result: ModeResult) -> None
         if infer:
             report = memory.last_extraction
             result.dropped += len(report.dropped)
-            result.model_facts += len(report.dropped) + sum(f.origin == "model" for f in report.facts)
+            result.model_facts += (len(report.dropped) + len(report.partial)  # all the model said
+                               + sum(f.origin == "model" for f in report.facts))
     for speaker in chat.speakers:
         result.stored += len(memory.get_all(user_id=speaker, run_id=chat.id, limit=100000))
 

@@ -366,7 +366,8 @@ def _play(memory: Memory, conv: dict[str, Any], uid: str, scores: SetScores) -> 
         scores.add_seconds.append(time.perf_counter() - start)
         report = memory.last_extraction
         scores.dropped += len(report.dropped)
-        scores.model_facts += len(report.dropped) + sum(f.origin == "model" for f in report.facts)
+        scores.model_facts += (len(report.dropped) + len(report.partial)  # all the model said
+                           + sum(f.origin == "model" for f in report.facts))
         scores.replaced += len(getattr(report, "partial", []))
         ever += [e.text for e in events if e.event.value in ("ADD", "UPDATE")]
         if add.get("none"):

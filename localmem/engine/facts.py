@@ -4,7 +4,6 @@ its subject / attribute / change (the model's, where it leads and gave them; els
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,11 +11,10 @@ from localmem.engine.attributes import (
     USER, change_of, is_ending, is_single, normalise_key, normalise_subject, rule_attribute,
     split_subject,
 )
-from localmem.engine.extract import has_negation, rewrite_clause, strip_lead_in, topic_words
+from localmem.engine.extract import has_negation, rewrite_clause, strip_lead_in
 from localmem.engine.textutil import content_words, words
 
-__all__ = ["Fact", "stored_form", "with_subject", "derived_facts", "annotate",
-           "partial_paraphrases", "covers"]
+__all__ = ["Fact", "stored_form", "with_subject", "derived_facts", "annotate", "covers"]
 
 
 @dataclass
@@ -122,35 +120,6 @@ def annotate(fact: Fact, source: str, leads: bool, clause: str | None = None) ->
         change_of(clause) == "ended" and (is_ending(fact.text) or has_negation(fact.text))
     ):
         fact.change = "ended"
-
-
-def partial_paraphrases(facts: Sequence[str], clauses: Sequence[str]) -> list[str]:
-    """Model facts that restate only part of the user clause they come from.
-
-    A weak model often returns a fragment ("Spanish and French" for "I speak Spanish and
-    French"); the deterministic rewrite of the whole clause is then the better fact. Several
-    facts split from one clause are fine when together they cover it. A fact drawn from no
-    first-person clause is not judged here.
-    """
-    by_clause: dict[int, list[str]] = {}
-    for fact in facts:
-        found = topic_words(fact)
-        scored = [(len(found & topic_words(c)), i) for i, c in enumerate(clauses)]
-        overlap, best = max(scored, default=(0, -1))
-        if overlap:
-            by_clause.setdefault(best, []).append(fact)
-    partial: list[str] = []
-    for index, group in by_clause.items():
-        clause_words = topic_words(clauses[index]) - {"name"}
-        union = set().union(*(topic_words(f) for f in group)) & clause_words
-        if len(union) < 0.75 * len(clause_words):
-            partial.extend(group)
-            continue
-        for fact in group:  # a fact mostly made of words from outside its clause
-            found = topic_words(fact)
-            if len(found & clause_words) < 0.75 * len(found):
-                partial.append(fact)
-    return partial
 
 
 def covers(fact: str, clause: str) -> bool:

@@ -37,7 +37,7 @@ from localmem.engine.extract import (
     candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause,
 )
 from localmem.engine.facts import (
-    Fact, annotate, covers, derived_facts, partial_paraphrases, stored_form, with_subject,
+    Fact, annotate, covers, derived_facts, stored_form, with_subject,
 )
 from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
@@ -78,7 +78,7 @@ class PlannedChange:
 class ExtractionReport:
     facts: list[Fact] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # model facts not grounded in the messages
-    partial: list[str] = field(default_factory=list)  # grounded, but only part of a user clause
+    partial: list[str] = field(default_factory=list)  # grounded, set aside for a rule's clause
     model_error: str | None = None
 
 
@@ -130,12 +130,14 @@ class Pipeline:
             return report
         source = "\n".join(text for _, text in user_messages)
         clauses = [(mid, c) for mid, text in user_messages for c in candidate_clauses(text)]
-        kept = self._model_facts(source, observed, prompt, [c for _, c in clauses], report)
+        kept = self._model_facts(source, observed, prompt, report)
+        if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
+            report.partial = [t for t, _ in kept if any(_touches(t, c) for _, c in clauses)]
+            kept = [(t, got) for t, got in kept if t not in report.partial]
         facts = [Fact(text, self._sources(text, user_messages), "model", fields=got)
                  for text, got in kept]
         for msg_id, clause in clauses:
-            if any(covers(text, clause) or self.model_leads and _touches(text, clause)
-                   for text, _ in kept):
+            if any(covers(text, clause) or _touches(text, clause) for text, _ in kept):
                 continue
             rewritten = rewrite_clause(clause)
             if self._fills_gap(rewritten, report.model_error is None):
@@ -164,7 +166,7 @@ class Pipeline:
         return rule_attribute(fact) is not None or is_ending(fact)
 
     def _model_facts(self, source: str, observed: date | None, prompt: str | None,
-                     clauses: list[str], report: ExtractionReport) -> list[tuple[str, dict]]:
+                     report: ExtractionReport) -> list[tuple[str, dict]]:
         """The model's grounded facts in stored form, each with its structured answer."""
         schema = StructuredFacts if self.model_leads else ExtractedFacts
         try:
@@ -190,11 +192,7 @@ class Pipeline:
                 report.dropped.append(text)  # ungrounded, a bare word, or a model looping
             elif form not in [t for t, _ in grounded]:
                 grounded.append((form, got))
-        if self.model_leads:
-            return grounded  # a leading model chooses how much of a clause is lasting
-        partial = partial_paraphrases([t for t, _ in grounded], clauses)
-        report.partial.extend(partial)  # the rule rewrite of their clause says it better
-        return [(t, got) for t, got in grounded if t not in partial]
+        return grounded
 
     @staticmethod
     def _sources(fact: str, user_messages: Sequence[tuple[int, str]]) -> list[int]:

@@ -148,3 +148,21 @@ def test_whether_a_model_leads_comes_from_the_catalog_unless_configured(tmp_path
     assert catalog_leads(FakeLLM()) is False  # no file: the rules lead
     assert Pipeline(LlamaCppLLM(gguf), HashEmbedder(), model_leads=False).model_leads is False
     assert Pipeline(LlamaCppLLM(gguf), HashEmbedder()).model_leads is True
+
+
+@pytest.mark.integration
+def test_structured_facts_always_close_within_max_tokens_with_the_bundled_model():
+    from localmem.engine.prompts import STRUCTURED_EXTRACTION_PROMPT, StructuredFacts
+    from localmem.models.locate import resolve_llm_path
+
+    llm = LlamaCppLLM(resolve_llm_path(None))
+    messages = [
+        "I switched from my iPhone to a Pixel 8, my sister Ana moved to Porto, I quit my job at "
+        "the bank and I'm learning the cello.",
+        "We are going to Miami, and going to Miami, and going to Miami, and going to Miami!",
+        "What's the weather like today?",
+    ]
+    for message in messages:
+        prompt = STRUCTURED_EXTRACTION_PROMPT.format(messages=message, today="2024-05-01")
+        answer = llm.complete_json(prompt, StructuredFacts)  # parses, or this raises
+        assert len(answer["facts"]) <= 3

@@ -98,12 +98,33 @@ def candidate_clauses(text: str) -> list[str]:
             if not (_speaks_for_user(clause) or _ENDED_THING.search(clause)
                     or _said_without_subject(clause) or _about_family(clause)):
                 continue
-            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause):
+            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or _passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
                 continue
             out.append(clause)
     return out
+
+
+# Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".
+_MOOD = re.compile(
+    r"^(?:i'm|im|i am|we're|we are|i was|we were|i feel|i felt|feeling|(?:i've|i have|we've|"
+    r"we have|have)? ?never been) (?:so |really |very |all so |kind of |a bit |pretty |super |"
+    r"just |honestly |totally |a little )*(?:happy|happier|proud|tired|exhausted|excited|"
+    r"nervous|sad|relieved|stressed|bored|glad|thrilled|sorry|grateful|lucky|sick|hungry|"
+    r"sleepy|busy|jealous)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
+    r"|\b(?:right now|at the moment|atm)\b",
+    re.I,
+)
+_LIKING_ONLY = {"lov", "lik", "enjoy", "hat", "miss", "actual", "realli", "total", "just", "so"}
+
+
+def _passing(clause: str) -> bool:
+    """A mood or a moment ("I'm so proud"), or a liking of a bare pronoun ("I love it")."""
+    if _MOOD.search(clause):
+        return True
+    said = set(content_words(clause)) - _LIKING_ONLY
+    return not said and bool(re.search(r"\b(it|them|him|her|that|this)\b", clause, re.I))
 
 
 _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",

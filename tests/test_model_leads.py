@@ -119,6 +119,13 @@ def test_a_leading_model_cannot_end_a_fact_without_words_that_say_so():
     assert memory.last_extraction.facts[0].change == "new"
 
 
+def test_a_model_fact_keeps_no_first_person():
+    memory = _memory(_structured([_fact("now i work at a small bakery in town", attribute="job",
+                                        single=True, change="changed")]))
+    memory.add("Now I work at a small bakery in town.", user_id="u")
+    assert [m.text for m in memory.get_all(user_id="u")] == ["Works at a small bakery in town"]
+
+
 def test_a_subject_the_user_never_named_is_not_taken():
     memory = _memory(_structured([_fact("Sister moved to Porto", subject="aunt Rosa",
                                         attribute="home", single=True)]))

@@ -89,6 +89,9 @@ class LLMConfig(_Config):
     max_tokens: int = Field(192, ge=8, le=4096)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     seed: int = 0
+    # Whether the model's structured facts lead (True) or the rules do (False); None: the
+    # catalog's measured setting for a known model, else the rules.
+    model_leads: bool | None = None
 
 
 class EmbedderConfig(_Config):

@@ -101,6 +101,7 @@ class Memory:
                 self.embedder,
                 self.config.fact_extraction_prompt,
                 self.config.update_memory_prompt,
+                self.config.llm.model_leads,
             )
         return self._pipeline
 

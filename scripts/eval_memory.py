@@ -40,8 +40,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_set import (  # noqa: E402  (re-exported: tests load the harness from this file)
-    SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, must_not_matches,
-    perfect_llm, percentile, run_set, score_conversation, supported, user_text,
+    SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, load_slots,
+    must_not_matches, perfect_llm, percentile, run_set, score_conversation, supported, user_text,
 )
 
 from localmem import Memory  # noqa: E402
@@ -149,7 +149,8 @@ def _ingest(memory: Memory, chat: Chat, infer: bool, result: ModeResult) -> None
         if infer:
             report = memory.last_extraction
             result.dropped += len(report.dropped)
-            result.model_facts += len(report.dropped) + sum(f.origin == "model" for f in report.facts)
+            result.model_facts += (len(report.dropped) + len(report.partial)  # all the model said
+                               + sum(f.origin == "model" for f in report.facts))
     for speaker in chat.speakers:
         result.stored += len(memory.get_all(user_id=speaker, run_id=chat.id, limit=100000))
 
@@ -241,9 +242,11 @@ def _backends(model: str, home: Path) -> tuple[LLM, Embedder]:
     return probe.llm, probe.embedder
 
 
-def _memory(home: Path, llm: LLM, embedder: Embedder, prompt: str | None) -> Memory:
-    return Memory(MemoryConfig(fact_extraction_prompt=prompt), path=home, llm=llm,
-                  embedder=embedder)
+def _memory(home: Path, llm: LLM, embedder: Embedder, prompt: str | None,
+            leads: bool | None = None) -> Memory:
+    """``leads``: whether the model's structured facts lead; None asks the catalog."""
+    config = MemoryConfig(fact_extraction_prompt=prompt, llm=LLMConfig(model_leads=leads))
+    return Memory(config, path=home, llm=llm, embedder=embedder)
 
 
 def _mean_context(result: ModeResult) -> float:
@@ -251,7 +254,8 @@ def _mean_context(result: ModeResult) -> float:
 
 
 def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder: Embedder,
-                 home: Path, prompt: str | None = None) -> dict[str, ModeResult]:
+                 home: Path, prompt: str | None = None,
+                 leads: bool | None = None) -> dict[str, ModeResult]:
     """Per mode: ingest every chat into one fresh store, then ask every chat's questions.
 
     ``raw`` also gives the oracle rows; with ``raw`` and ``facts`` both, facts are asked a second
@@ -259,7 +263,7 @@ def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder
     """
     results: dict[str, ModeResult] = {}
     for mode in modes:
-        memory = _memory(home / mode, llm, embedder, prompt)
+        memory = _memory(home / mode, llm, embedder, prompt, leads)
         result = results.setdefault(mode, ModeResult())
         for chat in chats:  # every chat is stored before any question is asked
             started = time.perf_counter()
@@ -328,12 +332,18 @@ def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
 
 
 def _print_set(split: str, llm: LLM, embedder: Embedder, home: Path, prompt: str | None,
-               failures: bool) -> None:
-    """One split of the hand-written set, with the model and with a perfect extractor."""
+               failures: bool, leads: bool | None = None) -> None:
+    """One split of the hand-written set, with the model and with a perfect extractor (which
+    leads with the gold slots where the split has them)."""
     conversations = load_set(split)
+    slots = load_slots(split)
     print(f"[{split}] {describe(conversations)}")
-    for label, model in [("set", llm), ("set/perfect-model", perfect_llm(conversations))]:
-        memory = _memory(home / label.replace("/", "-"), model, embedder, prompt)
+    for label, model, lead in [("set", llm, leads),
+                               ("set/perfect-model", perfect_llm(conversations, slots),
+                                slots is not None)]:
+        memory = _memory(home / label.replace("/", "-"), model, embedder, prompt, lead)
+        if label == "set":
+            print(f"  model leads: {memory.pipeline.model_leads}")
         scores = run_set(memory, conversations)
         print(f"  {label:18s} {scores.line()}", flush=True)
         if failures:
@@ -356,7 +366,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="which part of the hand-written set to score (figures per split)")
     parser.add_argument("--failures", action="store_true", help="list the set's failures")
     parser.add_argument("--prompt", type=Path, help="a file with an extraction prompt to try")
+    parser.add_argument("--leads", choices=["catalog", "model", "rules"], default="catalog",
+                        help="whether the model's structured facts lead (default: the catalog's)")
     args = parser.parse_args(argv)
+    leads = {"catalog": None, "model": True, "rules": False}[args.leads]
     chats_n, sessions_n = (1, 5) if args.quick else (None, None)
     chats_n, sessions_n = args.chats or chats_n, args.sessions or sessions_n
     with tempfile.TemporaryDirectory(prefix="localmem-eval-") as tmp:
@@ -367,13 +380,14 @@ def main(argv: list[str] | None = None) -> None:
         if args.mode in ("set", "all"):
             splits = list(SPLITS) if args.split == "both" else [args.split]
             for split in splits:
-                _print_set(split, llm, embedder, home / split, prompt, args.failures)
+                _print_set(split, llm, embedder, home / split, prompt, args.failures, leads)
         if args.mode != "set":
             modes = {"facts": ["facts"], "raw": ["raw"]}.get(args.mode, ["raw", "facts"])
             chats = load_chats(args.data_dir, chats_n, sessions_n)
             print(f"chats {len(chats)}  turns {sum(len(c.turns) for c in chats)}  "
                   f"questions {sum(len(c.qa) for c in chats)}")
-            _print_realtalk(run_realtalk(chats, args.k, modes, llm, embedder, home, prompt), args.k)
+            results = run_realtalk(chats, args.k, modes, llm, embedder, home, prompt, leads)
+            _print_realtalk(results, args.k)
 
 
 if __name__ == "__main__":

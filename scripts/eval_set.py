@@ -32,14 +32,16 @@ from localmem.engine.textutil import STOP_WORDS, words
 from localmem.errors import LocalmemError
 
 __all__ = [
-    "SPLITS", "SET_PATH", "DEFAULT_DATE", "load_set", "describe", "fact_matches",
-    "must_not_matches", "supported", "user_text", "perfect_llm", "SetScores", "Observed",
-    "score_conversation", "run_set", "percentile",
+    "SPLITS", "SET_PATH", "SLOTS", "DEFAULT_DATE", "load_set", "load_slots", "describe",
+    "fact_matches", "must_not_matches", "supported", "user_text", "perfect_llm", "SetScores",
+    "Observed", "score_conversation", "run_set", "percentile",
 ]
 
 DATA = Path(__file__).parent / "eval_data"
 SPLITS = {"tune": DATA / "set_tune.json", "heldout": DATA / "set_heldout.json"}
 SET_PATH = SPLITS["tune"]
+# Gold subject / attribute / single / change per gold fact, for a perfect structured extractor.
+SLOTS = {"tune": DATA / "set_tune_slots.json"}
 DEFAULT_DATE = "2024-01-15T12:00:00"
 PROBE_K = 3
 
@@ -190,8 +192,16 @@ def user_text(messages: Any) -> str:
     return "\n".join(m["content"] for m in messages if m.get("role", "user") == "user")
 
 
-def perfect_llm(conversations: list[dict[str, Any]]) -> FakeLLM:
-    """A FakeLLM that extracts exactly the gold facts of each add (decisions: the default ADD)."""
+def load_slots(split: str) -> dict[str, dict[str, Any]] | None:
+    """The gold slots of a split's facts (``SLOTS``), or None where none were written."""
+    path = SLOTS.get(split)
+    return json.loads(path.read_text(encoding="utf-8"))["facts"] if path else None
+
+
+def perfect_llm(conversations: list[dict[str, Any]],
+                slots: dict[str, dict[str, Any]] | None = None) -> FakeLLM:
+    """A FakeLLM that extracts exactly the gold facts of each add (decisions: the default ADD);
+    asked for structured facts, each comes with its gold slot from ``slots``."""
     gold = {user_text(a["messages"]): a["facts"] for c in conversations for a in c["adds"]}
 
     def respond(prompt: str, schema: type) -> dict[str, Any]:
@@ -199,7 +209,10 @@ def perfect_llm(conversations: list[dict[str, Any]]) -> FakeLLM:
             return {"event": "ADD"}
         tail = prompt.rstrip()
         found = [k for k in gold if k and tail.endswith(k)] or [k for k in gold if k and k in prompt]
-        return {"facts": gold[max(found, key=len)] if found else []}
+        facts = gold[max(found, key=len)] if found else []
+        if schema.__name__ == "StructuredFacts":
+            return {"facts": [{"text": f, **(slots or {})[f]} for f in facts][:3]}
+        return {"facts": facts}
 
     return FakeLLM(respond)
 
@@ -353,7 +366,8 @@ def _play(memory: Memory, conv: dict[str, Any], uid: str, scores: SetScores) -> 
         scores.add_seconds.append(time.perf_counter() - start)
         report = memory.last_extraction
         scores.dropped += len(report.dropped)
-        scores.model_facts += len(report.dropped) + sum(f.origin == "model" for f in report.facts)
+        scores.model_facts += (len(report.dropped) + len(report.partial)  # all the model said
+                           + sum(f.origin == "model" for f in report.facts))
         scores.replaced += len(getattr(report, "partial", []))
         ever += [e.text for e in events if e.event.value in ("ADD", "UPDATE")]
         if add.get("none"):

@@ -108,10 +108,13 @@ def test_model_decisions_keep_the_old_text_in_history_for_audit():
 
     memory = fake_memory(responses=respond)
     mid = memory.add("I eat meat every day", user_id="u")[0].id
-    event = memory.add("I eat no meat every day anymore", user_id="u")[0]
-    # The negation flip is decided without the model; the old text stays in history.
-    assert event.event is Action.UPDATE
+    events = memory.add("I eat no meat every day anymore", user_id="u")
+    # An ending is decided without the model: the old fact ends, its text stays in history,
+    # and the ending is kept as a fact of its own.
+    assert [e.event for e in events] == [Action.DELETE, Action.ADD] and events[0].id == mid
     assert memory.history(mid)[-1].old_text == "Eats meat every day"
+    assert memory.history(mid)[-1].reason == f"ended by memory {events[1].id}"
+    assert [m.text for m in memory.get_all(user_id="u")] == ["Eats no meat every day anymore"]
 
 
 def test_delete_all_is_scoped_and_reset_clears_everything():

@@ -44,16 +44,16 @@ def apply_plan(
         rows = storage.rows
         message_ids = rows.insert_messages(incoming.messages, incoming.scope, incoming.metadata,
                                            incoming.observed, incoming.vectors)
-        return [
-            _apply_one(rows, change, [message_ids[i] for i in change.source_ids
-                                      if i < len(message_ids)], incoming)
-            for change in plan
-        ]
+        events: list[MemoryEvent] = []
+        for change in plan:
+            sources = [message_ids[i] for i in change.source_ids if i < len(message_ids)]
+            events.extend(_apply_one(rows, change, sources, incoming))
+        return events
 
 
 def _apply_one(
     rows: Rows, change: PlannedChange, sources: list[int], incoming: Incoming
-) -> MemoryEvent:
+) -> list[MemoryEvent]:
     event, target = change.event, change.memory_id
     exists = target is not None and target > 0 and rows.has_memory(target)
     if event in (Action.UPDATE, Action.DELETE, Action.NONE) and not exists:
@@ -62,25 +62,46 @@ def _apply_one(
         same = rows.find_by_hash(text_hash(change.text), incoming.scope)  # re-check in the lock
         if same is not None:
             rows.link_sources(same["id"], sources)
-            return MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
-                               reason="same text is stored")
-        assert change.embedding is not None
-        mid = rows.insert_memory(change.text, text_hash(change.text), incoming.scope,
-                                 incoming.metadata, change.embedding, incoming.observed, sources,
-                                 incoming.actor, change.reason)
-        return MemoryEvent(id=mid, text=change.text, event=Action.ADD, reason=change.reason)
+            return [MemoryEvent(id=same["id"], text=same["text"], event=Action.NONE,
+                                reason="same text is stored")]
+    if event in (Action.ADD, Action.UPDATE):
+        written = _write(rows, change, target, sources, incoming)
+        return [*_end(rows, change, written.id, incoming.actor), written]
     assert target is not None
     if event is Action.NONE:
         rows.link_sources(target, sources)
         row = rows.get_memory(target)
-        return MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)
-    if event is Action.DELETE:
-        old = rows.retire_memory(target, incoming.actor, change.reason)
-        return MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
-                           reason=change.reason)
+        return [MemoryEvent(id=target, text=row["text"], event=Action.NONE, reason=change.reason)]
+    old = rows.retire_memory(target, incoming.actor, change.reason)
+    return [MemoryEvent(id=target, text=old, event=Action.DELETE, previous_text=old,
+                        reason=change.reason)]
+
+
+def _write(rows: Rows, change: PlannedChange, target: int | None, sources: list[int],
+           incoming: Incoming) -> MemoryEvent:
+    """Insert (``target`` None) or update one memory, with its subject and attribute."""
     assert change.embedding is not None
-    old = rows.update_memory(target, change.text, text_hash(change.text), change.embedding,
-                             incoming.actor, observed_at=incoming.observed, source_ids=sources,
-                             reason=change.reason)
-    return MemoryEvent(id=target, text=change.text, event=Action.UPDATE, previous_text=old,
+    slot = (change.subject, change.attribute)
+    hash_ = text_hash(change.text)
+    if target is None:
+        target = rows.insert_memory(change.text, hash_, incoming.scope, incoming.metadata,
+                                    change.embedding, incoming.observed, sources, incoming.actor,
+                                    change.reason, slot)
+        old, event = None, Action.ADD
+    else:
+        old = rows.update_memory(target, change.text, hash_, change.embedding, incoming.actor,
+                                 observed_at=incoming.observed, source_ids=sources,
+                                 reason=change.reason, slot=slot)
+        event = Action.UPDATE
+    return MemoryEvent(id=target, text=change.text, event=event, previous_text=old,
                        reason=change.reason)
+
+
+def _end(rows: Rows, change: PlannedChange, by: int, actor: str) -> list[MemoryEvent]:
+    """End the memories ``change`` ends; history keeps each, naming the memory that ended it."""
+    events = []
+    for gone in (g for g in change.ends if g != by and rows.has_memory(g)):
+        old = rows.retire_memory(gone, actor, f"ended by memory {by}")
+        events.append(MemoryEvent(id=gone, text=old, event=Action.DELETE, previous_text=old,
+                                  reason=change.reason))
+    return events

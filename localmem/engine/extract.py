@@ -11,53 +11,17 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from localmem.engine.clauses import (
+    _CLAUSE_SPLIT, _IRREGULAR_PAST, _PLEASANTRY, candidate_clauses, strip_lead_in,
+)
 from localmem.engine.textutil import content_words, split_sentences, stem, words
 
 __all__ = [
     "candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "topic_words",
-    "resolve_dates",
+    "resolve_dates", "strip_lead_in",
 ]
 
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself)\b", re.I)
-_GREETING = re.compile(
-    r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there| again| all)?\b[\s,!.:-]*",
-    re.I,
-)
-_FILLER = re.compile(
-    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|no|"
-    r"ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
-    re.I,
-)
-_REQUEST = re.compile(
-    r"^(can|could|would|will|please|tell|help|show|give|let|remind|what|how|why|who|where|when|"
-    r"do you|are you|did you)\b|\b(i want you|i need you|i'd like you|can you|could you)\b",
-    re.I,
-)
-_PLEASANTRY = re.compile(
-    r"\b(nice to meet|thank|thanks|appreciate|you're welcome|see you|bye|good night|have a good)\b",
-    re.I,
-)
-_CLAUSE_SPLIT = re.compile(
-    r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've)\b)"
-    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|nobody|no one)\s)",
-    re.I,
-)
-# Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
-_LEAD_IN = re.compile(
-    r"^(\w+(?: \w+)?:\s+|as for me,?\s+|for me,?\s+|personally,?\s+|plus,?\s+|these days,?\s+|"
-    r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+)",
-    re.I,
-)
-# Talk about the conversation, not the user: "I'm glad to hear...", "I hope you...", "If ...".
-_NOT_A_FACT = re.compile(
-    r"^(if|when you|while you)\b|^i('m| am) (glad|happy|sorry|sure|excited to hear)\b|"
-    r"^i (hope|think|agree|guess|bet|wonder|appreciate|understand|believe)\b|"
-    r"^i (can|could) (see|imagine|understand|tell)\b|^i('d| would) (love|like) to (hear|know|see)\b|"
-    r"^my pleasure\b|^(i'm|im|i am) (doing |feeling )?(good|well|great|fine|ok|okay|alright|not bad)"
-    r"( today| too| thanks)?$",
-    re.I,
-)
-_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|u|ur|yourself)\b", re.I)
+# "We" / "our" speak for the user too ("we bought a house in Porto and moved there").
 _CONTRAST = re.compile(r",?\s+(?:but|and|although|though|while|whereas|yet)\s+|;\s*", re.I)
 _NEGATION = re.compile(
     r"\b(not|no|never|none|nobody|nothing|neither|nor|no longer|anymore|don't|doesn't|didn't|"
@@ -69,15 +33,6 @@ _ADVERBS = {
     "really", "also", "usually", "often", "always", "never", "just", "still", "absolutely",
     "totally", "sometimes", "recently", "currently", "actually", "mostly", "definitely",
     "now", "truly", "honestly", "generally", "finally", "already", "even",
-}
-_IRREGULAR_PAST = {
-    "went", "was", "were", "had", "got", "made", "took", "saw", "bought", "came", "became",
-    "began", "felt", "found", "gave", "grew", "heard", "kept", "knew", "left", "lost", "met",
-    "paid", "ran", "said", "sold", "sent", "spent", "taught", "thought", "told", "won", "wrote",
-    "drove", "ate", "drank", "flew", "fell", "broke", "chose", "did", "built", "read", "quit",
-    "brought", "caught", "forgot", "held", "led", "meant", "rode", "sang", "sat", "shot", "slept",
-    "spoke", "stood", "swam", "threw", "understood", "woke", "wore", "set", "put", "cut", "hit",
-    "let", "hurt", "bit", "dug", "fed", "fought", "hung", "lit", "struck", "swung", "tore", "won",
 }
 _MODALS = {"might", "may", "must", "should", "could", "would", "can", "will", "shall", "used"}
 _CONTRACTIONS = [
@@ -97,6 +52,15 @@ _CONTRACTIONS = [
     (r"^my name'?s\b", "Name is"),
     (r"^call me\b", "Goes by"),
     (r"^my\b", ""),
+    (r"^(we're|we are) not\b", "Is not"),
+    (r"^(we're|we are)\b", "Is"),
+    (r"^we were\b", "Was"),
+    (r"^we('ve| have)\b", "Has"),
+    (r"^we('d| would)\b", "Would"),
+    (r"^we('ll| will)\b", "Will"),
+    (r"^we (don't|do not)\b", "Does not"),
+    (r"^we (didn't|did not)\b", "Did not"),
+    (r"^our\b", ""),
 ]
 _MID_SENTENCE = [
     (r"\bi'm\b|\bim\b", "they're"),
@@ -109,6 +73,12 @@ _MID_SENTENCE = [
     (r"\bmy\b", "their"),
     (r"\bme\b", "them"),
     (r"\bi\b", "they"),
+    (r"\bwe're\b", "they're"),
+    (r"\bwe've\b", "they've"),
+    (r"\bour\b", "their"),
+    (r"\bours\b", "theirs"),
+    (r"\bus\b", "them"),
+    (r"\bwe\b", "they"),
 ]
 _STATE_SLOT_WORDS = {
     f(w) for w in ("name", "is", "has", "goes", "by", "lives", "live", "works", "work")
@@ -133,29 +103,6 @@ _SYNONYMS = [
 ]
 
 
-def candidate_clauses(text: str) -> list[str]:
-    """First-person statements in a user message, one clause each, cleaned of greetings."""
-    out: list[str] = []
-    for sentence in split_sentences(text):
-        sentence = sentence.strip().strip('"')
-        for _ in range(3):
-            sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
-        if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
-            continue
-        for clause in _CLAUSE_SPLIT.split(sentence):
-            clause = clause.strip(" ,;:-").rstrip(".!")
-            for _ in range(2):
-                clause = _FILLER.sub("", _LEAD_IN.sub("", clause)).strip()
-            if not _FIRST_PERSON.search(clause) or _PLEASANTRY.search(clause):
-                continue
-            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause):
-                continue
-            if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
-                continue
-            out.append(clause)
-    return out
-
-
 def _third_person(verb: str) -> str:
     if verb in _IRREGULAR_PAST or verb in _MODALS or verb.endswith("ed"):
         return verb
@@ -176,17 +123,28 @@ def rewrite_clause(clause: str) -> str:
     name = re.match(r"^(?:i'm|im|i am) ([A-Z][a-z]+)$", text, re.I)
     if name and name.group(1)[0].isupper():
         return f"Name is {name.group(1)}"
+    together = re.match(r"^((?:my |our )?[\w'-]+(?: [\w'-]+)?) and (?:i|me) (\w+)\b(.*)$", text,
+                        re.I)
+    if together and together.group(2).lower() not in ("am", "had"):
+        partner = re.sub(r"^(?:my|our) ", "their ", together.group(1), flags=re.I)
+        verb = {"are": "is", "were": "was", "have": "has"}.get(together.group(2).lower(),
+                                                              together.group(2))
+        text = f"{verb}{together.group(3)} with {partner}"  # "Sam and I split up"
+        lowered = text.lower()
     rewritten = None
     for pattern, replacement in _CONTRACTIONS:
         match = re.match(pattern, lowered)
         if match:
             rewritten = (replacement + text[match.end():]).strip()
             break
-    if rewritten is None and re.match(r"^i\s", lowered):
+    if rewritten is None and re.match(r"^(i|we)\s", lowered):
         tokens = text.split()[1:]
         adverbs = []
-        while tokens and tokens[0].lower() in _ADVERBS:
+        while tokens and (tokens[0].lower() in _ADVERBS or tokens[0].lower() == "no" and
+                          len(tokens) > 1 and tokens[1].lower() == "longer"):
             adverbs.append(tokens.pop(0).lower())
+            if adverbs[-1] == "no":
+                adverbs.append(tokens.pop(0).lower())  # "I no longer work" -> "no longer works"
         if tokens:
             verb = _third_person(tokens[0].lower())
             rewritten = " ".join([*adverbs, verb, *tokens[1:]])
@@ -249,7 +207,11 @@ def is_grounded(fact: str, source: str) -> bool:
         for part in _CONTRAST.split(s) if part
         for c in _CLAUSE_SPLIT.split(part) if c
     ]
-    best = max(clauses, key=lambda s: len(set(content_words(s)) & set(fact_words)))
+    # A comma piece of three words or more stands for itself: "I'm doing keto, no carbs" holds
+    # "Is doing keto" without the negation; "I'm not, like, vegan" keeps it.
+    pieces = [p for c in clauses for p in re.split(r",\s*", c) if len(p.split()) >= 3]
+    best = max([*pieces, *clauses],
+               key=lambda s: (len(set(content_words(s)) & set(fact_words)), -len(s)))
     if best.rstrip().endswith("?") or _PLEASANTRY.search(best):
         return False  # a question or a pleasantry is not a fact about the user
     return has_negation(best) == has_negation(fact)

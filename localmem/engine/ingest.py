@@ -60,6 +60,7 @@ def add_extracted(
         report.facts,
         similar=lambda vec, k: _similar(storage, vec, scope, k),
         by_hash=lambda h: _by_hash(storage, h, scope),
+        related=lambda attribute, text, vec: _related(storage, attribute, text, vec, scope),
     )
     turns = _user_turns(incoming)
     vectors: list[np.ndarray | None] = [None] * len(incoming.messages)
@@ -72,7 +73,18 @@ def _similar(storage: Storage, vector: np.ndarray, scope: Scope, k: int) -> list
     found = storage.vectors
     hits = found.search(MEMORIES, vector, k, found.scope_ids(MEMORIES, scope))
     rows = {r["id"]: r for r in storage.rows.memories(scope, ids=[i for i, _ in hits])}
-    return [Candidate(i, rows[i]["text"], s) for i, s in hits if i in rows]
+    return [Candidate(i, rows[i]["text"], s, rows[i]["subject"], rows[i]["attribute"])
+            for i, s in hits if i in rows]
+
+
+def _related(storage: Storage, attribute: str | None, text: str, vector: np.ndarray,
+             scope: Scope) -> list[Candidate]:
+    """Memories with this attribute, and those sharing a keyword with ``text``."""
+    allowed = storage.vectors.scope_ids(MEMORIES, scope)
+    words = storage.keywords.keyword_ids(MEMORIES, text, allowed, 5)
+    rows = storage.rows.slot_memories(scope, attribute, words)
+    return [Candidate(r["id"], r["text"], float(np.dot(r["embedding"], vector)), r["subject"],
+                      r["attribute"]) for r in rows]
 
 
 def _by_hash(storage: Storage, hash_: str, scope: Scope) -> Candidate | None:

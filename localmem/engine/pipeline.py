@@ -1,39 +1,53 @@
-"""add(infer=True): extract -> ground -> dedupe -> decide. Returns a plan; memory.py applies it.
+"""add(infer=True): extract -> ground -> annotate -> decide. Returns a plan; memory.py applies it.
 
 The model is asked once per add for facts (grammar-constrained JSON). Its facts must be grounded
 in the user's words; clauses it missed are rewritten deterministically, so a weak model loses
-nothing and a strong one makes the rules moot. Decisions are deterministic where they can be
-(same text -> NONE, near-duplicate -> NONE, same slot or flipped negation -> UPDATE, nothing
-similar -> ADD); only ambiguous cases go to the model, which sees small integer ids, never real
-ones, and an id it was not offered is rejected.
+nothing. Each fact gets a subject ("user", "sister ana"), an attribute key (job, home, pet, ...)
+and a change ("new", "changed", "ended"): from the model where it leads (``model_leads``; a
+catalog setting per model, measured), else from rules and attribute prototypes.
+
+Decisions look first at the stored facts of the same subject and attribute (``related``): a new
+value of a single-valued attribute supersedes the current one (UPDATE: history keeps the old
+text), an ending ends what it names (DELETE, its reason in history, and the ending itself is
+kept as a fact), a repeated value is NONE. Then flipped negations and changed preferences, then
+similarity: near-duplicates are NONE, nothing similar is ADD, and only ambiguous cases go to the
+model, which sees small integer ids, never real ones; an id it was not offered is rejected.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from localmem.backends.embeddings import Embedder
-from localmem.errors import ModelError
-from localmem.engine.extract import (
-    candidate_clauses,
-    has_negation,
-    is_grounded,
-    resolve_dates,
-    rewrite_clause,
-    topic_words,
-)
 from localmem.backends.llm import LLM
-from localmem.engine.prompts import FACT_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts, MemoryDecision
+from localmem.engine.attributes import (
+    Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
+)
+from localmem.engine.decisions import (
+    Candidate, Verdict, ending_targets, negation_flip, preference_target, slot_verdict,
+)
+from localmem.engine.extract import (
+    candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause,
+)
+from localmem.engine.facts import (
+    Fact, annotate, covers, derived_facts, stored_form, with_subject,
+)
+from localmem.engine.prompts import (
+    FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
+    MemoryDecision, StructuredFacts,
+)
 from localmem.engine.textutil import content_words, normalize, text_hash
+from localmem.errors import ModelError
 from localmem.types import Action
 
-__all__ = ["Pipeline", "Fact", "PlannedChange", "Candidate", "ExtractionReport", "slot_of"]
+__all__ = ["Pipeline", "Fact", "PlannedChange", "Candidate", "ExtractionReport", "catalog_leads"]
 
 log = logging.getLogger("localmem")
 
@@ -41,21 +55,9 @@ NEAR_DUPLICATE = 0.95  # cosine at or above which a fact is the memory it resemb
 AMBIGUOUS_MIN = 0.55  # below this no stored memory is close enough to ask the model about
 CANDIDATES = 5
 
-
-@dataclass
-class Fact:
-    text: str
-    source_ids: list[int]
-    origin: str  # "model" or "rule"
-
-
-@dataclass
-class Candidate:
-    """A stored memory (id > 0) or a fact planned earlier in the same add (id < 0)."""
-
-    id: int
-    text: str
-    score: float
+Similar = Callable[[np.ndarray, int], list[Candidate]]
+ByHash = Callable[[str], "Candidate | None"]
+Related = Callable[[str | None, str, np.ndarray], list[Candidate]]
 
 
 @dataclass
@@ -67,61 +69,36 @@ class PlannedChange:
     previous_text: str | None = None
     source_ids: list[int] = field(default_factory=list)
     reason: str = ""
+    subject: str | None = None  # what the stored memory is about (ADD / UPDATE)
+    attribute: str | None = None
+    ends: list[int] = field(default_factory=list)  # an ADD that ends these stored memories
 
 
 @dataclass
 class ExtractionReport:
     facts: list[Fact] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # model facts not grounded in the messages
-    partial: list[str] = field(default_factory=list)  # grounded, but only part of a user clause
+    partial: list[str] = field(default_factory=list)  # grounded, set aside for a rule's clause
     model_error: str | None = None
 
 
-_SLOTS = [
-    (r"^(name is|goes by|is called)\b", "name"),
-    (r"^(lives|is living|resides|is based) in\b", "home"),
-    (r"^works (as|at|for)\b", "job"),
-    (r"^is \d+( years old)?$|^age is\b", "age"),
-    (r"^birthday is\b", "birthday"),
-    (r"^(is married to|wife is|husband is|partner is|is dating|girlfriend is|boyfriend is)\b",
-     "partner"),
-    (r"^(is from|comes from)\b", "origin"),
-]
-
-
-def slot_of(fact: str) -> str | None:
-    """The single-valued attribute a fact sets ("Lives in X" -> "home"), or None."""
-    norm = normalize(fact)
-    for pattern, slot in _SLOTS:
-        if re.search(pattern, norm):
-            return slot
-    match = re.match(r"^favou?rite (\w+) (is|are)\b", norm)
-    return f"favorite {match.group(1)}" if match else None
-
-
-def _negation_flip(new: str, old: str) -> bool:
-    if has_negation(new) == has_negation(old):
+def catalog_leads(llm: LLM) -> bool:
+    """Whether the catalog says this model's extraction leads (``leads="model"``); else False."""
+    path = getattr(llm, "model_path", None)
+    if path is None:
         return False
-    a, b = topic_words(new), topic_words(old)  # "anymore" / "quit" must not dilute the overlap
-    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.6
+    from localmem.models.catalog import CATALOG
 
-
-def _derived_facts(fact: str) -> list[str]:
-    """Facts a statement implies that update a slot: a move sets home, a birthday sets age."""
-    out = []
-    moved = re.search(
-        r"\b(?i:moved|relocated) (?:from [\w .'-]+? )?to ([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)", fact
-    )
-    if moved:
-        out.append(f"Lives in {moved.group(1)}")
-    turned = re.search(r"\b(?i:turned) (\d{1,3})\b", fact)
-    if turned:
-        out.append(f"Is {turned.group(1)} years old")
-    return out
+    entry = next((e for e in CATALOG if e.kind == "llm" and e.file == Path(path).name), None)
+    return getattr(entry, "leads", "rules") == "model"
 
 
 class Pipeline:
-    """Turns messages into a plan of memory changes."""
+    """Turns messages into a plan of memory changes.
+
+    ``model_leads``: True lets the model's structured facts lead (rules check grounding and fill
+    gaps); False lets the rules lead (the model only proposes fact texts); None asks the catalog.
+    """
 
     def __init__(
         self,
@@ -129,11 +106,15 @@ class Pipeline:
         embedder: Embedder,
         extraction_prompt: str | None = None,
         update_prompt: str | None = None,
+        model_leads: bool | None = None,
     ) -> None:
         self.llm = llm
         self.embedder = embedder
-        self.extraction_prompt = extraction_prompt or FACT_EXTRACTION_PROMPT
+        self.model_leads = catalog_leads(llm) if model_leads is None else model_leads
+        default = STRUCTURED_EXTRACTION_PROMPT if self.model_leads else FACT_EXTRACTION_PROMPT
+        self.extraction_prompt = extraction_prompt or default
         self.update_prompt = update_prompt or UPDATE_MEMORY_PROMPT
+        self.prototypes = Prototypes(embedder)
 
     # -- extraction --
 
@@ -143,133 +124,209 @@ class Pipeline:
         observed: date | None = None,
         prompt: str | None = None,
     ) -> ExtractionReport:
-        """Grounded facts from (message id, text) pairs of the user's messages."""
+        """Grounded, annotated facts from (message id, text) pairs of the user's messages."""
         report = ExtractionReport()
         if not user_messages:
             return report
         source = "\n".join(text for _, text in user_messages)
-        try:
-            template = prompt or self.extraction_prompt
-            answer = self.llm.complete_json(
-                template.format(messages=source, today=(observed or date.today()).isoformat()),
-                ExtractedFacts,
-            )
-            model_facts = [f.strip() for f in answer["facts"] if f and f.strip()]
-        except ModelError as exc:
-            # The raw messages are stored and the deterministic path still runs: warn, go on.
-            report.model_error = str(exc)
-            log.warning("fact extraction by the model failed, rules only: %s", exc)
-            model_facts = []
         clauses = [(mid, c) for mid, text in user_messages for c in candidate_clauses(text)]
-        grounded: list[str] = []
-        for fact in model_facts:
-            if not is_grounded(fact, source):
-                report.dropped.append(fact)
-                continue
-            stored_form = _third_person_fact(fact)
-            if stored_form is None:
-                report.dropped.append(fact)  # a bare word, or a model looping on itself
-            elif stored_form not in grounded:
-                grounded.append(stored_form)
-        partial = _partial_paraphrases(grounded, [c for _, c in clauses])
-        report.partial.extend(partial)  # the rule rewrite of their clause says it better
-        kept = [f for f in grounded if f not in partial]
-        facts = [Fact(f, self._sources(f, user_messages), "model") for f in kept]
+        kept = self._model_facts(source, observed, prompt, report)
+        if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
+            report.partial = [t for t, _ in kept if any(_touches(t, c) for _, c in clauses)]
+            kept = [(t, got) for t, got in kept if t not in report.partial]
+        facts = [Fact(text, self._sources(text, user_messages), "model", fields=got)
+                 for text, got in kept]
         for msg_id, clause in clauses:
-            if not any(_covers(f, clause) for f in kept):
-                facts.append(Fact(rewrite_clause(clause), [msg_id], "rule"))
+            if any(covers(text, clause) or _touches(text, clause) for text, _ in kept):
+                continue
+            rewritten = rewrite_clause(clause)
+            if self._fills_gap(rewritten, report.model_error is None):
+                facts.append(Fact(rewritten, [msg_id], "rule"))
         for fact in list(facts):
-            facts.extend(Fact(d, fact.source_ids, fact.origin) for d in _derived_facts(fact.text))
+            for text, attribute, event in derived_facts(fact.text):
+                facts.append(Fact(text, fact.source_ids, fact.origin, attribute=attribute))
+                if event:
+                    fact.attribute = ""  # "Moved to X" is an event; "Lives in X" the value
         seen: set[str] = set()
         for fact in facts:
             fact.text = resolve_dates(fact.text, observed)
             key = text_hash(fact.text)
             if key not in seen and fact.text:
                 seen.add(key)
+                said = [c for _, c in clauses] if fact.origin == "model" else []
+                annotate(fact, source, self.model_leads, _best_clause(fact.text, said))
                 report.facts.append(fact)
         return report
 
+    def _fills_gap(self, fact: str, model_answered: bool) -> bool:
+        """Whether a rule fact joins the model's: always when the rules lead; when the model
+        leads and answered, only a fact the rules can place (an attribute, an ending)."""
+        if not self.model_leads or not model_answered:
+            return True
+        return rule_attribute(fact) is not None or is_ending(fact)
+
+    def _model_facts(self, source: str, observed: date | None, prompt: str | None,
+                     report: ExtractionReport) -> list[tuple[str, dict]]:
+        """The model's grounded facts in stored form, each with its structured answer."""
+        schema = StructuredFacts if self.model_leads else ExtractedFacts
+        try:
+            template = prompt or self.extraction_prompt
+            answer = self.llm.complete_json(
+                template.format(messages=source, today=(observed or date.today()).isoformat()),
+                schema,
+            )
+        except ModelError as exc:
+            # The raw messages are stored and the deterministic path still runs: warn, go on.
+            report.model_error = str(exc)
+            log.warning("fact extraction by the model failed, rules only: %s", exc)
+            return []
+        raw = [f if isinstance(f, dict) else {"text": f} for f in answer["facts"]]
+        grounded: list[tuple[str, dict[str, Any]]] = []
+        for got in raw:
+            text = (got.get("text") or "").strip()
+            if not text:
+                continue
+            text = with_subject(text, got.get("subject"), source) if self.model_leads else text
+            form = stored_form(text) if is_grounded(text, source) else None
+            if form is None:
+                report.dropped.append(text)  # ungrounded, a bare word, or a model looping
+            elif form not in [t for t, _ in grounded]:
+                grounded.append((form, got))
+        return grounded
+
     @staticmethod
     def _sources(fact: str, user_messages: Sequence[tuple[int, str]]) -> list[int]:
+        """The message the fact comes from, and any other that holds a word of it."""
         words = set(content_words(fact))
         best = max(user_messages, key=lambda m: len(words & set(content_words(m[1]))))
-        return [best[0]]
+        more = [m for m, text in user_messages if m != best[0] and words & set(content_words(text))]
+        return [best[0], *more]
 
     # -- decisions --
 
     def decide(
         self,
         facts: Sequence[Fact],
-        similar: Callable[[np.ndarray, int], list[Candidate]],
-        by_hash: Callable[[str], Candidate | None],
+        similar: Similar,
+        by_hash: ByHash,
+        related: Related | None = None,
     ) -> list[PlannedChange]:
-        """One change per fact; ``similar``/``by_hash`` look at stored memories of the scope."""
+        """Changes for the facts; ``similar`` / ``by_hash`` / ``related`` look at stored
+        memories of the scope: ``related(attribute, text, vector)`` gives those with that
+        attribute (None: none) and those sharing a keyword with the text."""
         if not facts:
             return []
         vectors = self.embedder.embed_many([f.text for f in facts])
+        unknown = [i for i, f in enumerate(facts) if f.attribute is None]
+        for i, key in zip(unknown, self.prototypes.nearest(vectors[unknown])):
+            facts[i].attribute = key or ""
+            facts[i].single = is_single(key)
         plan: list[PlannedChange] = []
         for fact, vector in zip(facts, vectors):
             pending = [
-                Candidate(-(i + 1), p.text, float(np.dot(p.embedding, vector)))
+                Candidate(-(i + 1), p.text, float(np.dot(p.embedding, vector)), p.subject,
+                          p.attribute)
                 for i, p in enumerate(plan)
                 if p.event is Action.ADD and p.embedding is not None
             ]
-            change = self._decide_one(fact, vector, similar, by_hash, pending)
-            target = None
-            if change.memory_id is not None and change.memory_id < 0:
-                target = plan[-change.memory_id - 1]  # a fact planned earlier in this add
-            elif change.event is not Action.ADD:
-                # A stored memory already changed by this add: the later statement wins.
-                target = next((p for p in plan if p.memory_id == change.memory_id
-                               and p.event in (Action.UPDATE, Action.DELETE)), None)
-            if target is None:
-                plan.append(change)
-            elif change.event is Action.UPDATE and target.event is not Action.DELETE:
-                target.text, target.embedding = change.text, change.embedding
-                target.source_ids = sorted({*target.source_ids, *change.source_ids})
+            ended = {i for p in plan for i in p.ends}
+            for change in self._decide_one(fact, vector, similar, by_hash, related, pending, ended):
+                _merge(plan, change)
         return plan
 
     def _decide_one(
-        self,
-        fact: Fact,
-        vector: np.ndarray,
-        similar: Callable[[np.ndarray, int], list[Candidate]],
-        by_hash: Callable[[str], Candidate | None],
-        pending: list[Candidate],
-    ) -> PlannedChange:
-        def change(event: Action, cand: Candidate | None, reason: str, text: str | None = None):
+        self, fact: Fact, vector: np.ndarray, similar: Similar, by_hash: ByHash,
+        related: Related | None, pending: list[Candidate], ended: set[int | None],
+    ) -> list[PlannedChange]:
+        def change(verdict: Verdict, text: str | None = None,
+                   ends: Sequence[Candidate] = ()) -> PlannedChange:
+            event, cand = verdict.event, verdict.candidate
+            if event is Action.DELETE:  # the ending is kept as a fact; commit ends the old ones
+                event, cand = Action.ADD, None
             return PlannedChange(
-                event=event,
-                text=text or fact.text,
+                event=event, text=text or fact.text,
                 embedding=vector if event in (Action.ADD, Action.UPDATE) else None,
-                memory_id=cand.id if cand else None,
+                memory_id=None if event is Action.ADD else cand.id if cand else None,
                 previous_text=cand.text if cand and event is not Action.ADD else None,
-                source_ids=list(fact.source_ids),
-                reason=reason,
+                source_ids=list(fact.source_ids), reason=verdict.reason,
+                subject=fact.subject, attribute=fact.attribute,
+                ends=[c.id for c in ends if c.id > 0],  # not a fact of this same add
             )
 
         same = by_hash(text_hash(fact.text))
         if same is not None:
-            return change(Action.NONE, same, "same text is stored")
-        candidates = sorted(
-            [*similar(vector, CANDIDATES), *pending], key=lambda c: -c.score
-        )[:CANDIDATES]
+            return [change(Verdict(Action.NONE, same, "same text is stored"))]
+        near = [_annotated(c) for c in similar(vector, CANDIDATES) if c.id not in ended]
+        found = [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
+                                          if related else []) if c.id not in ended]
+        slot = self._slot(fact, [*found, *near])
+        seen = {c.id for c in [*near, *slot]}
+        by_word = [c for c in found if c.id not in seen]
+        candidates = [*sorted([*near, *pending], key=lambda c: -c.score)[:CANDIDATES], *by_word]
         if any(normalize(c.text) == normalize(fact.text) for c in candidates):
-            return change(Action.NONE, candidates[0], "same text is stored")
-        slot = slot_of(fact.text)
-        for cand in candidates:
-            if slot and slot_of(cand.text) == slot:
-                return change(Action.UPDATE, cand, f"new value for {slot}")
-            if _negation_flip(fact.text, cand.text):
-                return change(Action.UPDATE, cand, "contradicts the stored memory")
+            return [change(Verdict(Action.NONE, candidates[0], "same text is stored"))]
+        mine = [c for c in candidates if subjects_match(fact.subject, c.subject)]
+        told = [c for c in pending if c.attribute == fact.attribute and subjects_match(
+            fact.subject, c.subject)] if fact.attribute else []
+        verdicts = self._rules(fact, slot, mine, told)
+        if verdicts:  # the first decides; the rest are values it ends besides
+            ends = [v.candidate for v in verdicts if v.event is Action.DELETE and v.candidate]
+            return [change(verdicts[0], ends=ends)]
         if candidates and candidates[0].score >= NEAR_DUPLICATE:
-            return change(Action.NONE, candidates[0], "near-duplicate of a stored memory")
-        ambiguous = [c for c in candidates if c.score >= AMBIGUOUS_MIN]
-        if not ambiguous:
-            return change(Action.ADD, None, "new information")
-        return self._ask_model(fact, ambiguous, change)
+            near_dup = Verdict(Action.NONE, candidates[0], "near-duplicate of a stored memory")
+            return [change(near_dup)]
+        ids = {c.id for c in slot}
+        offered = [  # the slot's values first; never a fact of this add or of another attribute
+            c for c in [*slot, *(c for c in mine if c.id not in ids)]
+            if c.score >= AMBIGUOUS_MIN and c.id > 0
+            and (not fact.attribute or not c.attribute or c.attribute == fact.attribute)
+        ]
+        if not offered:
+            return [change(Verdict(Action.ADD, None, "new information"))]
+        return self._ask_model(fact, offered[:CANDIDATES], change)
 
-    def _ask_model(self, fact: Fact, offered: list[Candidate], change) -> PlannedChange:
+    @staticmethod
+    def _slot(fact: Fact, stored: list[Candidate]) -> list[Candidate]:
+        """Stored current values of the fact's subject and attribute, best match first (a
+        memory stored without an attribute counts when its text names the same one)."""
+        if not fact.attribute:
+            return []
+        found = {c.id: c for c in stored if c.attribute == fact.attribute}
+        return sorted(
+            (c for c in found.values() if not is_ending(c.text)
+             and subjects_match(fact.subject, c.subject)),
+            key=lambda c: -c.score,
+        )
+
+    @staticmethod
+    def _rules(fact: Fact, slot: list[Candidate], mine: list[Candidate],
+               told: list[Candidate]) -> list[Verdict]:
+        """The deterministic decision, or [] when similarity and the model should decide.
+        ``told``: facts of this same add with the fact's attribute (a repeat of one is NONE)."""
+        if fact.change == "ended":
+            reason = f"ends the {fact.attribute or 'stated'} fact"
+            return [Verdict(Action.DELETE, t, reason)
+                    for t in ending_targets(fact.text, fact.single, slot, mine)]
+        if fact.attribute:
+            verdict = slot_verdict(fact.text, fact.attribute, fact.single, fact.change,
+                                   [*slot, *told])
+            if verdict and verdict.event is Action.UPDATE and verdict.candidate in told:
+                verdict = None  # two values said together both stand
+            if verdict and verdict.event is Action.UPDATE and fact.single:
+                rest = [Verdict(Action.DELETE, c, verdict.reason) for c in slot
+                        if c is not verdict.candidate]  # one value at a time: the others end
+                return [verdict, *rest]
+            if verdict:
+                return [verdict]
+        liked = preference_target(fact.text, fact.subject, mine)
+        if liked:
+            return [Verdict(Action.UPDATE, liked, "the preference changed")]
+        for cand in mine:
+            if negation_flip(fact.text, cand.text):
+                return [Verdict(Action.UPDATE, cand, "contradicts the stored memory")]
+        return []
+
+    def _ask_model(self, fact: Fact, offered: list[Candidate], change) -> list[PlannedChange]:
         listing = "\n".join(f"{i}: {c.text}" for i, c in enumerate(offered))
         try:
             answer = self.llm.complete_json(
@@ -278,80 +335,71 @@ class Pipeline:
             )
         except ModelError as exc:
             log.warning("the model could not decide on %r, kept as new: %s", fact.text, exc)
-            return change(Action.ADD, None, "model failed; kept as new")
+            return [change(Verdict(Action.ADD, None, "model failed; kept as new"))]
         event = Action(answer["event"])
         if event is Action.ADD:
-            return change(Action.ADD, None, "model: new information")
+            return [change(Verdict(Action.ADD, None, "model: new information"))]
         index = answer.get("id")
         if index is None or not 0 <= index < len(offered):
-            return change(Action.ADD, None, f"model chose id {index}, not offered; kept as new")
+            reason = f"model chose id {index}, not offered; kept as new"
+            return [change(Verdict(Action.ADD, None, reason))]
         cand = offered[index]
         if event is Action.NONE:
-            return change(Action.NONE, cand, "model: already known")
+            return [change(Verdict(Action.NONE, cand, "model: already known"))]
         if event is Action.DELETE:
-            if not has_negation(fact.text):  # a weak model deletes freely; require a negation
-                return change(Action.ADD, None, "model deletion without a negation; kept as new")
-            return change(Action.DELETE, cand, "model: no longer true")
+            if not (has_negation(fact.text) or is_ending(fact.text)):
+                # a weak model deletes freely; an ending needs words that say so
+                reason = "model deletion without an ending; kept as new"
+                return [change(Verdict(Action.ADD, None, reason))]
+            verdict = Verdict(Action.DELETE, cand, "model: ends the stored memory")
+            return [change(verdict, ends=[cand])]
         text = (answer.get("text") or "").strip()
         source = f"{fact.text}\n{cand.text}"
-        if not text or not is_grounded(text, source) or not _covers(text, fact.text):
+        if not text or not is_grounded(text, source) or not covers(text, fact.text):
             text = fact.text  # the merged text must carry the new fact, not just the old one
-        return change(Action.UPDATE, cand, "model: replaces the stored memory", text)
+        return [change(Verdict(Action.UPDATE, cand, "model: replaces the stored memory"), text)]
 
 
-_FIRST_PERSON_START = re.compile(r"^(i|i'm|i've|i'd|i'll|my|me)\b", re.I)
+def _best_clause(fact: str, clauses: list[str]) -> str | None:
+    """The clause sharing the most content words with the fact, if any shares one."""
+    words = set(content_words(fact))
+    scored = [(len(words & set(content_words(c))), c) for c in clauses]
+    best = max(scored, default=(0, None), key=lambda s: s[0])
+    return best[1] if best[0] else None
 
 
-def _third_person_fact(fact: str) -> str | None:
-    """A model fact in the stored form: first person rewritten; a bare name or word dropped."""
-    fact = fact.strip().rstrip(".")
-    if _FIRST_PERSON_START.match(fact):
-        fact = rewrite_clause(fact)
-    if len(fact.split()) < 2:
-        return None  # "Dave" alone says nothing about what Dave is
-    if _repeats_itself(fact):
-        return None  # a looping model: "going to Miami, and going to Miami, and ..."
-    return fact
+def _touches(fact: str, clause: str) -> bool:
+    """Whether a leading model's fact is about the clause (shares two words, or a quarter)."""
+    clause_words = set(content_words(clause))
+    shared = clause_words & set(content_words(fact))
+    return len(shared) >= 2 or bool(clause_words) and len(shared) / len(clause_words) >= 0.25
 
 
-def _repeats_itself(fact: str) -> bool:
-    """Whether any three-word run occurs twice in the fact."""
-    tokens = [w.lower().strip(".,;!?'\"") for w in fact.split()]
-    runs = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
-    return len(runs) != len(set(runs))
+def _annotated(cand: Candidate) -> Candidate:
+    """A candidate with a subject and attribute (read from its text where the store has none)."""
+    if cand.subject is None:
+        cand.subject = split_subject(cand.text)[0]
+    if cand.attribute is None:
+        cand.attribute = rule_attribute(cand.text)
+    return cand
 
 
-def _partial_paraphrases(facts: Sequence[str], clauses: Sequence[str]) -> list[str]:
-    """Model facts that restate only part of the user clause they come from.
-
-    A weak model often returns a fragment ("Spanish and French" for "I speak Spanish and
-    French"); the deterministic rewrite of the whole clause is then the better fact. Several
-    facts split from one clause are fine when together they cover it. A fact drawn from no
-    first-person clause is not judged here.
-    """
-    by_clause: dict[int, list[str]] = {}
-    for fact in facts:
-        words = topic_words(fact)
-        scored = [(len(words & topic_words(c)), i) for i, c in enumerate(clauses)]
-        overlap, best = max(scored, default=(0, -1))
-        if overlap:
-            by_clause.setdefault(best, []).append(fact)
-    partial: list[str] = []
-    for index, group in by_clause.items():
-        clause_words = topic_words(clauses[index]) - {"name"}
-        union = set().union(*(topic_words(f) for f in group)) & clause_words
-        if len(union) < 0.75 * len(clause_words):
-            partial.extend(group)
-            continue
-        for fact in group:  # a fact mostly made of words from outside its clause
-            words = topic_words(fact)
-            if len(words & clause_words) < 0.75 * len(words):
-                partial.append(fact)
-    return partial
-
-
-def _covers(fact: str, clause: str) -> bool:
-    clause_words = set(content_words(clause)) - {"name"}
-    if not clause_words:
-        return True
-    return len(clause_words & set(content_words(fact))) / len(clause_words) >= 0.5
+def _merge(plan: list[PlannedChange], change: PlannedChange) -> None:
+    """Add ``change`` to the plan; a second change of one memory in one add: the later wins."""
+    target = None
+    if change.memory_id is not None and change.memory_id < 0:
+        target = plan[-change.memory_id - 1]  # a fact planned earlier in this add
+    elif change.event is not Action.ADD:
+        target = next((p for p in plan if p.memory_id == change.memory_id
+                       and p.event in (Action.UPDATE, Action.DELETE)), None)
+    if target is None:
+        plan.append(change)
+    elif change.event is Action.UPDATE and target.event is Action.UPDATE:
+        # A second new value of one memory in one add: both were said together, both stand.
+        plan.append(PlannedChange(Action.ADD, change.text, change.embedding,
+                                  source_ids=change.source_ids, reason=change.reason,
+                                  subject=change.subject, attribute=change.attribute))
+    elif change.event is Action.UPDATE and target.event is Action.ADD:
+        target.text, target.embedding = change.text, change.embedding  # a fact of this add
+        target.subject, target.attribute = change.subject, change.attribute
+        target.source_ids = sorted({*target.source_ids, *change.source_ids})

@@ -16,11 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field
 # over digits or single letters tokenizes finer and can still run out; that add then falls back to
 # the rules with a warning (3 of 8,944 REALTALK adds with SmolLM2; nothing is lost).
 FactText = Annotated[str, Field(max_length=100)]
+# A structured fact adds about 24 tokens of keys and short values; 3 facts of 90 characters stay
+# near 180 tokens, so the JSON still closes within max_tokens (192).
+ShortFactText = Annotated[str, Field(max_length=90)]
+Subject = Annotated[str, Field(max_length=24)]
+AttributeKey = Annotated[str, Field(pattern=r"^[a-z_]{0,20}$")]
 
 __all__ = [
     "FACT_EXTRACTION_PROMPT",
+    "STRUCTURED_EXTRACTION_PROMPT",
     "UPDATE_MEMORY_PROMPT",
     "ExtractedFacts",
+    "StructuredFact",
+    "StructuredFacts",
     "MemoryDecision",
 ]
 
@@ -31,6 +39,26 @@ class ExtractedFacts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     facts: list[FactText] = Field(default_factory=list, max_length=4)
+
+
+class StructuredFact(BaseModel):
+    """One fact with what it is about: the schema a leading model fills."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: ShortFactText
+    subject: Subject  # "user", or who else: "sister Ana"
+    attribute: AttributeKey  # job, home, pet, ... (engine/vocab.py); "" for none
+    single: bool  # the attribute holds one value at a time
+    change: Literal["new", "changed", "ended"]
+
+
+class StructuredFacts(BaseModel):
+    """What the structured extraction prompt must return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: list[StructuredFact] = Field(default_factory=list, max_length=3)
 
 
 class MemoryDecision(BaseModel):
@@ -55,6 +83,35 @@ Message: What's the weather like today?
 
 Message: I don't eat meat anymore, and my daughter Mia started school.
 {{"facts": ["Does not eat meat", "Daughter Mia started school"]}}
+
+Message: {messages}
+"""
+
+STRUCTURED_EXTRACTION_PROMPT = """Extract lasting personal facts the user states. For each \
+fact give: text, a short third-person phrase without "I" or "my" (name the person when it is \
+about someone else); subject, "user" or who it is about; attribute, one word such as name, age, \
+home, job, school, relationship, pet, phone, computer, os, car, diet, instrument, hobby, \
+language, health, plan, family, favourite_food; single, true if it has one value at a time; \
+change, "changed" if it replaces an earlier value, "ended" if something stopped, else "new". \
+Use only what the message says; return [] for questions and small talk.
+
+Message: Hi, I'm Sam and I work as a nurse in Boston.
+{{"facts": [{{"text": "Name is Sam", "subject": "user", "attribute": "name", "single": true, \
+"change": "new"}}, {{"text": "Works as a nurse in Boston", "subject": "user", "attribute": \
+"job", "single": true, "change": "new"}}]}}
+
+Message: I switched to a Pixel, and my sister Ana moved to Lisbon.
+{{"facts": [{{"text": "Uses a Pixel phone", "subject": "user", "attribute": "phone", \
+"single": true, "change": "changed"}}, {{"text": "Sister Ana moved to Lisbon", "subject": \
+"sister Ana", "attribute": "home", "single": true, "change": "changed"}}]}}
+
+Message: I don't have a cat anymore and I speak Spanish.
+{{"facts": [{{"text": "No longer has a cat", "subject": "user", "attribute": "pet", "single": \
+false, "change": "ended"}}, {{"text": "Speaks Spanish", "subject": "user", "attribute": \
+"language", "single": false, "change": "new"}}]}}
+
+Message: What's the weather like today?
+{{"facts": []}}
 
 Message: {messages}
 """

@@ -43,6 +43,8 @@ VERSION = 1
 
 _TABLES = KINDS  # record type -> table
 _COLS = {kind: COLUMNS[table] for kind, table in KINDS.items()}  # a record's keys, as stored
+_OPTIONAL = {"memory": {"subject", "attribute"}}  # exports made before these columns lack them
+MAX_SLOT_CHARS = 100
 
 
 @dataclass
@@ -164,7 +166,7 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
             f"unknown record type {kind!r:.40}; expected header, message, memory or history"
         )
     expected = {"type", *_COLS[kind]} | ({"source_message_ids"} if kind == "memory" else set())
-    missing, unknown = expected - set(record), set(record) - expected
+    missing, unknown = expected - set(record) - _OPTIONAL.get(kind, set()), set(record) - expected
     if missing or unknown:
         raise InvalidInputError(
             f"{kind} record has missing keys {sorted(missing)} and unknown keys {sorted(unknown)}"
@@ -193,12 +195,24 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
     out["text"] = validate.text(record["text"], "memory text")
     out["hash"] = import_checks.rehash(record["hash"], out["text"])
     out["updated_at"] = _timestamp(record["updated_at"], "updated_at")
+    for key in _OPTIONAL["memory"]:
+        out[key] = _slot_value(record.get(key), key)
     out["embedding"] = _embedding(record["embedding"], dims, optional=False)
     sources = record["source_message_ids"]
     if not isinstance(sources, list):
         raise InvalidInputError("source_message_ids must be a list of message ids")
     out["source_message_ids"] = [_row_id(s, "source message id") for s in sources]
     return out
+
+
+def _slot_value(value: Any, what: str) -> str | None:
+    """A memory's subject or attribute: absent (an export from before them), or a short label."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_SLOT_CHARS or not value.isprintable():
+        raise InvalidInputError(
+            f"memory {what} must be null or a printable string of at most {MAX_SLOT_CHARS} characters")
+    return value
 
 
 def _header(record: dict[str, Any], dims: int) -> dict[str, Any]:

@@ -46,10 +46,16 @@ class MemoryRows(Protocol):
 
     def find_by_hash(self, hash_: str, scope: Scope) -> Row | None: ...
 
+    def slot_memories(
+        self, scope: Scope, attribute: str | None, ids: Sequence[int] = (), limit: int = 20
+    ) -> list[Row]:
+        """A scope's memories with this attribute (or one of ``ids``), newest first, each with
+        its subject, attribute and vector (``embedding``)."""
+
     def insert_memory(
         self, text: str, hash_: str, scope: Scope, metadata: dict[str, Any],
         embedding: np.ndarray, observed_at: str | None, source_ids: Sequence[int], actor: str,
-        reason: str = "",
+        reason: str = "", slot: tuple[str | None, str | None] = (None, None),
     ) -> int:
         """A new memory with its sources and an ADD history entry; returns its id."""
 
@@ -57,6 +63,7 @@ class MemoryRows(Protocol):
         self, memory_id: int, text: str, hash_: str, embedding: np.ndarray, actor: str, *,
         metadata: dict[str, Any] | None = None, observed_at: str | None = None,
         source_ids: Sequence[int] = (), reason: str = "",
+        slot: tuple[str | None, str | None] | None = None,
     ) -> str:
         """New text (and vector) with an UPDATE history entry; returns the old text."""
 

@@ -66,12 +66,21 @@ def m005_vectors_log(db: sqlite_utils.Database) -> None:
         PRIMARY KEY (version, table_name, row_id)) WITHOUT ROWID""")
 
 
+def m006_fact_slots(db: sqlite_utils.Database) -> None:
+    # What a memory is about ("user" / "sister ana") and its attribute key ("job", "home"), so a
+    # new value finds the value it replaces. NULL for memories stored before: read from the text.
+    db.execute("ALTER TABLE memories ADD COLUMN subject TEXT")
+    db.execute("ALTER TABLE memories ADD COLUMN attribute TEXT")
+    db.execute("CREATE INDEX idx_memories_attribute ON memories(attribute)")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     m001_create_tables,
     m002_keyword_search,
     m003_vectors_version,
     m004_store_settings,
     m005_vectors_log,
+    m006_fact_slots,
 )
 
 # Each data table's columns as the migrations above leave them, in table order. The store's
@@ -80,7 +89,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     MESSAGES: ("id", "role", "content", "name", *SCOPE_KEYS, "metadata", "embedding",
                "created_at", "observed_at"),
     MEMORIES: ("id", "text", "hash", *SCOPE_KEYS, "metadata", "embedding", "created_at",
-               "updated_at", "observed_at"),
+               "updated_at", "observed_at", "subject", "attribute"),
     HISTORY: ("id", "memory_id", "event", "old_text", "new_text", "created_at", "actor",
               "reason"),
 }

@@ -68,13 +68,18 @@ class Store(Connection):
         source_ids: Sequence[int],
         actor: str,
         reason: str = "",
+        slot: tuple[str | None, str | None] = (None, None),
     ) -> int:
-        """Add one memory with its provenance and an ADD history row; returns its id."""
+        """Add one memory with its provenance and an ADD history row; returns its id.
+
+        ``slot`` is (subject, attribute): what the memory is about.
+        """
         changes, ts = self.changes, now_iso()
         memory_id = self._insert(MEMORIES, {
             "text": text, "hash": hash_, **scope_columns(scope),
             "metadata": dump_metadata(metadata), "embedding": vector_blob(embedding),
             "created_at": ts, "updated_at": ts, "observed_at": observed_at,
+            "subject": slot[0], "attribute": slot[1],
         })
         self.link_sources(memory_id, source_ids)
         self._add_history(memory_id, "ADD", None, text, actor, reason, ts)
@@ -93,8 +98,12 @@ class Store(Connection):
         observed_at: str | None = None,
         source_ids: Sequence[int] = (),
         reason: str = "",
+        slot: tuple[str | None, str | None] | None = None,
     ) -> str:
-        """Replace a memory's text (history keeps the old one); returns the old text."""
+        """Replace a memory's text (history keeps the old one); returns the old text.
+
+        ``slot``, when given, is the new (subject, attribute).
+        """
         changes, old, ts = self.changes, self.get_memory(memory_id), now_iso()
         sets: dict[str, Any] = {"text": text, "hash": hash_, "embedding": vector_blob(embedding),
                                 "updated_at": ts}
@@ -102,6 +111,8 @@ class Store(Connection):
             sets["metadata"] = dump_metadata(metadata)
         if observed_at is not None:
             sets["observed_at"] = observed_at
+        if slot is not None:
+            sets["subject"], sets["attribute"] = slot
         assignments = ", ".join(f"{column}=?" for column in sets)
         self.execute(f"UPDATE {MEMORIES} SET {assignments} WHERE id=?", [*sets.values(), memory_id])
         self.link_sources(memory_id, source_ids)
@@ -263,6 +274,24 @@ class Store(Connection):
         where, params = scope_where(scope)
         rows = self._dicts(MEMORIES, f"hash=? AND {where}", [hash_, *params], "LIMIT 1")
         return rows[0] if rows else None
+
+    def slot_memories(
+        self, scope: Scope, attribute: str | None, ids: Sequence[int] = (), limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Memories of a scope with this attribute (or one of ``ids``), newest first, with
+        their vectors."""
+        where, params = scope_where(scope)
+        listed = marks(len(ids)) if ids else "NULL"
+        found = self.execute(
+            f"SELECT id, text, subject, attribute, embedding FROM {MEMORIES} WHERE "
+            f"(attribute=? OR id IN ({listed})) AND {where} ORDER BY id DESC LIMIT ?",
+            [attribute, *ids, *params, int(limit) + len(ids)],
+        )
+        names = ("id", "text", "subject", "attribute", "embedding")
+        return [
+            {**dict(zip(names, r)), "embedding": np.frombuffer(r[4], dtype=np.float32)}
+            for r in found
+        ]
 
     def keyword_search(
         self, table: str, query: str, scope: Scope, limit: int,

@@ -1,0 +1,207 @@
+"""What a fact is about: its subject, its attribute key, whether it changed or ended something.
+
+A model may fill these (the extraction schema asks for them); ``normalise_key`` and
+``normalise_subject`` turn its words into the vocabulary's (``engine/vocab.py``). Where it gives
+nothing usable, the rules here do: patterns on the fact's wording, then ``Prototypes``, the
+nearest prototype fact by the configured embedder. Everything is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+from localmem.backends.embeddings import Embedder
+from localmem.engine.extract import has_negation
+from localmem.engine.textutil import stem, words
+from localmem.engine.vocab import (
+    ADDITIVE, ATTRIBUTES, CASED_PATTERNS, CHANGE, ENDING, JOB_WORDS, PATTERNS, RELATIONS, SYNONYMS,
+)
+
+__all__ = [
+    "USER", "Change", "normalise_key", "is_single", "rule_attribute", "split_subject",
+    "normalise_subject", "subjects_match", "change_of", "is_ending", "is_additive", "Prototypes",
+]
+
+USER = "user"
+Change = Literal["new", "changed", "ended"]
+
+_NO_KEY = {"", "none", "null", "other", "misc", "fact", "general", "unknown", "info", "personal",
+           "statement", "event", "n_a", "na", "thing", "detail", "about"}
+_PATTERNS = [
+    (re.compile(p.replace("{jobs}", "|".join(JOB_WORDS)), re.I), key) for p, key in PATTERNS
+]
+_CASED = [(re.compile(p), key) for p, key in CASED_PATTERNS]
+_PET_WORDS = {"dog", "cat", "puppy", "kitten"}  # "Dog Rex died" is about the user's pet
+_PERSON = sorted({r for r in RELATIONS if r not in _PET_WORDS}, key=len, reverse=True)
+_LEAD = re.compile(  # case matters only for the name: "Sister Ana ..." but "Sister is ..."
+    rf"^(?i:(?:(?:their|the|user's|his|her|my|our) )?((?:best |older |younger |little |big )?"
+    rf"(?:{'|'.join(_PERSON)})s?))(?: ([A-Z][\w'-]+))?\s+(?=\S)"
+)
+_PREDICATE_LEAD = re.compile(
+    r"^(?:still|now|also|just|recently|currently|finally|actually|really|even|already|"
+    r"no longer|never|(?:does|do|did) not|doesn't|don't|didn't|hasn't|has not)\s+",
+    re.I,
+)
+_NOT = re.compile(r"^(is|are|was|has|have) (?:not|no longer|never)\s+", re.I)
+_MY_SIDE = {"user", "i", "me", "myself", "self", "speaker", "the user", "they", "them", "we", "us",
+            "you", "my", "mine", "themselves", "the speaker", "person", "the person"}
+_POSSESSIVE = re.compile(r"^(?:the user's|user's|my|their|his|her|our|the)\s+", re.I)
+
+
+def normalise_key(raw: str | None) -> str | None:
+    """An attribute key in the vocabulary's spelling ("Employer" -> "job"), or None for none."""
+    if not raw:
+        return None
+    key = re.sub(r"[^a-z0-9]+", "_", raw.lower()).strip("_")
+    if key in _NO_KEY:
+        return None
+    favourite = re.match(r"^(?:favou?rite|fav|preferred)_?([a-z0-9_]+)$", key)
+    if favourite:
+        return f"favourite_{SYNONYMS.get(favourite.group(1), favourite.group(1))}"[:24]
+    key = SYNONYMS.get(key, key)
+    if key not in ATTRIBUTES and key.endswith("s") and key[:-1] in ATTRIBUTES:
+        key = key[:-1]
+    return key[:24] or None
+
+
+def is_single(key: str | None, claimed: bool | None = None) -> bool:
+    """Whether ``key`` holds one value at a time; a key outside the vocabulary: as claimed."""
+    if key is None:
+        return False
+    if key.startswith("favourite_"):
+        return True
+    spec = ATTRIBUTES.get(key)
+    return spec.single if spec else bool(claimed)
+
+
+def split_subject(text: str) -> tuple[str, str]:
+    """(subject, predicate): "Sister Ana moved to Lisbon" -> ("sister ana", "moved to Lisbon").
+
+    A relation naming the user's own partner ("Wife is Anna") stays the user's fact.
+    """
+    match = _LEAD.match(text.strip())
+    if not match:
+        return USER, text.strip()
+    rest = text.strip()[match.end():]
+    if re.match(r"^(is|was|'s) [A-Z][\w'-]+$", rest) or not rest:
+        return USER, text.strip()
+    subject = " ".join(p for p in (match.group(1), match.group(2)) if p).lower()
+    return subject, rest
+
+
+def normalise_subject(raw: str | None, source: str) -> str | None:
+    """A model's subject in stored form ("my sister Ana" -> "sister ana"); None if ungrounded."""
+    if raw is None:
+        return None
+    text = _POSSESSIVE.sub("", raw.strip().lower().replace("\u2019", "'"))
+    text = re.sub(r"[^\w' -]+", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if text in _MY_SIDE or not text:
+        return USER
+    said = {stem(w) for w in words(source)}
+    if any(stem(w) in said for w in text.split()) and len(text.split()) <= 3:
+        return text  # "brother jake" for "Jake got a job": the name is what must be said
+    return None  # a person the user never mentioned
+
+
+def subjects_match(a: str | None, b: str | None) -> bool:
+    """Same person: equal, or one names the other more fully ("ana" / "sister ana")."""
+    a, b = a or USER, b or USER
+    if a == b:
+        return True
+    if USER in (a, b):
+        return False
+    x, y = set(a.split()), set(b.split())
+    return x <= y or y <= x
+
+
+def predicate(text: str) -> str:
+    """The fact without its subject, adverbs or negation: what patterns look at."""
+    rest = split_subject(text)[1].replace("\u2019", "'")
+    for _ in range(3):
+        rest = _NOT.sub(r"\1 ", _PREDICATE_LEAD.sub("", rest))
+    return rest
+
+
+def rule_attribute(text: str) -> str | None:
+    """The attribute the wording names, or None ("Drives a Honda Civic" -> "car")."""
+    cased = predicate(text)
+    for pattern, key in _CASED:  # "Quit Google", "Is back in Auckland"
+        if pattern.search(cased):
+            return key
+    pred = cased.lower()
+    for pattern, key in _PATTERNS:
+        match = pattern.search(pred)
+        if match:
+            if key == "favourite":
+                return normalise_key(f"favourite_{match.group(1)}")
+            return key
+    return None
+
+
+def is_ending(text: str) -> bool:
+    """Whether the fact says something stopped ("no longer", "split up", "is off")."""
+    return bool(re.search(ENDING, text.replace("\u2019", "'"), re.I))
+
+
+def is_additive(text: str) -> bool:
+    """Whether the fact adds a value next to the old ones ("also", "a second job")."""
+    return bool(re.search(ADDITIVE, text, re.I))
+
+
+def change_of(text: str) -> Change:
+    """"ended" when something stopped and nothing replaced it, "changed" when a value is new."""
+    lowered = text.lower().replace("\u2019", "'")
+    new_value = re.search(CHANGE, lowered)
+    if is_ending(lowered) and not (new_value and re.search(
+        r"\b(bought|got|switched|now|started|instead|new)\b", lowered
+    )):
+        return "ended"
+    if has_negation(lowered) and re.search(r"\b(anymore|any more|no longer)\b", lowered):
+        return "ended"
+    return "changed" if new_value else "new"
+
+
+class Prototypes:
+    """Names the attribute of a fact by its nearest prototype fact (``vocab.ATTRIBUTES``).
+
+    The prototypes are embedded once, with the embedder the facts are embedded with. A match
+    needs a cosine of at least ``threshold`` and a lead of ``margin`` over the best prototype of
+    another attribute, so a fact between two attributes gets none.
+    """
+
+    def __init__(self, embedder: Embedder, threshold: float = 0.6, margin: float = 0.04) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.margin = margin
+        self._keys: list[str] = []
+        self._matrix: np.ndarray | None = None
+
+    def _load(self) -> np.ndarray:
+        if self._matrix is None:
+            pairs = [(k, t) for k, spec in ATTRIBUTES.items() for t in spec.prototypes]
+            self._keys = [k for k, _ in pairs]
+            self._matrix = self.embedder.embed_many([t for _, t in pairs])
+        return self._matrix
+
+    def nearest(self, vectors: Sequence[np.ndarray] | np.ndarray) -> list[str | None]:
+        """The attribute of each vector, or None where no prototype is near enough.
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        if len(vectors) == 0:
+            return []
+        scores = np.asarray(vectors, dtype=np.float32) @ self._load().T
+        out: list[str | None] = []
+        for row in scores:
+            order = np.argsort(-row)
+            best = self._keys[order[0]]
+            rival = next((row[i] for i in order if self._keys[i] != best), -1.0)
+            good = row[order[0]] >= self.threshold and row[order[0]] - rival >= self.margin
+            out.append(best if good else None)
+        return out

@@ -1,0 +1,209 @@
+"""Which parts of a user message are statements about the user: one clause each, cleaned.
+
+Kept: first-person statements ("I", "my"; "we" / "our" when they lead), subjectless ones about
+what the user did ("switched to guitar!"), statements about family said without "my" ("mom sold
+her condo"), and endings said without "I" ("the Japan trip is off"). Left out: questions,
+requests, small talk, talk about the listener.
+"""
+
+from __future__ import annotations
+
+import re
+
+from localmem.engine.textutil import content_words, split_sentences
+
+__all__ = ["candidate_clauses", "strip_lead_in"]
+
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
+)
+_GREETING = re.compile(
+    r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there| again| all)?\b[\s,!.:-]*",
+    re.I,
+)
+_FILLER = re.compile(
+    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|no|"
+    r"ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
+    re.I,
+)
+_REQUEST = re.compile(
+    r"^(can|could|would|will|please|tell|help|show|give|let|remind|what|how|why|who|where|when|"
+    r"do you|are you|did you)\b|\b(i want you|i need you|i'd like you|can you|could you)\b",
+    re.I,
+)
+_PLEASANTRY = re.compile(
+    r"\b(nice to meet|thank|thanks|appreciate|you're welcome|see you|bye|good night|have a good)\b",
+    re.I,
+)
+_CLAUSE_SPLIT = re.compile(
+    r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
+    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)",
+    re.I,
+)
+# An ending said without "I": "the Japan trip is off", "our wedding got cancelled".
+_ENDED_THING = re.compile(
+    r"^(?i:(?:the|our|my) [\w' -]{1,40}? (?:is|are|was|got|has been) "
+    r"(?:off|cancell?ed|called off))\b"
+    r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
+)
+_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl))+$|[^\w)'\"]+$", re.I)
+# Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
+_LEAD_IN = re.compile(
+    r"^(\w+(?: \w+)?:\s+|as for me,?\s+|for me,?\s+|personally,?\s+|plus,?\s+|these days,?\s+|"
+    r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
+    r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+)",
+    re.I,
+)
+# A hedge before a statement: "I guess I'm pescatarian now" says "I'm pescatarian now".
+_HEDGE = re.compile(
+    r"^i (?:guess|think|suppose|believe|feel like|'d say|would say),? (?=(?:i|i'm|my|we)\b)", re.I
+)
+# Talk about the conversation, not the user: "I'm glad to hear...", "I hope you...", "If ...".
+_NOT_A_FACT = re.compile(
+    r"^(if|when you|while you)\b|^i('m| am) (glad|happy|sorry|sure|excited to hear)\b|"
+    r"^i (hope|think|agree|guess|bet|wonder|appreciate|understand|believe)\b|"
+    r"^i (can|could) (see|imagine|understand|tell)\b|^i('d| would) (love|like) to (hear|know|see)\b|"
+    r"^my pleasure\b|^(i'm|im|i am) (doing |feeling )?(good|well|great|fine|ok|okay|alright|not bad)"
+    r"( today| too| thanks)?$|^we (should|could|can|might|must|gotta)\b|"
+    r"^we('ll| will) (see|talk|catch up|chat)\b|^(let's|lets)\b|"
+    r"^(just )?(wanted to (say|tell|ask|check|let|share)|looking forward|going to bed|"
+    r"heading (to bed|out|off)|talk (to you )?(soon|later)|catching up)\b",
+    re.I,
+)
+_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|u|ur|yourself)\b", re.I)
+_IRREGULAR_PAST = {
+    "went", "was", "were", "had", "got", "made", "took", "saw", "bought", "came", "became",
+    "began", "felt", "found", "gave", "grew", "heard", "kept", "knew", "left", "lost", "met",
+    "paid", "ran", "said", "sold", "sent", "spent", "taught", "thought", "told", "won", "wrote",
+    "drove", "ate", "drank", "flew", "fell", "broke", "chose", "did", "built", "read", "quit",
+    "brought", "caught", "forgot", "held", "led", "meant", "rode", "sang", "sat", "shot", "slept",
+    "spoke", "stood", "swam", "threw", "understood", "woke", "wore", "set", "put", "cut", "hit",
+    "let", "hurt", "bit", "dug", "fed", "fought", "hung", "lit", "struck", "swung", "tore", "won",
+}
+
+
+def candidate_clauses(text: str) -> list[str]:
+    """First-person statements in a user message, one clause each, cleaned of greetings."""
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        sentence = sentence.strip().strip('"')
+        for _ in range(3):
+            sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
+        if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
+            continue
+        for clause in _split_clauses(sentence):
+            clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
+            if _PLEASANTRY.search(clause):
+                continue
+            if not (_speaks_for_user(clause) or _ENDED_THING.search(clause)
+                    or _said_without_subject(clause) or _about_family(clause)):
+                continue
+            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or _passing(clause):
+                continue
+            if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
+                continue
+            out.append(clause)
+    return out
+
+
+# Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".
+_MOOD = re.compile(
+    r"^(?:i'm|im|i am|we're|we are|i was|we were|i feel|i felt|feeling|(?:i've|i have|we've|"
+    r"we have|have)? ?never been) (?:so |really |very |all so |kind of |a bit |pretty |super |"
+    r"just |honestly |totally |a little )*(?:happy|happier|proud|tired|exhausted|excited|"
+    r"nervous|sad|relieved|stressed|bored|glad|thrilled|sorry|grateful|lucky|sick|hungry|"
+    r"sleepy|busy|jealous)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
+    r"|\b(?:right now|at the moment|atm)\b",
+    re.I,
+)
+_LIKING_ONLY = {"lov", "lik", "enjoy", "hat", "miss", "actual", "realli", "total", "just", "so"}
+
+
+def _passing(clause: str) -> bool:
+    """A mood or a moment ("I'm so proud"), or a liking of a bare pronoun ("I love it")."""
+    if _MOOD.search(clause):
+        return True
+    said = set(content_words(clause)) - _LIKING_ONLY
+    return not said and bool(re.search(r"\b(it|them|him|her|that|this)\b", clause, re.I))
+
+
+_NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",
+               "spring", "king", "ring", "wedding", "feeling", "need", "seed", "speed", "bed",
+               "red", "shed", "weed", "ted", "fred", "ned", "united", "interested", "excited",
+               "tired", "bored", "scared", "glad", "sad", "bad", "mad", "dad"}
+_FAMILY = re.compile(
+    r"^(?i:(?:my |our )?(mom|mum|mother|dad|father|sister|brother|wife|husband|partner|"
+    r"girlfriend|boyfriend|son|daughter|grandma|grandpa|grandmother|grandfather|aunt|uncle|"
+    r"cousin|boss|roommate|best friend|parents|kids?))\b(?: [A-Z][\w'-]+)? ([a-z]+)\b"
+)
+
+
+def _said_without_subject(clause: str) -> bool:
+    """A subjectless statement of what the user did or does: "caved and got an iphone 15",
+    "switched to guitar!", "leasing a Tesla now", "back in the office 4 days a week"."""
+    tokens = clause.split()
+    if len(tokens) < 2 or len(content_words(clause)) < 2:
+        return False
+    first = tokens[0].lower().strip(",.!")
+    if first == "just" and len(tokens) > 2:
+        first = tokens[1].lower()
+    if first in _NOT_A_DEED:
+        return False
+    if first == "back" and tokens[1].lower() in ("in", "at", "to", "on", "home"):
+        return True
+    if first.isdigit() and re.match(r"(day|week|month|year)s? without\b", " ".join(tokens[1:3]),
+                                    re.I):
+        return True  # "3 weeks without vaping"
+    past = first in _IRREGULAR_PAST or (first.endswith("ed") and len(first) > 4)
+    return past or (first.endswith("ing") and len(first) > 4)
+
+
+def _about_family(clause: str) -> bool:
+    """A statement about the user's family said without "my": "mom sold her condo"."""
+    match = _FAMILY.match(clause)
+    verb = match.group(2).lower() if match else ""
+    return verb not in ("is", "was", "are", "were", "and") and (
+        verb in _IRREGULAR_PAST or verb.endswith(("ed", "s")) and len(verb) > 3
+    )
+
+
+def _speaks_for_user(clause: str) -> bool:
+    """"I" / "my" anywhere, or "we" / "our" leading the clause ("We moved to Porto")."""
+    if re.match(r"^(we|we're|we've|our|ours)\b", clause, re.I):
+        return True
+    return bool(_FIRST_PERSON.search(re.sub(r"\b(we|we're|we've|our|ours|us)\b", "", clause,
+                                            flags=re.I)))
+
+
+def strip_lead_in(clause: str) -> str:
+    """A clause without the lead-ins and fillers that carry no fact ("These days, ...")."""
+    for _ in range(2):
+        clause = _FILLER.sub("", _LEAD_IN.sub("", clause)).strip()
+        clause = _HEDGE.sub("", clause)
+    return clause
+
+
+def _split_clauses(sentence: str) -> list[str]:
+    """Clauses of a sentence; "Sam and I split up" stays one (a short name before "and I")."""
+    pieces: list[str] = []
+    start, joined = 0, False
+    for match in _CLAUSE_SPLIT.finditer(sentence):
+        left = sentence[start : match.start()]
+        if joined:
+            pieces[-1] += left
+        else:
+            pieces.append(left)
+        joined = (
+            re.fullmatch(r"\s+and\s+", match.group(0), re.I) is not None
+            and len(pieces[-1].split()) <= 3
+            and re.match(r"i\s", sentence[match.end():], re.I) is not None
+            and not _FIRST_PERSON.search(pieces[-1].replace("My ", "").replace("my ", ""))
+        )
+        if joined:
+            pieces[-1] += match.group(0)
+        start = match.end()
+    if joined:
+        pieces[-1] += sentence[start:]
+    else:
+        pieces.append(sentence[start:])
+    return pieces

@@ -1,0 +1,175 @@
+"""Deterministic decisions for one new fact against the memories it may change.
+
+The candidates that matter most are the stored facts about the same subject and attribute (the
+"slot"): a new value of a single-valued attribute supersedes the current one, a repeated value
+changes nothing, an ending ends the value it names. Then wording across attributes: a flipped
+negation ("Does not like X" after "Likes X") and a changed preference ("Prefers X over Y" after
+"Likes Y"). What none of these settle goes on to similarity and, when ambiguous, the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from localmem.engine.attributes import is_additive, is_ending, subjects_match
+from localmem.engine.extract import has_negation, topic_words
+from localmem.engine.textutil import content_words, stem
+from localmem.types import Action
+
+__all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
+           "negation_flip", "preference_target"]
+
+
+@dataclass
+class Candidate:
+    """A stored memory (id > 0) or a fact planned earlier in the same add (id < 0)."""
+
+    id: int
+    text: str
+    score: float
+    subject: str | None = None
+    attribute: str | None = None
+
+
+@dataclass
+class Verdict:
+    event: Action
+    candidate: Candidate | None
+    reason: str
+
+
+def _stems(*groups: str) -> frozenset[str]:
+    return frozenset(stem(w) for g in groups for w in g.split())
+
+
+# Words that carry the slot, not its value: "Works as X" and "Is X now" share only the value.
+_TEMPLATE = _stems("name is lives live living based works work working job goes called named "
+                   "has have still now currently these days nowadays new again also really "
+                   "just finally recently")
+# Words of an ending or a generic slot noun: "Left their job last week" names no value.
+_NOT_A_VALUE = _TEMPLATE | _stems(
+    "left quit resigned retired laid fired sold gave away rehomed passed died off cancelled "
+    "canceled called fell through ended stopped lost moved out broke split up divorced separated "
+    "anymore longer job position company boyfriend girlfriend partner relationship together "
+    "last week month year ago yesterday today weekend day night morning evening tonight "
+    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without"
+)
+_SWITCH = re.compile(r"\b(switched|replaced|instead|traded|swapped|upgraded|changed)\b", re.I)
+_PREFERS = re.compile(
+    r"\bprefers? ([\w' -]+?) (?:over|to|rather than|more than|instead of) ([\w' -]+?)"
+    r"(?: (?:now|these days|nowadays|lately))?(?:[,.;!]|$)",
+    re.I,
+)
+_LIKING = re.compile(r"\b(likes?|loves?|enjoys?|prefers?|favou?rite|fan of|into|is a \w+ person)\b",
+                     re.I)
+
+
+def _values(text: str) -> set[str]:
+    return set(content_words(text)) - _TEMPLATE
+
+
+def same_value(new: str, old: str) -> bool:
+    """Whether ``new`` says nothing ``old`` does not ("Still lives in Denver" after "Lives in
+    Denver")."""
+    if has_negation(new) != has_negation(old) or is_ending(new) != is_ending(old):
+        return False
+    return _values(new) <= set(content_words(old))
+
+
+def slot_verdict(text: str, attribute: str, single: bool, change: str,
+                 slot: Sequence[Candidate]) -> Verdict | None:
+    """A new (not ending) value against the slot's current values, best match first."""
+    for cand in slot:
+        if same_value(text, cand.text):
+            return Verdict(Action.NONE, cand, f"{attribute} already known")
+    if not slot:
+        return None
+    said = set().union(*(content_words(c.text) for c in slot if not has_negation(c.text)))
+    if not single and not has_negation(text) and _values(text) <= said:
+        return Verdict(Action.NONE, slot[0], f"{attribute} already known")  # told value by value
+    if single and not (is_additive(text) and change != "changed"):
+        return Verdict(Action.UPDATE, slot[0], f"new value for {attribute}")
+    if change == "changed" and len(slot) == 1 and _SWITCH.search(text):
+        return Verdict(Action.UPDATE, slot[0], f"replaces the {attribute}")
+    return None
+
+
+def ending_targets(text: str, single: bool, slot: Sequence[Candidate],
+                   others: Sequence[Candidate]) -> list[Candidate]:
+    """The current facts an ending ends: the slot's value it names (any value, for a
+    single-valued attribute and an ending that names none: "Left their job"), else a fact it
+    negates or names; then the facts that say the same of the same name ("Girlfriend is Chloe"
+    and "Went on a date with their girlfriend Chloe", for "Broke up with Chloe")."""
+    first = _ending_target(text, single, slot, others)
+    if first is None:
+        return []
+    names = _names(text) & _names(first.text)
+    told = set(content_words(first.text))
+    more = [
+        c for c in [*slot, *others]
+        if c.id != first.id and c.id > 0 and not is_ending(c.text) and not has_negation(c.text)
+        and names & _names(c.text) and len(told & set(content_words(c.text)) - names) >= 1
+    ]
+    return [first, *{c.id: c for c in more}.values()]
+
+
+def _ending_target(text: str, single: bool, slot: Sequence[Candidate],
+                   others: Sequence[Candidate]) -> Candidate | None:
+    named = {w for w in content_words(text) if not w[0].isdigit()} - _NOT_A_VALUE
+    for cand in slot:
+        if _shares(named, set(content_words(cand.text))):
+            return cand
+    if single and slot and not named:
+        return slot[0]
+    for cand in others:
+        if is_ending(cand.text) or has_negation(cand.text):
+            continue
+        if negation_flip(text, cand.text) or _overlap(named, cand.text) >= 0.6:
+            return cand
+    return None
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words after the first, lower-cased: "Has a hamster named Nugget" -> nugget."""
+    return {w.lower() for w in re.findall(r"\b[A-Z][\w'-]+", text[1:])}
+
+
+def _shares(named: set[str], theirs: set[str]) -> bool:
+    """A word in common, or a compound ending in it ("fish" / "goldfish")."""
+    return any(w in theirs or any(len(w) >= 3 and t.endswith(w) for t in theirs) for w in named)
+
+
+def _overlap(named: set[str], old: str) -> float:
+    theirs = topic_words(old) - _NOT_A_VALUE
+    if not named or not theirs:
+        return 0.0
+    hits = sum(_shares({w}, theirs) for w in named)
+    return hits / min(len(named), len(theirs))
+
+
+def negation_flip(new: str, old: str) -> bool:
+    """Same topic, opposite polarity: "Does not smoke anymore" / "Smokes a pack a week"."""
+    if has_negation(new) == has_negation(old):
+        return False
+    a, b = topic_words(new), topic_words(old)  # "anymore" / "quit" must not dilute the overlap
+    return bool(a and b) and sum(_shares({w}, b) for w in a) / min(len(a), len(b)) >= 0.6
+
+
+def preference_target(text: str, subject: str, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The liking a "Prefers X over Y" fact overturns: a fact that likes Y (not X)."""
+    match = _PREFERS.search(text)
+    if not match:
+        return None
+    chosen, over = set(content_words(match.group(1))), set(content_words(match.group(2)))
+    for cand in candidates:
+        if not subjects_match(subject, cand.subject) or has_negation(cand.text):
+            continue
+        theirs = set(content_words(cand.text))
+        old = _PREFERS.search(cand.text)
+        if old:  # "Prefers tea over coffee": its first choice is what counts
+            theirs = set(content_words(old.group(1)))
+        if _LIKING.search(cand.text) and over and over <= theirs and not chosen <= theirs:
+            return cand
+    return None

@@ -1,0 +1,219 @@
+"""The attribute vocabulary: keys, synonyms, single-valuedness, rule patterns and prototypes.
+
+Data only; ``attributes.py`` holds the logic. A key is what a fact is about (``job``, ``home``,
+``pet``); single-valued keys hold one value at a time, so a new value supersedes the old one.
+Patterns run on the fact's predicate in lower case (the subject cut off), first match wins, so
+the specific ones (an OS name) come before the broad ones (a laptop). Prototypes are short facts
+in the stored form; the nearest one, by the configured embedder, names the attribute of a fact no
+pattern recognises (see ``attributes.Prototypes``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Spec", "ATTRIBUTES", "SYNONYMS", "PATTERNS", "CASED_PATTERNS", "RELATIONS",
+           "JOB_WORDS", "ENDING", "ADDITIVE", "CHANGE"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    single: bool
+    prototypes: tuple[str, ...] = ()
+
+
+def _p(*texts: str) -> tuple[str, ...]:
+    return texts
+
+
+ATTRIBUTES: dict[str, Spec] = {
+    "name": Spec(True, _p("Name is Sam", "Goes by Dan", "Is called Maria by friends")),
+    "age": Spec(True, _p("Is 34 years old", "Turned 30", "Age is 52")),
+    "birthday": Spec(True, _p("Birthday is on May 12", "Was born on 3 March")),
+    "home": Spec(True, _p("Lives in Denver", "Moved to a new apartment in Lisbon",
+                          "Bought a house in Portland and moved there", "Is based in Chicago",
+                          "Lives in a flat downtown")),
+    "origin": Spec(True, _p("Is originally from Lagos", "Comes from a small town in Ohio")),
+    "job": Spec(True, _p("Works as a nurse at the hospital", "Is a software engineer at Google",
+                         "Got promoted to store manager", "Is the head chef at a restaurant",
+                         "Started a new job as an accountant", "Left their job at the bank",
+                         "Works at a startup")),
+    "school": Spec(True, _p("Studies biology at the state university", "Is in college",
+                            "Goes to Lincoln High School")),
+    "relationship": Spec(True, _p("Is dating Marco", "Is married to Anna", "Has a girlfriend",
+                                  "Broke up with their boyfriend", "Is single",
+                                  "Is engaged to their partner")),
+    "pet": Spec(False, _p("Has a dog named Rex", "Adopted a kitten", "Has two cats",
+                          "Gave their parrot away")),
+    "phone": Spec(True, _p("Uses an iPhone", "Switched to a Pixel phone", "Has a Samsung Galaxy")),
+    "computer": Spec(True, _p("Uses a MacBook for work", "Has a gaming PC", "Bought a new laptop")),
+    "device": Spec(False, _p("Reads on a Kindle", "Has an iPad", "Wears a smartwatch")),
+    "os": Spec(True, _p("Uses Linux", "Runs Windows on their computer", "Switched to macOS")),
+    "car": Spec(True, _p("Drives a Honda Civic", "Bought a Tesla", "Has a pickup truck",
+                         "Sold their car")),
+    "diet": Spec(True, _p("Is vegetarian", "Is vegan", "Follows a keto diet", "Is pescatarian")),
+    "instrument": Spec(False, _p("Plays the guitar", "Is learning the piano",
+                                 "Plays drums in a band")),
+    "hobby": Spec(False, _p("Loves hiking", "Enjoys painting", "Plays soccer on weekends",
+                            "Goes rock climbing", "Does yoga every morning")),
+    "language": Spec(False, _p("Speaks Spanish", "Is learning Japanese", "Speaks French fluently")),
+    "health": Spec(False, _p("Is allergic to peanuts", "Has asthma", "Broke their leg",
+                             "Has diabetes", "Is pregnant")),
+    "plan": Spec(False, _p("Is planning a trip to Japan", "Is going to Italy next summer",
+                           "Plans to run a marathon", "Is getting married in June")),
+    "family": Spec(False, _p("Has a daughter named Mia", "Has two kids", "Has a younger brother")),
+    "sport_team": Spec(True, _p("Supports Arsenal", "Is a Lakers fan")),
+    "chronotype": Spec(True, _p("Is a night owl", "Is a morning person", "Is an early bird")),
+    "work_setup": Spec(True, _p("Works from home full time", "Is back in the office 3 days a week",
+                                "Works remotely")),
+}
+
+# Other spellings of a key (a model's or a user's) -> the key.
+SYNONYMS: dict[str, str] = {
+    **{w: "job" for w in ("employer", "occupation", "work", "career", "profession", "position",
+                          "role", "workplace", "company", "employment", "title", "job_title")},
+    **{w: "home" for w in ("location", "city", "residence", "address", "lives", "home_city",
+                           "living", "house", "apartment", "hometown_current", "where_lives")},
+    **{w: "origin" for w in ("hometown", "birthplace", "nationality", "from")},
+    **{w: "name" for w in ("first_name", "nickname", "full_name")},
+    **{w: "relationship" for w in ("partner", "spouse", "dating", "marital_status", "wife",
+                                   "husband", "girlfriend", "boyfriend", "relationship_status",
+                                   "love_life", "marriage")},
+    **{w: "pet" for w in ("pets", "animal", "animals", "dog", "cat")},
+    **{w: "phone" for w in ("mobile", "cellphone", "smartphone", "cell_phone", "mobile_phone")},
+    **{w: "computer" for w in ("laptop", "pc", "desktop", "notebook")},
+    **{w: "device" for w in ("gadget", "tablet", "devices", "gadgets")},
+    **{w: "os" for w in ("operating_system", "operatingsystem", "platform")},
+    **{w: "car" for w in ("vehicle", "automobile", "cars", "truck")},
+    **{w: "diet" for w in ("food_restriction", "dietary", "eating", "dietary_preference")},
+    **{w: "instrument" for w in ("instruments", "music_instrument", "musical_instrument")},
+    **{w: "hobby" for w in ("hobbies", "pastime", "interest", "interests", "activity")},
+    **{w: "language" for w in ("languages", "spoken_language")},
+    **{w: "health" for w in ("medical", "condition", "allergy", "allergies", "illness",
+                             "injury", "medical_condition")},
+    **{w: "plan" for w in ("plans", "trip", "travel", "event", "travel_plan", "goal")},
+    **{w: "school" for w in ("education", "university", "college", "study", "studies", "major")},
+    **{w: "family" for w in ("children", "kids", "child", "siblings", "parents")},
+    **{w: "age" for w in ("years", "years_old")},
+    **{w: "birthday" for w in ("birth_date", "birthdate", "date_of_birth")},
+}
+
+# Relations that can be the subject of a fact about someone else ("Sister Ana moved to Lisbon").
+RELATIONS = """sister brother mom mother dad father wife husband partner girlfriend boyfriend
+son daughter friend boss coworker colleague roommate cousin aunt uncle grandma grandmother grandpa
+grandfather niece nephew fiance fiancee fiancé kid kids child children parents neighbor neighbour
+dog cat puppy kitten baby sibling stepmom stepdad""".split()
+
+JOB_WORDS = """nurse doctor teacher engineer developer programmer designer manager barista chef
+waiter waitress bartender cashier accountant lawyer attorney pharmacist dentist therapist
+electrician plumber carpenter mechanic pilot firefighter officer cop policeman soldier scientist
+researcher professor lecturer tutor librarian analyst consultant architect journalist editor
+photographer actor intern receptionist secretary clerk salesperson realtor banker
+broker paramedic vet veterinarian surgeon physician caregiver nanny babysitter janitor farmer
+baker butcher tailor hairdresser stylist barber coach trainer instructor supervisor director ceo
+cto founder freelancer contractor technician administrator coordinator specialist counselor
+psychologist lifeguard courier sysadmin dietitian midwife translator interpreter zookeeper
+cleaner server foreman paralegal dispatcher bookkeeper auditor recruiter
+marketer copywriter animator teller agent cashier""".split()
+
+_PETS = (r"dog|cat|puppy|kitten|parrot|hamster|rabbit|bunny|goldfish|fish|turtle|snake|horse|"
+         r"guinea pig|gecko|lizard|budgie|pets?")
+_INSTRUMENTS = (r"piano|guitar|violin|cello|drums|bass|ukulele|saxophone|sax|flute|trumpet|"
+                r"clarinet|harp|banjo|keyboard|viola|trombone|harmonica|accordion|mandolin")
+_LANGUAGES = (r"english|spanish|french|german|italian|portuguese|japanese|chinese|mandarin|"
+              r"cantonese|korean|arabic|hindi|russian|dutch|swedish|polish|turkish|greek|hebrew|"
+              r"urdu|bengali|vietnamese|thai|tagalog|swahili|persian|farsi|asl|sign language")
+_CARS = (r"car|truck|suv|van|honda|toyota|tesla|ford|bmw|audi|subaru|volkswagen|vw|mazda|nissan|"
+         r"hyundai|kia|jeep|chevy|chevrolet|volvo|prius|civic|corolla|camry|mustang|model [3sxy]|"
+         r"minivan|motorbike|motorcycle|scooter")
+_HOMES = r"house|home|place|apartment|flat|condo|one bedroom|two bedroom|studio|townhouse|bungalow"
+_SCHOOLS = (r"law school|med school|medical school|grad school|high school|college|university|uni|"
+            r"bootcamp|boot camp|masters|master's|phd|degree|semester|freshman|sophomore")
+
+# Patterns on the predicate as written (capitals matter: "Is in Melbourne" is a place).
+CASED_PATTERNS: list[tuple[str, str]] = [
+    (r"^(?i:quit|left|resigned from|stopped working (?:at|for)|handed in (?:their|my) notice at) "
+     r"[A-Z]", "job"),
+    (r"^(?i:(?:is |are )?(?:back |now |still |currently |finally )?(?:in|living in|based in|"
+     r"home in|settled in)) [A-Z]", "home"),
+    (r"^(?i:(?:is|are) (?:going|heading|flying|travell?ing|off|driving) to|is visiting) [A-Z]",
+     "plan"),
+]
+
+# Patterns on the lower-cased predicate: (regex, key); {jobs} is replaced by JOB_WORDS.
+PATTERNS: list[tuple[str, str]] = [
+    (r"^(name is|goes by|is called|is named)\b|^name'?s\b", "name"),
+    (r"^(is \d{1,3}( years old)?|age is \d+|turned \d{1,3})\b(?! (?:years )?(?:ago|times))", "age"),
+    (r"^birthday is\b|^was born on\b", "birthday"),
+    (r"^(is|comes) (originally )?from\b", "origin"),
+    (r"\b(linux|ubuntu|fedora|debian|arch linux|linux mint|macos|mac os|os x|windows \d+|windows|"
+     r"chromeos|chrome os|freebsd|pop!?_os)\b", "os"),
+    (r"\b(iphone|pixel \d|pixel phone|google pixel|galaxy s\d+|samsung galaxy|oneplus|motorola|"
+     r"android phone|smartphone|flip phone|new phone|(?:their|a|an|the) phone)\b", "phone"),
+    (r"\b(macbook|thinkpad|chromebook|laptop|imac|gaming pc|desktop pc|desktop computer|"
+     r"(?:their|a|an|the|new) (?:pc|computer))\b", "computer"),
+    (r"\b(kindle|ipad|tablet|smartwatch|apple watch|e-reader|playstation|xbox|nintendo switch)\b",
+     "device"),
+    (r"\b(vegan|vegetarian|pescatarian|keto|paleo|plant-based|flexitarian|carnivore diet|"
+     r"omnivore|gluten-free|dairy-free|intermittent fasting|"
+     r"(?:eats|eating|eat) (?:meat|fish|chicken|pork|beef|dairy|eggs|seafood|red meat) again|"
+     r"(?:stopped|quit|gave up) eating (?:meat|fish|chicken|pork|beef|dairy|eggs|seafood))\b",
+     "diet"),
+    (r"^(is (married|engaged) to|is dating|is seeing|has been seeing|started seeing|"
+     r"(has )?been dating|is single|is divorced|is separated|is in a relationship|wife is|"
+     r"husband is|partner is|girlfriend is|boyfriend is|fianc[eé]e? is|"
+     r"has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
+     r"\b(broke up|split up|got divorced|got married|got engaged|separated from)\b",
+     "relationship"),
+    (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
+     rf"traded in|ditched) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|^drives (a|an)\b", "car"),
+    (rf"\b(plays|playing|play|learning|learned|took up|picked up|practicing|practices|switched to|"
+     rf"started|stopped|quit|gave up) (the )?({_INSTRUMENTS})\b", "instrument"),
+    (rf"\b(speaks|speak|learning|learned|studying|fluent in|doing|stopped|quit|gave up|dropped|"
+     rf"switched to|started) (some |a little |fluent )?({_LANGUAGES})\b", "language"),
+    (r"\b(works? from home|wfh|remote work|works remotely|in the office|hybrid schedule|"
+     r"back in the office|commutes?)\b", "work_setup"),
+    (r"^(works?( [\w-]+){0,2} (as|at|for|in)|is working (as|at|for)|got (a )?(new )?job|"
+     r"started (a |their )?(new )?(job|gig|role|position)|new (job|gig|role|position) as|"
+     r"got promoted|was promoted|got hired|was hired|is employed|is self-employed|is unemployed|"
+     r"freelancing|is freelancing|lost their job|got laid off|was laid off|got fired|was fired|"
+     r"retired|is retired|handed in (their|a) notice|"
+     r"(quit|left|resigned from) (their )?(job|work|position))\b", "job"),
+    (r"^(is|became|is now|was promoted to|got promoted to|was made|made (them|me)) (a |an |the )?"
+     r"([\w-]+ ){0,3}({jobs})s?\b|\b(they|them) made (them|me) ([\w-]+ ){0,2}({jobs})\b", "job"),
+    (r"\b(night owl|morning person|early bird|early riser|night person)\b", "chronotype"),
+    (r"^favou?rite (\w+)(?: [\w ]+?)? (is|are)\b", "favourite"),
+    (r"\b(allergic|allergy|diabetes|diabetic|asthma|pregnant|injured|surgery|migraines?|"
+     r"broke (their|a) (leg|arm|wrist|ankle))\b", "health"),
+    (rf"\b(has|have|adopted|got|owns|lost|rehomed|gave away) (a |an |two |three |their |another )?"
+     rf"(\w+ )?({_PETS})s?\b|^(their |the )?({_PETS}) [a-z]|\b({_PETS}) (died|passed away)\b",
+     "pet"),
+    (rf"^(studies|is studying|is a student|attends|goes to [\w ]*(school|college|university)|"
+     rf"started (college|university|grad school|high school|school))\b|\b({_SCHOOLS})\b",
+     "school"),
+    (rf"^(lives|is living|resides|is based|is staying|now lives|still lives) in\b|"
+     rf"^(moved|relocated) (back )?(to|into)\b|\bmoved in with\b|"
+     rf"^(rents|is renting|owns|bought|closed on|"
+     rf"moved into|lives in) (a|an|their|the)( [\w-]+){{0,3}} ({_HOMES})\b", "home"),
+    (r"^(is planning|plans|is going to go|is hoping to go|is saving for|is booking)\b|"
+     r"\b(trip|vacation|holiday) (to|in)\b|\b(trip|vacation|holiday) (is|was|got)\b|"
+     r"\bthe \w+ trip\b", "plan"),
+]
+
+# A fact says something stopped ("anymore", "split up", "the trip is off").
+ENDING = (
+    r"\b(no longer|anymore|any more|broke up|split up|got divorced|separated|quit|left|resigned|"
+    r"retired|laid off|got fired|was fired|sold|gave away|gave up|rehomed|passed away|died|"
+    r"(?:is|are|was|got) off|(?:is|was|got|been) cancell?ed|called off|fell through|stopped|"
+    r"ended|lost their job|moved out|handed in (?:their|my|a) notice|last day|got rid of|"
+    r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
+    r"is over|got better|cleared up)\b"
+)
+# ... and something new replaced an old value ("switched to", "now", "these days").
+CHANGE = (
+    r"\b(now|switched|changed|new|these days|nowadays|instead|promoted|became|upgraded|"
+    r"replaced|bought|got a|finally|moved|relocated|started|took over|traded|converted|"
+    r"prefers? \w+(?: \w+)? (over|to|rather than))\b"
+)
+# ... or adds a value next to the old ones ("also", "a second job").
+ADDITIVE = r"\b(also|too|as well|another|second|side (job|gig|hustle)|on the side|plus)\b"

@@ -1,0 +1,108 @@
+"""What a fact is about: attribute keys (normalised), subjects, changes, prototypes, and the
+m006 migration that stores subject and attribute beside each memory."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from localmem.backends.embeddings import HashEmbedder
+from localmem.engine.attributes import (
+    Prototypes, change_of, is_single, normalise_key, normalise_subject, rule_attribute,
+    split_subject, subjects_match,
+)
+from localmem.storage.migrations import MIGRATIONS
+from localmem.storage.store import Store
+
+
+@pytest.mark.parametrize("raw, key", [
+    ("Employer", "job"), ("occupation", "job"), ("job title", "job"), ("Location", "home"),
+    ("operating system", "os"), ("laptop", "computer"), ("pets", "pet"), ("Languages", "language"),
+    ("Favorite Food", "favourite_food"), ("favourite_band", "favourite_band"),
+    ("other", None), ("", None), (None, None), ("sport", "sport"),
+])
+def test_attribute_keys_are_normalised(raw, key):
+    assert normalise_key(raw) == key
+
+
+def test_single_valued_keys_come_from_the_vocabulary_else_from_the_claim():
+    assert is_single("job") and is_single("home") and is_single("favourite_food")
+    assert not is_single("pet") and not is_single("language") and not is_single("hobby")
+    assert is_single("sport", claimed=True) and not is_single("sport", claimed=False)
+    assert not is_single(None, claimed=True)
+
+
+@pytest.mark.parametrize("text, key", [
+    ("Is the cafe manager now", "job"), ("They made them sous chef", "job"),
+    ("Quit Google", "job"), ("Handed in their notice at Deloitte", "job"),
+    ("Switched to a Pixel 8 last month", "phone"), ("Caved and got an iphone 15", "phone"),
+    ("Uses Windows on their laptop", "os"), ("Is on windows now", "os"),
+    ("Started eating fish again", "diet"), ("Quit keto", "diet"),
+    ("Is back in Auckland with their parents", "home"), ("Closed on a house in Round Rock", "home"),
+    ("Split up with Sam", "relationship"), ("Has been seeing someone", "relationship"),
+    ("Got rid of the Jeep", "car"), ("Does not have fish anymore", "pet"),
+    ("Switched to guitar", "instrument"), ("Stopped Italian", "language"),
+    ("Called off the Paris trip", "plan"), ("Is going to Paris in June", "plan"),
+    ("Favorite band these days is Fontaines DC", "favourite_band"),
+    ("Is in a cast for 6 weeks", None), ("Loves hiking in the mountains", None),
+])
+def test_the_wording_names_the_attribute(text, key):
+    assert rule_attribute(text) == key
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("Sister Ana moved to Lisbon", "sister ana"), ("Mom lives in Florida", "mom"),
+    ("Boss keeps yelling at them", "boss"), ("Wife is Anna", "user"),
+    ("Lives in Denver", "user"), ("Dog Rex died", "user"),  # a pet's news is the user's
+])
+def test_the_subject_is_read_from_the_text(text, subject):
+    assert split_subject(text)[0] == subject
+
+
+def test_a_model_s_subject_must_name_someone_the_user_mentioned():
+    source = "my sister Ana moved to Lisbon"
+    assert normalise_subject("My sister Ana", source) == "sister ana"
+    assert normalise_subject("I", source) == "user" and normalise_subject("the user", source) == "user"
+    assert normalise_subject("cousin Rosa", source) is None
+    assert subjects_match("ana", "sister ana") and not subjects_match("user", "sister ana")
+    assert not subjects_match("brother jake", "sister ana")
+
+
+@pytest.mark.parametrize("text, change", [
+    ("Does not have a cat anymore", "ended"), ("Split up with Sam", "ended"),
+    ("The Japan trip is off", "ended"), ("Switched to Linux", "changed"),
+    ("Sold their Honda Civic and bought a Tesla Model 3", "changed"),
+    ("Is the cafe manager now", "changed"), ("Lives in Denver", "new"),
+])
+def test_the_change_a_fact_states(text, change):
+    assert change_of(text) == change
+
+
+def test_prototypes_name_an_attribute_only_when_one_is_clearly_nearest():
+    embedder = HashEmbedder()
+    prototypes = Prototypes(embedder)
+    vectors = embedder.embed_many(["Loves hiking", "Quantum chromodynamics lectures"])
+    assert prototypes.nearest(vectors) == ["hobby", None]
+    assert prototypes.nearest(vectors[:0]) == []
+
+
+def test_m006_adds_subject_and_attribute_to_a_store_made_before_it(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for migration in MIGRATIONS[:5]:
+        migration(db)
+        db.execute("INSERT INTO _migrations VALUES (?, '2024-01-01')", [migration.__name__])
+    db.execute("INSERT INTO memories (text, hash, embedding, created_at, updated_at) "
+               "VALUES ('Lives in Oslo', 'h', x'00000000', 't', 't')")
+    db.conn.commit()
+    db.conn.close()
+    store = Store(path)
+    try:
+        rows = store.execute("SELECT text, subject, attribute FROM memories")
+        assert rows == [("Lives in Oslo", None, None)]  # read from the text when it matters
+        assert store.slot_memories({}, None, [1])[0]["text"] == "Lives in Oslo"
+    finally:
+        store.close()

@@ -1,0 +1,49 @@
+"""Which parts of a message are the user's statements, said the way people chat: without "I",
+with "we", about family without "my", endings without a subject; moods and moments left out."""
+
+from __future__ import annotations
+
+import pytest
+
+from localmem.engine.extract import candidate_clauses, rewrite_clause
+
+
+def facts(text: str) -> list[str]:
+    return [rewrite_clause(c) for c in candidate_clauses(text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("caved and got an iphone 15", ["Caved and got an iphone 15"]),
+    ("switched to guitar!", ["Switched to guitar"]),
+    ("back in the office 4 days a week now", ["Back in the office 4 days a week now"]),
+    ("3 weeks without vaping!!", ["3 weeks without vaping"]),
+    ("We bought a house in Portland and moved there.",
+     ["Bought a house in Portland and moved there"]),
+    ("mom sold her condo and moved in with us last week",
+     ["Mom sold her condo and moved in with them last week"]),
+    ("Nugget died last night 😢", ["Nugget died last night"]),
+    ("The Japan trip is off, sadly.", ["The Japan trip is off, sadly"]),
+    ("Sam and I split up last month.", ["Split up last month with Sam"]),
+    ("my girlfriend Chloe and I are doing a pottery date tonight",
+     ["Is doing a pottery date tonight with their girlfriend Chloe"]),
+    ("I guess I'm pescatarian now", ["Is pescatarian now"]),
+    ("remember I'm allergic to cats lol", ["Is allergic to cats"]),
+    ("I no longer work for Initech.", ["No longer works for Initech"]),
+    ("now i work at a small bakery in town", ["Works at a small bakery in town"]),
+])
+def test_statements_said_the_way_people_chat(text, expected):
+    assert facts(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Sounds great!", "Loved it!", "Wanted to say hi", "Looking forward to it", "I love it",
+    "we are all so proud", "Having lunch right now", "I'm so tired", "We should hang out sometime.",
+    "Jake got a job at Google!!",  # about someone the rules cannot place: the model's to find
+])
+def test_moods_moments_and_small_talk_give_nothing(text):
+    assert facts(text) == []
+
+
+def test_a_mood_about_something_keeps_the_something():
+    assert facts("I'm excited to start my new job at Google") == [
+        "Is excited to start their new job at Google"]

@@ -143,12 +143,18 @@ class Memory:
         if not isinstance(infer, bool):
             raise InvalidInputError(f"infer must be True or False, got {infer!r:.40}")
         incoming = Incoming(msgs, scope, meta, observed, "model" if infer else "user")
-        with self._lock:
-            self._storage.sync()
-            if not infer:
+        if not infer:
+            with self._lock:
+                self._storage.sync()
                 return ingest.add_verbatim(self._storage, self.embedder, incoming)
+        with self._lock:
             pipeline = self.pipeline
-            report = self.last_extraction = ingest.extract(pipeline, incoming, prompt)
+        # The model reads the messages outside the lock: it needs no stored rows, and other
+        # callers' reads and writes must not wait for it (the backend serialises model calls).
+        report = ingest.extract(pipeline, incoming, prompt)
+        with self._lock:
+            self.last_extraction = report
+            self._storage.sync()
             return ingest.add_extracted(self._storage, pipeline, self.embedder, incoming, report)
 
     # -- reads --

@@ -44,7 +44,8 @@ VERSION = 1
 _MESSAGE_COLS = ("id", "role", "content", "name", *SCOPE_KEYS, "metadata", "embedding",
                  "created_at", "observed_at")
 _MEMORY_COLS = ("id", "text", "hash", *SCOPE_KEYS, "metadata", "embedding", "created_at",
-                "updated_at", "observed_at")
+                "updated_at", "observed_at", "subject", "attribute")
+_OPTIONAL = {"subject", "attribute"}  # what a memory is about (m006); older exports lack them
 _HISTORY_COLS = ("id", "memory_id", "event", "old_text", "new_text", "created_at", "actor",
                  "reason")
 _TABLES = {"message": MESSAGES, "memory": MEMORIES, "history": "history"}
@@ -255,7 +256,7 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
         )
     cols = {"message": _MESSAGE_COLS, "memory": _MEMORY_COLS, "history": _HISTORY_COLS}[kind]
     expected = {"type", *cols} | ({"source_message_ids"} if kind == "memory" else set())
-    missing, unknown = expected - set(record), set(record) - expected
+    missing, unknown = expected - set(record) - _OPTIONAL, set(record) - expected
     if missing or unknown:
         raise InvalidInputError(
             f"{kind} record has missing keys {sorted(missing)} and unknown keys {sorted(unknown)}"
@@ -281,6 +282,9 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
         out["name"] = None if record["name"] is None else validate.scope_value(record["name"], "name")
         out["embedding"] = _embedding(record["embedding"], dims, optional=True)
         return out
+    for key in _OPTIONAL:
+        value = record.get(key)
+        out[key] = None if value is None else _string(value, key, empty_ok=True)
     out["text"] = validate.text(record["text"], "memory text")
     out["hash"] = _string(record["hash"], "hash")
     out["updated_at"] = _timestamp(record["updated_at"], "updated_at")

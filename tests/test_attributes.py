@@ -106,3 +106,22 @@ def test_m006_adds_subject_and_attribute_to_a_store_made_before_it(tmp_path):
         assert store.slot_memories({}, None, [1])[0]["text"] == "Lives in Oslo"
     finally:
         store.close()
+
+
+def test_an_export_carries_the_slot_and_one_made_before_m006_still_imports():
+    import json
+
+    from localmem.frontends.transfer import export_lines, import_lines
+    from tests.helpers import fake_memory, sql
+
+    source = fake_memory()
+    source.add("I live in Oslo.", user_id="u")
+    lines = list(export_lines(source))
+    memory_line = next(json.loads(line) for line in lines if '"type": "memory"' in line)
+    assert (memory_line["subject"], memory_line["attribute"]) == ("user", "home")
+    old = [json.dumps({k: v for k, v in json.loads(line).items()
+                       if k not in ("subject", "attribute")}) for line in lines]
+    target = fake_memory()
+    assert import_lines(target, old).memories == 1
+    rows = sql(target, "SELECT text, subject, attribute FROM memories")
+    assert rows == [("Lives in Oslo", None, None)]

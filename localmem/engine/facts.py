@@ -29,7 +29,9 @@ class Fact:
     fields: dict[str, Any] = field(default_factory=dict, repr=False)  # the model's own answer
 
 
-_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|my|me|mine|myself|we|we're|our|us)\b", re.I)
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|our|us)\b", re.I
+)
 
 
 def stored_form(fact: str) -> str | None:
@@ -47,7 +49,9 @@ def stored_form(fact: str) -> str | None:
 def with_subject(text: str, subject: str | None, said: str) -> str:
     """A fact about someone else names them: ("Moved to Lisbon", "sister Ana") -> "Sister Ana
     moved to Lisbon". The subject is written as the user wrote it (``said``)."""
-    if not subject or subject == USER or set(subject.split()) & {w.lower() for w in words(text)}:
+    if not subject or subject.lower() in ("user", "the user", "i", "me") or set(
+        subject.lower().split()
+    ) & {w.lower() for w in words(text)}:
         return text
     spelled = " ".join(
         next((w for w in re.findall(r"[\w'-]+", said) if w.lower() == part), part)

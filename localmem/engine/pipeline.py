@@ -133,14 +133,15 @@ class Pipeline:
         kept = self._model_facts(source, observed, prompt, report)
         if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
             report.partial = [t for t, _ in kept if any(_touches(t, c) for _, c in clauses)]
-            kept = [(t, got) for t, got in kept if t not in report.partial]
+            kept = [(t, got) for t, got in kept
+                    if t not in report.partial and self._fills_gap(t, leader_answered=True)]
         facts = [Fact(text, self._sources(text, user_messages), "model", fields=got)
                  for text, got in kept]
         for msg_id, clause in clauses:
             if any(covers(text, clause) or _touches(text, clause) for text, _ in kept):
                 continue
             rewritten = rewrite_clause(clause)
-            if self._fills_gap(rewritten, report.model_error is None):
+            if not self.model_leads or self._fills_gap(rewritten, report.model_error is None):
                 facts.append(Fact(rewritten, [msg_id], "rule"))
         for fact in list(facts):
             for text, attribute, event in derived_facts(fact.text):
@@ -158,12 +159,11 @@ class Pipeline:
                 report.facts.append(fact)
         return report
 
-    def _fills_gap(self, fact: str, model_answered: bool) -> bool:
-        """Whether a rule fact joins the model's: always when the rules lead; when the model
-        leads and answered, only a fact the rules can place (an attribute, an ending)."""
-        if not self.model_leads or not model_answered:
-            return True
-        return rule_attribute(fact) is not None or is_ending(fact)
+    @staticmethod
+    def _fills_gap(fact: str, leader_answered: bool) -> bool:
+        """Whether a fact from the one that does not lead fills a gap the leader left: only
+        one the rules can place (an attribute, an ending), unless the leader said nothing."""
+        return not leader_answered or rule_attribute(fact) is not None or is_ending(fact)
 
     def _model_facts(self, source: str, observed: date | None, prompt: str | None,
                      report: ExtractionReport) -> list[tuple[str, dict]]:

@@ -7,8 +7,7 @@ transaction, then the indexes). Storage comes from ``open_storage`` (``VectorSto
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,15 +23,14 @@ from localmem.paths import IN_MEMORY, home_dir
 from localmem.engine.pipeline import ExtractionReport, Pipeline
 from localmem.engine.retrieval import SearchQuery, hybrid_search, memory_item, message_item
 from localmem.storage import open_storage
+from localmem.bulk import BulkAccess
 from localmem.engine.textutil import text_hash
-from localmem.types import (
-    Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults, StorageStats,
-)
+from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
 
 __all__ = ["Memory"]
 
 
-class Memory:
+class Memory(BulkAccess):
     """Long-term memory for an agent, fully local.
 
     Args:
@@ -234,28 +232,6 @@ class Memory:
             sources = self._storage.rows.sources([r["id"] for r in rows])
         return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
 
-    def metadata_values(
-        self,
-        key: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> set[Any]:
-        """The distinct values of metadata ``key`` on the scope's stored raw messages.
-
-        Every add stores its messages with its metadata, whatever the model decided, so an
-        importer that tags each add with a key learns here which adds it has already made.
-
-        Raises:
-            InvalidInputError: bad key or scope.
-        """
-        validate.filters({key: 0})  # the same key rules as a filter's
-        scope = self._scope(user_id, agent_id, run_id)
-        with self._lock:
-            self._storage.sync()
-            return self._storage.rows.message_metadata_values(key, scope)
-
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
         """Every ADD / UPDATE / DELETE of a memory, oldest first.
 
@@ -335,67 +311,7 @@ class Memory:
         with self._lock:
             self._storage.reset()
 
-    # -- what the CLI and the JSON Lines transfer need --
-
-    def stats(self) -> StorageStats:
-        """Memories and raw messages per scope, and the indexes: vectors held, files, bytes."""
-        with self._lock:
-            return self._storage.stats()
-
-    def export_records(
-        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(kind, stored row) of every message, memory and history row, or of one scope's.
-
-        Rows hold their stored form (metadata as JSON text, embedding as float32 bytes);
-        ``localmem.frontends.transfer`` turns them into an export.
-
-        Raises:
-            InvalidInputError: a scope value is not a valid id (raised at the call).
-        """
-        scope = validate.scope(user_id, agent_id, run_id)
-        return self._storage.export_records(scope)
-
-    def import_records(
-        self,
-        records: Mapping[str, Sequence[dict[str, Any]]],
-        *,
-        replace: bool = False,
-        scope: dict[str, str] | None = None,
-    ) -> list[str]:
-        """Store export records by kind, keeping ids and timestamps; returns the ``"kind id"``
-        replaced.
-
-        The records must be validated (``localmem.frontends.transfer`` does); all of them are
-        stored in one transaction, then the indexes are rebuilt. ``scope`` is the file's: a
-        scoped ``replace`` overwrites only rows of that scope.
-
-        Raises:
-            InvalidInputError: an id exists already and ``replace`` is False; history names a
-                memory this home holds and the records do not; a scoped ``replace`` would
-                overwrite another scope's row. Nothing is stored.
-            StorageError: the database failed; nothing is stored.
-        """
-        with self._lock:
-            return self._storage.import_records(records, replace, scope or {})
-
     # -- lifecycle --
-
-    @contextmanager
-    def bulk(self) -> Iterator[Memory]:
-        """Many writes in a row: the indexes are saved once at the end, not after each write.
-
-        Each write still commits on its own; if the process dies before the end, the next open
-        catches the indexes up from the database.
-        """
-        with self._lock:  # the lock only around entering and leaving: other calls go on
-            deferred = self._storage.bulk()
-            deferred.__enter__()
-        try:
-            yield self
-        finally:
-            with self._lock:
-                deferred.__exit__(None, None, None)
 
     def close(self) -> None:
         """Save the indexes and close the database."""

@@ -14,7 +14,8 @@ from localmem.engine.attributes import (
 from localmem.engine.extract import has_negation, rewrite_clause, strip_lead_in
 from localmem.engine.textutil import content_words, words
 
-__all__ = ["Fact", "stored_form", "with_subject", "derived_facts", "annotate", "covers"]
+__all__ = ["Fact", "stored_form", "with_subject", "derived_facts", "annotate", "covers",
+           "best_clause", "touches"]
 
 
 @dataclass
@@ -132,3 +133,18 @@ def covers(fact: str, clause: str) -> bool:
     if not clause_words:
         return True
     return len(clause_words & set(content_words(fact))) / len(clause_words) >= 0.5
+
+
+def best_clause(fact: str, clauses: list[str]) -> str | None:
+    """The clause sharing the most content words with the fact, if any shares one."""
+    words = set(content_words(fact))
+    scored = [(len(words & set(content_words(c))), c) for c in clauses]
+    best = max(scored, default=(0, None), key=lambda s: s[0])
+    return best[1] if best[0] else None
+
+
+def touches(fact: str, clause: str) -> bool:
+    """Whether a leading model's fact is about the clause (shares two words, or a quarter)."""
+    clause_words = set(content_words(clause))
+    shared = clause_words & set(content_words(fact))
+    return len(shared) >= 2 or bool(clause_words) and len(shared) / len(clause_words) >= 0.25

@@ -37,7 +37,7 @@ from localmem.engine.extract import (
     candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause,
 )
 from localmem.engine.facts import (
-    Fact, annotate, covers, derived_facts, stored_form, with_subject,
+    Fact, annotate, best_clause, covers, derived_facts, stored_form, touches, with_subject,
 )
 from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
@@ -132,13 +132,13 @@ class Pipeline:
         clauses = [(mid, c) for mid, text in user_messages for c in candidate_clauses(text)]
         kept = self._model_facts(source, observed, prompt, report)
         if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
-            report.partial = [t for t, _ in kept if any(_touches(t, c) for _, c in clauses)]
+            report.partial = [t for t, _ in kept if any(touches(t, c) for _, c in clauses)]
             kept = [(t, got) for t, got in kept
                     if t not in report.partial and self._fills_gap(t, leader_answered=True)]
         facts = [Fact(text, self._sources(text, user_messages), "model", fields=got)
                  for text, got in kept]
         for msg_id, clause in clauses:
-            if any(covers(text, clause) or _touches(text, clause) for text, _ in kept):
+            if any(covers(text, clause) or touches(text, clause) for text, _ in kept):
                 continue
             rewritten = rewrite_clause(clause)
             if not self.model_leads or self._fills_gap(rewritten, report.model_error is None):
@@ -155,7 +155,7 @@ class Pipeline:
             if key not in seen and fact.text:
                 seen.add(key)
                 said = [c for _, c in clauses] if fact.origin == "model" else []
-                annotate(fact, source, self.model_leads, _best_clause(fact.text, said))
+                annotate(fact, source, self.model_leads, best_clause(fact.text, said))
                 report.facts.append(fact)
         return report
 
@@ -358,21 +358,6 @@ class Pipeline:
         if not text or not is_grounded(text, source) or not covers(text, fact.text):
             text = fact.text  # the merged text must carry the new fact, not just the old one
         return [change(Verdict(Action.UPDATE, cand, "model: replaces the stored memory"), text)]
-
-
-def _best_clause(fact: str, clauses: list[str]) -> str | None:
-    """The clause sharing the most content words with the fact, if any shares one."""
-    words = set(content_words(fact))
-    scored = [(len(words & set(content_words(c))), c) for c in clauses]
-    best = max(scored, default=(0, None), key=lambda s: s[0])
-    return best[1] if best[0] else None
-
-
-def _touches(fact: str, clause: str) -> bool:
-    """Whether a leading model's fact is about the clause (shares two words, or a quarter)."""
-    clause_words = set(content_words(clause))
-    shared = clause_words & set(content_words(fact))
-    return len(shared) >= 2 or bool(clause_words) and len(shared) / len(clause_words) >= 0.25
 
 
 def _annotated(cand: Candidate) -> Candidate:

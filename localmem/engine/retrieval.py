@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from localmem.storage.base import MEMORIES, MESSAGES, Scope, Storage
+from localmem.storage.base import CURRENT, MEMORIES, MESSAGES, Scope, Storage, Validity
 from localmem.types import MemoryItem, SearchResults
 
 __all__ = [
@@ -45,18 +45,19 @@ class SearchQuery:
     threshold: float | None = None
     raw_fallback: bool = True  # stored raw messages fill in after facts
     max_words: int | None = None  # a context budget (see the module docstring)
+    when: Validity = CURRENT  # which facts: current, or those valid at a time (no raw messages)
 
 
 def _scored(storage: Storage, table: str, query: SearchQuery, pool: int) -> dict[int, float]:
-    vectors = storage.vectors
-    allowed = vectors.scope_ids(table, query.scope, query.filters)
+    vectors, when = storage.vectors, query.when
+    allowed = vectors.scope_ids(table, query.scope, query.filters, when)
     if allowed.size == 0:
         return {}
-    scores = dict(vectors.search(table, query.vector, pool, allowed))
-    keyword_ids = storage.keywords.keyword_ids(table, query.text, allowed, pool)
+    scores = dict(vectors.search(table, query.vector, pool, allowed, when))
+    keyword_ids = storage.keywords.keyword_ids(table, query.text, allowed, pool, when)
     missing = [i for i in keyword_ids if i not in scores]
     if missing:
-        scores.update(vectors.scores(table, query.vector, missing))
+        scores.update(vectors.scores(table, query.vector, missing, when))
     for rank, rid in enumerate(keyword_ids):
         if rid in scores:
             scores[rid] += KEYWORD_WEIGHT / (1 + rank)
@@ -86,7 +87,7 @@ def _ranked(storage: Storage, query: SearchQuery) -> list[Ranked]:
     pool = max(POOL, query.limit * 3)
     facts = _scored(storage, MEMORIES, query, pool)
     ranked: list[Ranked] = [(s, "fact", i) for i, s in facts.items()]
-    if query.raw_fallback:
+    if query.raw_fallback and query.when.current:
         raw = _scored(storage, MESSAGES, query, pool)
         ranked += [(s - RAW_PENALTY, "message", i) for i, s in raw.items()]
     ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
@@ -101,7 +102,7 @@ def _items(
     """The chosen rows as items, in order, within the word budget."""
     fact_ids = [i for _, kind, i in chosen if kind == "fact"]
     message_ids = [i for _, kind, i in chosen if kind == "message"]
-    rows = {r["id"]: r for r in storage.rows.memories({}, ids=fact_ids)}
+    rows = {r["id"]: r for r in storage.rows.memories({}, ids=fact_ids, when=query.when)}
     messages = {r["id"]: r for r in storage.rows.messages(message_ids)}
     out = SearchResults()
     budget = query.max_words
@@ -133,8 +134,13 @@ def memory_item(row: dict[str, Any], score: float | None, sources: list[int]) ->
         metadata=row["metadata"], created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
         observed_at=datetime.fromisoformat(row["observed_at"]) if row["observed_at"] else None,
-        hash=row["hash"], source_message_ids=sources,
+        hash=row["hash"], source_message_ids=sources, valid_from=_when(row.get("valid_from")),
+        valid_to=_when(row.get("valid_to")), ended_by=row.get("ended_by"),
     )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def message_item(row: dict[str, Any], score: float | None) -> MemoryItem:

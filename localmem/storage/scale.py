@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 
@@ -127,8 +128,10 @@ class KeywordIds:
         self._doc_counts: dict[str, int] = {}
         self._counted_at = 0
 
-    def search(self, query: str, allowed: np.ndarray, limit: int, rows: int) -> list[int]:
-        """Ids in ``allowed`` matching any uncommon word of ``query``, best bm25 first."""
+    def search(self, query: str, allowed: np.ndarray, limit: int, rows: int,
+               held: Callable[[np.ndarray], np.ndarray] | None = None) -> list[int]:
+        """Ids in ``allowed`` (and, given ``held``, in its mask) matching any uncommon word of
+        ``query``, best bm25 first."""
         if abs(rows - self._counted_at) > self._counted_at // 10:
             self._doc_counts.clear()
             self._counted_at = rows
@@ -141,7 +144,10 @@ class KeywordIds:
             [" OR ".join(f'"{w}"' for w in words)],
         )
         found = np.fromiter((r[0] for r in matches), dtype=np.int64, count=len(matches))
-        return [int(i) for i in found[_member(found, allowed)][:limit]]
+        found = found[_member(found, allowed)]
+        if held is not None and found.size:
+            found = found[held(found)]
+        return [int(i) for i in found[:limit]]
 
     def _doc_count(self, word: str) -> int:
         """Rows matching ``word``, counted up to ``COMMON_DOCS + 1``."""

@@ -270,3 +270,13 @@ def test_a_bad_as_of_is_refused_clearly(job_change, as_of, message):
     with pytest.raises(InvalidInputError, match="include_ended must be True or False"):
         memory.get_all(user_id="u", include_ended="yes")
     assert dump(memory) == before
+
+
+def test_the_scope_mirror_read_afresh_leaves_ended_rows_out(job_change):
+    from localmem.storage.migrations import MEMORIES
+
+    memory, old, new = job_change
+    mirror = backend(memory).indexes.scopes[MEMORIES]
+    mirror.reset()  # what a mirror holding mostly ended rows does by itself
+    assert mirror.lookup({"user_id": "u"}).tolist() == [new.id]
+    assert backend(memory).store.scope_ids(MEMORIES, {"user_id": "u"}).tolist() == [new.id]

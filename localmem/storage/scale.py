@@ -4,8 +4,9 @@ Reading a scope's row ids from SQLite on every search costs tens of milliseconds
 holds 100k rows. ``ScopeIds`` mirrors (id, user_id, agent_id, run_id) of one table in numpy
 arrays and catches up incrementally: scope columns never change after a row is inserted and
 AUTOINCREMENT ids only grow, so new rows are exactly those above the last id seen. Deleted rows
-stay in the mirror until the next ``reset``; the ids it returns are a superset that the FAISS
-id selector narrows to what the index holds.
+stay in the mirror until the next ``reset``, as do memories ended since (the index holds only
+current ones); the ids it returns are a superset that the FAISS id selector narrows to what the
+index holds.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from localmem.storage.migrations import SCOPE_KEYS
 from localmem.storage.sql import Scope
+from localmem.storage.validity import INDEXED
 from localmem.storage.store import Store
 from localmem.engine.textutil import fts_query
 
@@ -88,7 +90,7 @@ class ScopeIds:
         if version == self.version:
             return
         for rows in self.store.stream(  # in chunks: a million tuples at once cost ~300 MB
-            f"SELECT id, embedding IS NOT NULL, {', '.join(SCOPE_KEYS)} FROM {self.table} "
+            f"SELECT id, ({INDEXED[self.table]}), {', '.join(SCOPE_KEYS)} FROM {self.table} "
             "WHERE id > ? ORDER BY id",
             [self.last_id],
         ):

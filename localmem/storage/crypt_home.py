@@ -32,8 +32,8 @@ except ImportError:  # pragma: no cover - the `encrypt` extra is not installed
     sqlcipher = None
 
 __all__ = ["CRYPT_FILE", "KEY_ENV", "KEY_FILE_ENV", "DB_ERRORS", "home_key", "connect",
-           "read_state", "write_state", "find_secret", "allow_prompt", "is_encrypted",
-           "keyring_set", "HINT"]
+           "read_state", "write_state", "find_secret", "configure", "is_encrypted",
+           "keyring_set", "read_key_file", "configured_key_file", "HINT"]
 
 CRYPT_FILE = "crypt.json"
 KEY_ENV = "LOCALMEM_KEY"
@@ -47,16 +47,33 @@ DB_ERRORS: tuple[type[Exception], ...] = (
     (sqlite3.Error, sqlcipher.Error) if sqlcipher else (sqlite3.Error,)
 )
 
-_prompt_allowed = False
+_session: dict[str, Any] = {"key_file": None, "prompt": False}  # set by the CLI's root
 _pepper = secrets.token_bytes(16)  # the derived-key cache is keyed by an HMAC, not the secret
 _derived: dict[tuple[str, bytes], HomeKey] = {}
 _prompted: dict[str, Secret] = {}
 
 
-def allow_prompt(allowed: bool = True) -> None:
-    """Let a missing key be asked for on the terminal (the CLI turns this on)."""
-    global _prompt_allowed
-    _prompt_allowed = allowed
+def configure(*, key_file: Path | None = None, prompt: bool = False) -> None:
+    """The CLI's choices for this command: ``--key-file``, and whether to ask on a terminal."""
+    _session.update(key_file=key_file, prompt=prompt)
+    _prompted.clear()
+
+
+def configured_key_file() -> Path | None:
+    """The CLI's ``--key-file`` for this command, if given."""
+    return _session["key_file"]
+
+
+def read_key_file(path: Path) -> Secret:
+    """The key or passphrase a key file holds.
+
+    Raises:
+        HomeKeyError: the file cannot be read.
+    """
+    try:
+        return Secret(Path(path).expanduser().read_bytes())
+    except OSError as exc:
+        raise HomeKeyError(f"cannot read the key file {path}: {exc.strerror or exc}") from None
 
 
 def read_state(home: Path) -> dict[str, Any] | None:
@@ -85,20 +102,17 @@ def is_encrypted(home: Path) -> bool:
 
 
 def _env_secret() -> Secret | None:
-    """``LOCALMEM_KEY``, else the file ``LOCALMEM_KEY_FILE`` names, else None.
+    """``--key-file``, else ``LOCALMEM_KEY``, else the file ``LOCALMEM_KEY_FILE`` names.
 
     Raises:
         HomeKeyError: the key file cannot be read.
     """
+    if _session["key_file"] is not None:
+        return read_key_file(_session["key_file"])
     if os.environ.get(KEY_ENV):
         return Secret(os.environ[KEY_ENV])
     named = os.environ.get(KEY_FILE_ENV)
-    if not named:
-        return None
-    try:
-        return Secret(Path(named).expanduser().read_bytes())
-    except OSError as exc:
-        raise HomeKeyError(f"cannot read the key file {named}: {exc.strerror or exc}") from None
+    return read_key_file(Path(named)) if named else None
 
 
 def _keyring_secret(home: Path) -> Secret | None:
@@ -134,7 +148,7 @@ def find_secret(home: Path, given: Secret | str | bytes | None, *, stored: bool)
     if found is not None or not stored:
         return found
     found = _keyring_secret(home) or _prompted.get(str(home))
-    if found is None and _prompt_allowed and sys.stdin.isatty():
+    if found is None and _session["prompt"] and sys.stdin.isatty():
         import getpass
 
         found = Secret(getpass.getpass(f"key or passphrase for the encrypted home {home}: "))

@@ -163,6 +163,7 @@ def key_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
     def callback(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
         crypt_home.configure(key_file=value, prompt=True)  # this command's choice, not the last
+        ctx.call_on_close(crypt_home.configure)  # and only for it (CliRunner: one process)
 
     return click.option(
         "--key-file", type=click.Path(dir_okay=False, path_type=Path), expose_value=False,

@@ -39,7 +39,7 @@ class Connection:
             HomeKeyError: no key for an encrypted home, a wrong one, or one for a plaintext home.
             StorageError: the database cannot be opened or is damaged.
         """
-        self.path = path
+        self.path = path = Path(path) if path is not None else None
         self._lock = threading.RLock()
         self._changes: VectorChanges | None = None
         try:

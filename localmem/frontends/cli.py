@@ -277,7 +277,8 @@ def export_cmd(state: CliState, output: Path, user_id: str | None, agent_id: str
             stream.write(line + "\n")
             count += 1
     if not to_stdout:
-        click.echo(f"exported {count - 1} records to {output}", err=True)
+        what = f"{count - 1} records" if key is None else f"{count - 1} sealed blocks"
+        click.echo(f"exported {what} to {output}", err=True)
 
 
 @cli.command(name="import")

@@ -208,3 +208,22 @@ def test_the_key_is_not_on_a_child_command_line(tmp_path):
     done = child("write", str(tmp_path / "h"), "0", "2", "0", key=key)
     assert done.returncode == 0, done.stderr
     assert key not in " ".join(done.args)
+
+
+def test_a_terminal_is_asked_for_the_passphrase(tmp_path):
+    import pexpect
+
+    home = tmp_path / "home"
+    memory = open_memory(home, key="a long passphrase")
+    memory.close()
+    env = {**{k: v for k, v in os.environ.items() if k != crypt_home.KEY_ENV},
+           "LOCALMEM_LLM": "fake", "LOCALMEM_EMBEDDER": "hash"}
+    for typed, expected in (("a long passphrase", "home:"), ("not it at all", "wrong key")):
+        session = pexpect.spawn(sys.executable, ["-m", "localmem.frontends.cli", "--home",
+                                                 str(home), "stats"], env=env, timeout=120,
+                                encoding="utf-8")
+        session.expect("passphrase for the encrypted home")
+        session.sendline(typed)
+        session.expect(pexpect.EOF)
+        assert typed not in session.before  # not echoed
+        assert expected in session.before

@@ -157,8 +157,9 @@ def check_passphrase(secret: Secret) -> Secret:
     return secret
 
 
-def seal(key: bytes, data: bytes, what: bytes) -> bytes:
-    """AES-256-GCM: nonce + ciphertext + tag; ``what`` (associated data) names the content."""
+def seal(key: bytes, data: Any, what: bytes) -> bytes:
+    """AES-256-GCM of ``data`` (any buffer): nonce + ciphertext + tag; ``what`` (associated
+    data) names the content."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = secrets.token_bytes(NONCE)

@@ -44,6 +44,8 @@ class Memory(BulkAccess):
 
     Raises:
         ConfigError: a config value cannot be honoured (e.g. a model file is missing).
+        HomeKeyError: an encrypted home without its key or with a wrong one, or a key given
+            for a plaintext home; nothing was read or changed.
         StorageError: the database cannot be opened.
     """
 

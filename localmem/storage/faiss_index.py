@@ -235,8 +235,9 @@ class VectorIndex:
             return
         try:
             if self.key is not None:
-                data = self._faiss.serialize_index(self.index).tobytes()
+                data = self._faiss.serialize_index(self.index)  # sealed as is: no extra copy
                 atomic_write_bytes(self.path, seal_file(self.key, data, self.path.name))
+                del data
             else:  # faiss writes the temp file itself: no second copy of the index in memory
                 atomic_write(self.path, lambda tmp: self._faiss.write_index(self.index, str(tmp)))
         except (OSError, RuntimeError) as exc:
@@ -280,7 +281,7 @@ class VectorIndex:
         return True
 
 
-def seal_file(key: HomeKey, data: bytes, name: str) -> bytes:
+def seal_file(key: HomeKey, data: bytes | np.ndarray, name: str) -> bytes:
     """``data`` sealed with the home's "index" subkey, bound to the file's name."""
     return seal(key.subkey("index"), data, name.encode())
 

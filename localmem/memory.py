@@ -14,6 +14,7 @@ from typing import Any
 
 from localmem import validate
 from localmem.config import MemoryConfig, VectorStoreConfig
+from localmem.crypto import Secret, as_secret
 from localmem.backends.embeddings import Embedder, make_embedder
 from localmem.errors import ConfigError, InvalidInputError, MemoryNotFoundError
 from localmem.engine import ingest
@@ -38,9 +39,13 @@ class Memory(BulkAccess):
         path: the home directory (overrides ``config.vector_store.path``); ":memory:" for a
             throwaway store.
         llm, embedder: backends to use instead of the configured ones (tests pass fakes).
+        key: the key or passphrase of an encrypted home (default: ``LOCALMEM_KEY``, the file
+            ``LOCALMEM_KEY_FILE`` names, the OS keyring); a new home given one is encrypted.
 
     Raises:
         ConfigError: a config value cannot be honoured (e.g. a model file is missing).
+        HomeKeyError: an encrypted home without its key or with a wrong one, or a key given
+            for a plaintext home; nothing was read or changed.
         StorageError: the database cannot be opened.
     """
 
@@ -51,12 +56,14 @@ class Memory(BulkAccess):
         path: str | Path | None = None,
         llm: LLM | None = None,
         embedder: Embedder | None = None,
+        key: Secret | str | bytes | None = None,
     ) -> None:
         if config is not None and not isinstance(config, MemoryConfig):
             raise ConfigError(
                 f"config must be a MemoryConfig, got {type(config).__name__}; "
                 "for a dict use Memory.from_config({...})"
             )
+        key = as_secret(key)  # from here on, never shown (repr, tracebacks)
         self.config = config or MemoryConfig()
         location = str(path) if path is not None else self.config.vector_store.path
         if path is not None:
@@ -68,7 +75,7 @@ class Memory(BulkAccess):
             embedder = make_embedder(self.config.embedder, self.home)
         self.embedder = embedder
         self._storage = open_storage(
-            self.config.vector_store, self.home, self.embedder.name, self.embedder.dims
+            self.config.vector_store, self.home, self.embedder.name, self.embedder.dims, key
         )
         self._pipeline: Pipeline | None = None
         self.last_extraction: ExtractionReport | None = None  # what the last add(infer=True) saw

@@ -2,6 +2,7 @@
 
     python scripts/bench.py            # full run (1k .. 1M memories; tens of minutes on 2 cores)
     python scripts/bench.py --quick    # under two minutes: 1k / 10k / 100k, fewer repeats
+    python scripts/bench.py --quick --encrypted   # the same on encrypted homes (SQLCipher)
 
 What it measures, with the bundled models (SmolLM2 GGUF, MiniLM):
   add(infer=True) latency and where its time goes; add(infer=False) bulk ingest throughput;
@@ -184,7 +185,9 @@ def bench_search(
 
 def saved_facts_index(home: Path, dims: int) -> VectorIndex:
     """The facts index as ``Memory.close()`` saved it in ``home``, read from its file."""
-    index = VectorIndex(dims, home / "facts.faiss")
+    from localmem.storage.crypt_home import home_key
+
+    index = VectorIndex(dims, home / "facts.faiss", key=home_key(home))  # sealed if encrypted
     index.load()
     return index
 
@@ -233,7 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
                         help="store sizes to search, comma-separated (default by mode)")
     parser.add_argument("--skip-llm", action="store_true", help="leave out add(infer=True)")
+    parser.add_argument("--encrypted", action="store_true",
+                        help="every home encrypted (a fresh key in LOCALMEM_KEY, never on a "
+                        "command line)")
     args = parser.parse_args(argv)
+    if args.encrypted:
+        from localmem.crypto import generate_secret
+
+        os.environ["LOCALMEM_KEY"] = generate_secret().reveal()
     quick = args.quick
     sizes = args.sizes or ([1_000, 10_000, 100_000] if quick else
                            [1_000, 10_000, 100_000, 1_000_000])
@@ -247,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         table = run_all(work, quick, sizes, runs, queries, args.skip_llm)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"localmem bench ({'quick' if quick else 'full'}) on {os.cpu_count()} cores; "
+    print(f"localmem bench ({'quick' if quick else 'full'}"
+          f"{', encrypted homes' if args.encrypted else ''}) on {os.cpu_count()} cores; "
           f"load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
           f"{time.perf_counter() - started:.0f} s in all")
     print(f"each figure: median of {runs} runs; search: {queries} queries a run, MiniLM query "
@@ -309,6 +320,9 @@ def search_at(
         memory = Memory(path=home, embedder=embedder)
     found = bench_search(memory, embedder, runs, queries)
     memory.close()
+    reopen: list[float] = []
+    with stopwatch(reopen):
+        Memory(path=home, embedder=embedder).close()
     label = f"{size:,}"
     targets = {100_000: 0.005, 1_000_000: 0.015}
     table.add(f"search p50 @{label}, 1 scope owns all rows", 1000 * found["all_p50"], "ms",
@@ -322,6 +336,7 @@ def search_at(
               1000 * found["all_rest_p50"], f"ms / {1000 * found['users_rest_p50']:.2g} ms")
     facts = saved_facts_index(home, embedder.dims)
     table.add(f"  index {facts.kind}, open + build from SQLite", build[0], "s")
+    table.add(f"  open @{label}, saved index", reopen[0], "s", 2.0 if size == 100_000 else None)
     if facts.kind != "exact":
         table.add(f"  recall@10 vs exact @{label}", recall_at_10(home, facts, embedder), "")
 

@@ -18,9 +18,11 @@ from localmem.frontends.cli_common import (
     LocalmemGroup,
     emit_json,
     env_help,
+    key_file_option,
     pass_state,
     table,
 )
+from localmem.frontends.cli_crypt import crypt_commands
 from localmem.frontends.cli_models import models
 from localmem.frontends.cli_server import keys, mcp, serve, ui
 from localmem.memory import Memory
@@ -68,6 +70,7 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
     "or the platform's data folder).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@key_file_option
 @click.version_option(package_name="localmem", help="Show the version and exit.")
 @click.help_option(help="Show this message and exit.")
 @click.pass_context
@@ -260,17 +263,21 @@ def history(state: CliState, memory_id: str) -> None:
               help="Export only this user's data (default: every user's).")
 @click.option("--agent", "--agent-id", "agent_id", help="Export only this agent's data.")
 @click.option("--run", "--run-id", "run_id", help="Export only this run's (session's) data.")
+@click.option("--encrypt/--plaintext", default=None, help="Seal the export with the home's key "
+              "(the default for an encrypted home), or write it in plaintext.")
 @pass_state
 def export_cmd(state: CliState, output: Path, user_id: str | None, agent_id: str | None,
-               run_id: str | None) -> None:
+               run_id: str | None, encrypt: bool | None) -> None:
     """Write every memory, message and history row as JSON Lines (ids and timestamps kept).
 
     With --user / --agent / --run, only that scope's rows, matched exactly as in search.
     """
     from localmem.frontends.transfer import export_lines
+    from localmem.storage.crypt_export import sealing_key, sealed_by_default
 
     memory = state.memory()
-    lines = export_lines(memory, user_id=user_id, agent_id=agent_id, run_id=run_id)
+    key = sealing_key(memory.home) if sealed_by_default(memory.home, encrypt) else None
+    lines = export_lines(memory, user_id=user_id, agent_id=agent_id, run_id=run_id, key=key)
     to_stdout = str(output) == "-"
     try:
         sink = (nullcontext(sys.stdout) if to_stdout
@@ -283,7 +290,8 @@ def export_cmd(state: CliState, output: Path, user_id: str | None, agent_id: str
             stream.write(line + "\n")
             count += 1
     if not to_stdout:
-        click.echo(f"exported {count - 1} records to {output}", err=True)
+        what = f"{count - 1} records" if key is None else f"{count - 1} sealed blocks"
+        click.echo(f"exported {what} to {output}", err=True)
 
 
 @cli.command(name="import")
@@ -366,7 +374,7 @@ def chat(state: CliState, user_id: str | None, model: str | None, no_memory_disp
              show_memories=not no_memory_display)
 
 
-for group in (models, serve, ui, keys, mcp):
+for group in (models, serve, ui, keys, mcp, *crypt_commands):
     cli.add_command(group)
 cli.add_command(import_chats)
 

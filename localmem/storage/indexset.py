@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from localmem.errors import IndexCorruptError
+from localmem.crypto import SealError
 from localmem.paths import atomic_write_bytes
 from localmem.storage import changelog
 from localmem.storage.changelog import VectorChanges
-from localmem.storage.faiss_index import EXACT_MAX, VectorIndex
+from localmem.storage.faiss_index import EXACT_MAX, VectorIndex, seal_file, unseal_file
 from localmem.storage.scale import KeywordIds, ScopeIds
 from localmem.storage.sql import Scope
 from localmem.storage.store import MEMORIES, MESSAGES, Store
@@ -44,11 +45,12 @@ class IndexSet:
     ) -> None:
         self.store = store
         self.folder = folder
+        self.key = key = store.key  # an encrypted home: every saved file is sealed
         self.facts = VectorIndex(
-            dim, folder / "facts.faiss" if folder else None, exact_max=exact_max
+            dim, folder / "facts.faiss" if folder else None, exact_max=exact_max, key=key
         )
         self.messages = VectorIndex(
-            dim, folder / "messages.faiss" if folder else None, exact_max=exact_max
+            dim, folder / "messages.faiss" if folder else None, exact_max=exact_max, key=key
         )
         self.scopes = {table: ScopeIds(store, table) for table in (MEMORIES, MESSAGES)}
         self.keywords = {table: KeywordIds(store, table) for table in (MEMORIES, MESSAGES)}
@@ -143,13 +145,16 @@ class IndexSet:
         current = False
         try:
             if sidecar is not None and sidecar.exists():
-                payload = json.loads(sidecar.read_text())
+                raw = sidecar.read_bytes()
+                if self.key is not None:
+                    raw = unseal_file(self.key, raw, sidecar.name)
+                payload = json.loads(raw)
                 saved = payload.get("version") if isinstance(payload, dict) else None
                 if isinstance(saved, int) and self.facts.load() and self.messages.load():
                     self.version = saved
                     stored = self.store.vectors_version()
                     current = (saved == stored or self._replayed()) and self._digests_agree()
-        except (IndexCorruptError, ValueError, OSError):
+        except (IndexCorruptError, SealError, ValueError, OSError):
             pass  # fall through to a rebuild from SQLite
         if not current:
             self.rebuild()
@@ -254,5 +259,8 @@ class IndexSet:
                 if index.unsaved or not (index.path and index.path.exists()):
                     index.save()
             payload = {"version": self.version, "dim": self.facts.dim, "saved_at": time.time()}
-            atomic_write_bytes(sidecar, json.dumps(payload).encode())
+            data = json.dumps(payload).encode()
+            if self.key is not None:
+                data = seal_file(self.key, data, sidecar.name)
+            atomic_write_bytes(sidecar, data)
             self._dirty = False

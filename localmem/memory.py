@@ -22,7 +22,7 @@ from localmem.backends.llm import LLM, make_llm
 from localmem.paths import IN_MEMORY, home_dir
 from localmem.engine.pipeline import ExtractionReport, Pipeline
 from localmem.engine.retrieval import SearchQuery, hybrid_search, memory_item, message_item
-from localmem.storage import open_storage
+from localmem.storage import open_storage, validity
 from localmem.bulk import BulkAccess
 from localmem.engine.textutil import text_hash
 from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
@@ -168,15 +168,18 @@ class Memory(BulkAccess):
         filters: dict[str, Any] | None = None,
         threshold: float | None = None,
         max_words: int | None = None,
+        as_of: datetime | str | float | None = None,
     ) -> SearchResults:
-        """Memories of the scope most relevant to ``query``, best first.
+        """Current memories of the scope most relevant to ``query``, best first.
 
         Facts come first; stored raw messages fill in only where they add something.
         ``max_words`` makes the result a context budget: the best items (at most ``limit``)
         whose texts fit in that many words together; an item longer than what is left is skipped.
+        ``as_of`` (a datetime, ISO 8601 string or epoch seconds) answers with the facts that
+        held then instead (``valid_from <= as_of < valid_to``; no raw messages).
 
         Raises:
-            InvalidInputError: bad query, scope, limit, filters, threshold or max_words.
+            InvalidInputError: bad query, scope, limit, filters, threshold, max_words or as_of.
         """
         validate.text(query, "query")
         scope = self._scope(user_id, agent_id, run_id)
@@ -184,10 +187,11 @@ class Memory(BulkAccess):
         flt = validate.filters(filters)
         minimum = validate.threshold(threshold)
         budget = validate.max_words(max_words)
+        when = validity.at(validate.as_of(as_of))
         with self._lock:
             self._storage.sync()
             search = SearchQuery(query, self.embedder.embed(query), scope, limit, flt, minimum,
-                                 self.config.raw_fallback, budget)
+                                 self.config.raw_fallback, budget, when)
             return hybrid_search(self._storage, search)
 
     def get(self, memory_id: int | str) -> MemoryItem:
@@ -219,21 +223,28 @@ class Memory(BulkAccess):
         run_id: str | None = None,
         limit: int = 100,
         filters: dict[str, Any] | None = None,
+        include_ended: bool = False,
+        as_of: datetime | str | float | None = None,
     ) -> SearchResults:
-        """The scope's memories, newest first.
+        """The scope's current memories, newest first; with ``include_ended`` also those that
+        stopped holding (``valid_to`` set), or with ``as_of`` those that held then.
 
         Raises:
-            InvalidInputError: bad scope, limit or filters.
+            InvalidInputError: bad scope, limit, filters, include_ended or as_of.
         """
         scope = self._scope(user_id, agent_id, run_id)
         limit, flt = validate.limit(limit, 1_000_000), validate.filters(filters)
+        if not isinstance(include_ended, bool):
+            raise InvalidInputError(f"include_ended must be True or False, got {include_ended!r:.40}")
+        when = validity.at(validate.as_of(as_of), include_ended)
         with self._lock:
-            rows = self._storage.rows.memories(scope, limit, filters=flt)
+            rows = self._storage.rows.memories(scope, limit, filters=flt, when=when)
             sources = self._storage.rows.sources([r["id"] for r in rows])
         return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
 
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
-        """Every ADD / UPDATE / DELETE of a memory, oldest first.
+        """Every ADD / UPDATE / DELETE of a memory and of its other versions, oldest first:
+        what it replaced and what replaced it (each entry names its ``memory_id``).
 
         Raises:
             InvalidInputError: not an id.
@@ -272,7 +283,8 @@ class Memory(BulkAccess):
         return MemoryEvent(id=mid, text=text, event=Action.UPDATE, previous_text=old)
 
     def delete(self, memory_id: int | str) -> None:
-        """Erase a memory everywhere: its row, history, source messages and index entries.
+        """Erase a memory everywhere, with every version of it (what it replaced and what
+        replaced it, ended or current): their rows, history, source messages and index entries.
 
         Raises:
             InvalidInputError: not an id.
@@ -288,9 +300,10 @@ class Memory(BulkAccess):
                         raise MemoryNotFoundError(f"no raw message has id {mid}")
                     rows.erase_messages([-mid])
                 else:
-                    if not rows.has_memory(mid):
+                    chain = rows.chain(mid)
+                    if not chain:
                         raise MemoryNotFoundError(f"no memory has id {mid}")
-                    rows.erase_memories([mid])
+                    rows.erase_memories(chain)
 
     def delete_all(
         self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None

@@ -115,3 +115,12 @@ def test_the_chat_prompt_dates_memories_for_a_when_question(tmp_path):
     system = session.prompt_messages("When did I adopt Pretzel?")[0]["content"]
     day = session.recalled[0].observed_at
     assert f"({day.day} {day:%B %Y})" in system
+
+
+def test_a_fact_about_the_person_the_question_names_comes_first(tmp_path):
+    memory = Memory(path=tmp_path / "m", llm=FakeLLM(), embedder=HashEmbedder())
+    memory.add("I work as a nurse at the Mercy hospital.", user_id="ben", run_id="chat")
+    memory.add("I work as a nurse at the Mercy hospital.", user_id="ana", run_id="chat")
+    found = memory.search("Is Ana employed somewhere?", run_id="chat", limit=2)  # no keyword hit
+    assert [(i.kind, i.user_id) for i in found] == [("fact", "ana"), ("fact", "ben")]
+    assert found[0].score > found[1].score

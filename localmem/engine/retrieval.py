@@ -24,7 +24,7 @@ import numpy as np
 
 from localmem.engine.packing import Candidate, select
 from localmem.engine.signals import low_value, named, subject_named
-from localmem.storage.base import MEMORIES, MESSAGES, Scope, Storage
+from localmem.storage.base import CURRENT, MEMORIES, MESSAGES, Scope, Storage, Validity
 from localmem.types import MemoryItem, SearchResults
 
 __all__ = [
@@ -55,18 +55,19 @@ class SearchQuery:
     threshold: float | None = None
     raw_fallback: bool = True  # stored raw messages fill in after facts
     max_words: int | None = None  # a context budget (see the module docstring)
+    when: Validity = CURRENT  # which facts: current, or those valid at a time (no raw messages)
 
 
 def _scored(storage: Storage, table: str, query: SearchQuery, pool: int) -> dict[int, float]:
-    vectors = storage.vectors
-    allowed = vectors.scope_ids(table, query.scope, query.filters)
+    vectors, when = storage.vectors, query.when
+    allowed = vectors.scope_ids(table, query.scope, query.filters, when)
     if allowed.size == 0:
         return {}
-    scores = dict(vectors.search(table, query.vector, pool, allowed))
-    keyword_ids = storage.keywords.keyword_ids(table, query.text, allowed, pool)
+    scores = dict(vectors.search(table, query.vector, pool, allowed, when))
+    keyword_ids = storage.keywords.keyword_ids(table, query.text, allowed, pool, when)
     missing = [i for i in keyword_ids if i not in scores]
     if missing:
-        scores.update(vectors.scores(table, query.vector, missing))
+        scores.update(vectors.scores(table, query.vector, missing, when))
     for rank, rid in enumerate(keyword_ids):
         if rid in scores:
             scores[rid] += KEYWORD_WEIGHT / (1 + rank)
@@ -97,9 +98,10 @@ def _ranked(storage: Storage, query: SearchQuery) -> list[Candidate]:
         Candidate(facts[row["id"]] + SUBJECT_WEIGHT * subject_named(
             row.get("subject"), row["user_id"], names), "fact", row["id"], row,
             sources.get(row["id"], []))
-        for row in storage.rows.memories({}, ids=list(facts)) if row["id"] in sources
+        for row in storage.rows.memories({}, ids=list(facts), when=query.when)
+        if row["id"] in sources
     ]
-    if query.raw_fallback:
+    if query.raw_fallback and query.when.current:
         raw = _scored(storage, MESSAGES, query, pool)
         ranked += [
             Candidate(raw[row["id"]] - RAW_PENALTY - LOW_VALUE_PENALTY * low_value(row["content"])
@@ -121,8 +123,13 @@ def memory_item(row: dict[str, Any], score: float | None, sources: list[int]) ->
         metadata=row["metadata"], created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
         observed_at=datetime.fromisoformat(row["observed_at"]) if row["observed_at"] else None,
-        hash=row["hash"], source_message_ids=sources,
+        hash=row["hash"], source_message_ids=sources, valid_from=_when(row.get("valid_from")),
+        valid_to=_when(row.get("valid_to")), ended_by=row.get("ended_by"),
     )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def message_item(row: dict[str, Any], score: float | None) -> MemoryItem:

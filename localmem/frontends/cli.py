@@ -79,13 +79,17 @@ def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
 # --- output ---------------------------------------------------------------------------------
 
 
-def show_items(state: CliState, items: Sequence[MemoryItem], empty: str, scores: bool = False) -> None:
+def show_items(state: CliState, items: Sequence[MemoryItem], empty: str, scores: bool = False,
+               validity: bool = False) -> None:
     if state.as_json:
         emit_json([item.model_dump(mode="json") for item in items])
     elif not items:
         click.echo(empty)
     elif scores:
         table(["ID", "SCORE", "KIND", "TEXT"], ([i.id, f"{i.score:.3f}", i.kind, i.text] for i in items))
+    elif validity:  # when each fact held; an empty UNTIL: it still does
+        table(["ID", "USER", "FROM", "UNTIL", "TEXT"],
+              ([i.id, i.user_id, _day(i.valid_from), _day(i.valid_to), i.text] for i in items))
     else:
         table(["ID", "USER", "UPDATED", "TEXT"],
               ([i.id, i.user_id, f"{i.updated_at:%Y-%m-%d %H:%M}", i.text] for i in items))
@@ -104,9 +108,13 @@ def show_history(state: CliState, entries: Sequence[HistoryEntry]) -> None:
     if state.as_json:
         emit_json([e.model_dump(mode="json") for e in entries])
     else:
-        table(["WHEN", "EVENT", "ACTOR", "OLD", "NEW"],
-              ([f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.event.value, e.actor, e.old_text, e.new_text]
-               for e in entries))
+        table(["WHEN", "MEMORY", "EVENT", "ACTOR", "OLD", "NEW"],
+              ([f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.memory_id, e.event.value, e.actor,
+                e.old_text, e.new_text] for e in entries))
+
+
+def _day(when: Any) -> str:
+    return f"{when:%Y-%m-%d %H:%M}" if when is not None else ""
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -149,14 +157,15 @@ def add(state: CliState, text: str | None, file: Any, user_id: str | None, agent
 @click.option("--max-words", type=int,
               help="Context budget: the best results whose texts fit in this many words.")
 @click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
+@click.option("--as-of", help="Answer with the facts that held then (ISO 8601 or epoch seconds).")
 @pass_state
 def search(state: CliState, query: str, user_id: str | None, agent_id: str | None,
            run_id: str | None, limit: int, threshold: float | None, max_words: int | None,
-           filters: dict[str, Any] | None) -> None:
-    """Find the memories most relevant to QUERY, best first."""
+           filters: dict[str, Any] | None, as_of: str | None) -> None:
+    """Find the current memories most relevant to QUERY, best first."""
     results = state.memory().search(query, user_id=user_id, agent_id=agent_id, run_id=run_id,
                                     limit=limit, threshold=threshold, filters=filters,
-                                    max_words=max_words)
+                                    max_words=max_words, as_of=as_of)
     show_items(state, results, "no memories match", scores=True)
 
 
@@ -164,13 +173,17 @@ def search(state: CliState, query: str, user_id: str | None, agent_id: str | Non
 @scope_options
 @click.option("--limit", default=100, show_default=True, type=int, help="How many memories at most.")
 @click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
+@click.option("--include-ended", is_flag=True, help="Also list the facts that stopped holding.")
+@click.option("--as-of", help="List the facts that held then (ISO 8601 or epoch seconds).")
 @pass_state
 def list_memories(state: CliState, user_id: str | None, agent_id: str | None, run_id: str | None,
-                  limit: int, filters: dict[str, Any] | None) -> None:
-    """List the memories of a scope, newest first."""
+                  limit: int, filters: dict[str, Any] | None, include_ended: bool,
+                  as_of: str | None) -> None:
+    """List the current memories of a scope, newest first."""
     items = state.memory().get_all(user_id=user_id, agent_id=agent_id, run_id=run_id,
-                                   limit=limit, filters=filters)
-    show_items(state, items, "no memories")
+                                   limit=limit, filters=filters, include_ended=include_ended,
+                                   as_of=as_of)
+    show_items(state, items, "no memories", validity=include_ended or as_of is not None)
 
 
 @cli.command()

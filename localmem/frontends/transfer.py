@@ -43,7 +43,9 @@ VERSION = 1
 
 _TABLES = KINDS  # record type -> table
 _COLS = {kind: COLUMNS[table] for kind, table in KINDS.items()}  # a record's keys, as stored
-_OPTIONAL = {"memory": {"subject", "attribute"}}  # exports made before these columns lack them
+_SLOT = ("subject", "attribute")
+_VALIDITY = ("valid_from", "valid_to", "ended_by")
+_OPTIONAL = {"memory": {*_SLOT, *_VALIDITY}}  # exports made before these columns lack them
 MAX_SLOT_CHARS = 100
 
 
@@ -67,8 +69,9 @@ def export_lines(
     """Every message, memory (with its sources) and history row of the store, one JSON line each.
 
     Given a scope (matched exactly, as everywhere), only that scope's messages and memories, the
-    history of those memories and their links to those messages. History of a memory that is
-    gone (a model's DELETE) has no scope left, so it travels only in a full export.
+    history of those memories and their links to those messages; ended memories travel with their
+    validity. History of a memory that is gone (deleted by a model before memories kept their
+    validity, m007) has no scope left, so it travels only in a full export.
 
     Raises:
         InvalidInputError: a scope value is not a valid id (raised at the call, before any line).
@@ -195,8 +198,12 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
     out["text"] = validate.text(record["text"], "memory text")
     out["hash"] = import_checks.rehash(record["hash"], out["text"])
     out["updated_at"] = _timestamp(record["updated_at"], "updated_at")
-    for key in _OPTIONAL["memory"]:
+    for key in _SLOT:
         out[key] = _slot_value(record.get(key), key)
+    for key in _VALIDITY[:2]:
+        out[key] = _timestamp(record.get(key), key, optional=True)
+    ended_by = record.get("ended_by")
+    out["ended_by"] = None if ended_by is None else _row_id(ended_by, "memory ended_by")
     out["embedding"] = _embedding(record["embedding"], dims, optional=False)
     sources = record["source_message_ids"]
     if not isinstance(sources, list):

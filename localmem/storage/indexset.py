@@ -29,6 +29,7 @@ from localmem.storage.faiss_index import EXACT_MAX, VectorIndex
 from localmem.storage.scale import KeywordIds, ScopeIds
 from localmem.storage.sql import Scope
 from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.storage.validity import CURRENT, Validity
 
 __all__ = ["IndexSet", "SAVE_EVERY_WRITE_MAX"]
 
@@ -64,13 +65,17 @@ class IndexSet:
         return self.facts if table == MEMORIES else self.messages
 
     def scope_ids(
-        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None,
+        when: Validity = CURRENT,
     ) -> np.ndarray:
-        """Ids of a scope's rows with a vector, for the index's id selector.
+        """Ids of a scope's rows with a vector (memories: valid ``when``), for the id selector.
 
-        From the in-memory mirror (it may name a few deleted rows, which the selector ignores);
-        metadata filters go to SQLite.
+        Current rows come from the in-memory mirror (it may name a few deleted or ended rows,
+        which the index does not hold and the selector ignores); metadata filters and reads of
+        the past go to SQLite.
         """
+        if table == MEMORIES and not when.current:
+            return self.store.scope_ids(table, scope, filters, when)
         with self._lock:
             mirror = self.scopes[table]
             if mirror.size > 2 * self.by_table(table).ntotal + 1000:
@@ -81,20 +86,53 @@ class IndexSet:
         return found
 
     def search(
-        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
+        when: Validity = CURRENT,
     ) -> list[tuple[int, float]]:
-        """The ``k`` nearest rows of ``table`` (within ``allowed``), with cosine scores."""
-        return self.by_table(table).search(vector, k, allowed)
+        """The ``k`` nearest rows of ``table`` (within ``allowed``), with cosine scores.
 
-    def scores(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Exact cosine of ``vector`` with each of ``ids`` that the index holds."""
-        return self.by_table(table).scores(vector, ids)
+        The index holds current rows; for a read of the past (``allowed`` from ``scope_ids``
+        with the same ``when``) the ended rows among ``allowed`` are scored from SQLite.
+        """
+        index = self.by_table(table)
+        found = index.search(vector, k, allowed)
+        if when.current or allowed is None:
+            return found
+        ended = allowed[~index.contains(allowed)]
+        found += self._exact(table, vector, ended.tolist()).items()
+        return sorted(found, key=lambda t: (-t[1], t[0]))[:k]
 
-    def keyword_ids(self, table: str, query: str, allowed: np.ndarray, limit: int) -> list[int]:
-        """Ids in ``allowed`` whose text matches the query's uncommon words, best first."""
+    def scores(
+        self, table: str, vector: np.ndarray, ids: list[int], when: Validity = CURRENT
+    ) -> dict[int, float]:
+        """Exact cosine of ``vector`` with each of ``ids`` that the index holds (reads of the
+        past: each that has a vector in SQLite)."""
+        found = self.by_table(table).scores(vector, ids)
+        if not when.current:
+            found.update(self._exact(table, vector, [i for i in ids if i not in found]))
+        return found
+
+    def _exact(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Cosine with the vectors SQLite stores for ``ids`` (rows the index does not hold)."""
+        if not ids:
+            return {}
+        held, vectors = self.store.vectors_of(table, ids)
+        sims = vectors @ np.asarray(vector, dtype=np.float32)
+        return {int(i): float(s) for i, s in zip(held, sims)}
+
+    def keyword_ids(
+        self, table: str, query: str, allowed: np.ndarray, limit: int,
+        when: Validity = CURRENT,
+    ) -> list[int]:
+        """Ids in ``allowed`` whose text matches the query's uncommon words, best first.
+
+        For current rows, only those the index holds (the mirror's ``allowed`` may name ended
+        memories, which keyword search would still find).
+        """
         with self._lock:
-            rows = self.by_table(table).ntotal
-            return self.keywords[table].search(query, allowed, limit, rows)
+            index = self.by_table(table)
+            held = index.contains if table == MEMORIES and when.current else None
+            return self.keywords[table].search(query, allowed, limit, index.ntotal, held)
 
     def _sidecar(self) -> Path | None:
         return self.folder / "index.json" if self.folder else None

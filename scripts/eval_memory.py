@@ -3,6 +3,12 @@
     python scripts/eval_memory.py ../shared/data/realtalk --quick
     python scripts/eval_memory.py ../shared/data/realtalk --model fake --mode both   # rules only
     python scripts/eval_memory.py ../shared/data/realtalk --mode set --model fake --split heldout
+    python scripts/eval_memory.py ../shared/data/realtalk --mode both --model fake --chats tune \
+        --cache /tmp/realtalk-stores   # iterate on retrieval: ingest once, ask again and again
+
+REALTALK chats are split for good (scripts/realtalk.py): tune rules and weights on ``--chats
+tune`` (1 3 5 7 9), only measure on ``heldout`` (2 4 6 8 10); a run over both halves also prints
+each half's answer recall.
 
 REALTALK (per category and overall): answer-token recall@k (the gold answer's content words,
 speaker names left out, found in the retrieved texts and their observation dates), evidence

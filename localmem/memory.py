@@ -70,6 +70,10 @@ class Memory(BulkAccess):
             VectorStoreConfig(path=location)  # same checks as the config's path (ConfigError)
         self.home: Path | None = None if location == IN_MEMORY else home_dir(location)
         self._lock = threading.RLock()
+        if self.home is not None and self.config.vector_store.provider == "faiss":
+            from localmem.storage.crypt_home import home_key
+
+            home_key(self.home, key)  # a missing or wrong key fails before any model loads
         self._llm = llm if llm is not None else make_llm(self.config.llm, self.home)
         if embedder is None:
             embedder = make_embedder(self.config.embedder, self.home)

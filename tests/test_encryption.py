@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from encryption_child import DenseEmbedder, canary, note, open_memory
 from helpers import backend
+from localmem import EmbedderConfig, Memory, MemoryConfig
 from localmem.crypto import generate_secret
 from localmem.errors import HomeKeyError, StorageError
 from localmem.frontends.cli import cli
@@ -227,3 +228,15 @@ def test_a_terminal_is_asked_for_the_passphrase(tmp_path):
         session.expect(pexpect.EOF)
         assert typed not in session.before  # not echoed
         assert expected in session.before
+
+
+def test_a_wrong_key_is_told_before_any_model_loads(tmp_path):
+    # A model that cannot load would fail with its own error; the key is checked first, so the
+    # user hears about the key (and waits for no model) whatever the models are.
+    home, key = tmp_path / "home", generate_secret().reveal()
+    open_memory(home, key=key).close()
+    broken = MemoryConfig(embedder=EmbedderConfig(provider="onnx", model=str(tmp_path / "none")))
+    with pytest.raises(HomeKeyError, match="wrong key"):
+        Memory(broken, path=home, key=generate_secret().reveal())
+    with pytest.raises(HomeKeyError, match="this home is encrypted"):
+        Memory(broken, path=home)

@@ -98,7 +98,7 @@ def keys_create(state: CliState, user_id: str | None, admin: bool, label: str) -
             "give --user USER (a key for that user's memories) or --admin (a key for every "
             "user's memories), not both or neither"
         )
-    key = create_key(user_id, home=state.home, label=label)
+    key = create_key(user_id, home=state.home, label=label, admin=admin)
     click.echo(key)
     bound = f"bound to user {user_id!r}" if user_id else "an admin key (every user's memories)"
     click.echo(f"Save this key now: it is {bound} and will not be shown again.", err=True)

@@ -128,9 +128,9 @@ class WatchedGate(GenerationGate):
         super().__init__()
         self.waiting = threading.Event()
 
-    def wait_idle(self, timeout=None):
+    def wait_idle(self, timeout=None, quiet=0.0):
         self.waiting.set()
-        return super().wait_idle(timeout)
+        return super().wait_idle(timeout, quiet)
 
 
 def test_the_recorder_waits_while_a_reply_is_generated(tmp_path):
@@ -159,6 +159,16 @@ def test_a_reply_that_never_ends_holds_the_recorder_back_only_so_long(tmp_path, 
     assert recorder.stored == 1 and gate.active == 1
     stuck.close()
     recorder.close()
+
+
+def test_the_gate_waits_a_quiet_moment_after_a_reply():
+    gate = GenerationGate()
+    assert gate.wait_idle(0, quiet=0.05)  # no reply yet: the moment has long passed
+    list(gate.hold(lambda: iter([{"choices": []}])))
+    assert not gate.wait_idle(0, quiet=60)
+    start = time.monotonic()
+    assert gate.wait_idle(30, quiet=0.05)
+    assert time.monotonic() - start >= 0.04 and gate.wait_idle(0, quiet=0)
 
 
 @pytest.mark.parametrize("end", ["exhausted", "closed", "failed", "dropped", "failed to start"])

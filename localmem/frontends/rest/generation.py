@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -170,6 +171,7 @@ class GenerationGate:
     def __init__(self) -> None:
         self._idle = threading.Condition()
         self._active = 0
+        self._ended = 0.0  # time.monotonic() of the last reply's end
 
     @property
     def active(self) -> int:
@@ -190,14 +192,26 @@ class GenerationGate:
             self._release()
             raise
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until no reply is generating, or ``timeout`` seconds; True when idle."""
+    def wait_idle(self, timeout: float | None = None, quiet: float = 0.0) -> bool:
+        """Block until no reply is generating and none ended in the last ``quiet`` seconds, or
+        ``timeout`` seconds have passed; True when idle."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._idle:
-            return self._idle.wait_for(lambda: self._active == 0, timeout)
+            while True:
+                now = time.monotonic()
+                if self._active == 0 and now - self._ended >= quiet:
+                    return True
+                waits = [quiet - (now - self._ended)] if self._active == 0 else []
+                if deadline is not None:
+                    if now >= deadline:
+                        return False
+                    waits.append(deadline - now)
+                self._idle.wait(min(waits) if waits else None)
 
     def _release(self) -> None:
         with self._idle:
             self._active -= 1
+            self._ended = time.monotonic()
             if self._active == 0:
                 self._idle.notify_all()
 

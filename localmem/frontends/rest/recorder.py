@@ -1,7 +1,8 @@
 """``ExchangeRecorder``: stores each chat exchange in the background, so the reply is not delayed.
 
 One worker thread drains a bounded queue into ``Memory.add``, and waits while a reply is being
-generated (``GenerationGate``): the reply gets the model and the CPU first. Nothing the user said
+generated, and a moment after (``GenerationGate``): the reply, and a next request that comes at
+once, get the model and the CPU first. Nothing the user said
 is lost silently:
 
 - a failed extraction never reaches the reply: it is logged, and the exchange is stored verbatim
@@ -29,6 +30,9 @@ log = logging.getLogger("localmem.server")
 # How long an exchange may wait for the replies to pause before it is extracted anyway, so a
 # steady stream of replies cannot hold the queue back for ever.
 MAX_WAIT_S = 30.0
+# The pause after a reply before an extraction starts: a client that asks again at once (an
+# agent, a chat loop) gets the model free, not busy with the last exchange.
+QUIET_S = 0.25
 # What became of an exchange: queued (to be extracted), stored verbatim (the queue was full) or
 # lost (the queue was full and the verbatim write failed; logged as an error).
 Stored = Literal["queued", "verbatim", "lost"]
@@ -109,7 +113,7 @@ class ExchangeRecorder:
             try:
                 if item is None:
                     return
-                self.gate.wait_idle(MAX_WAIT_S)
+                self.gate.wait_idle(MAX_WAIT_S, quiet=QUIET_S)
                 self._store(*item)
             finally:
                 self._queue.task_done()

@@ -232,8 +232,9 @@ class Turn:
 
     def _generate(self, stream: bool) -> Iterator[dict[str, Any]]:
         """The backend's payloads, the recorder kept waiting until they end (``GenerationGate``)."""
+        wanted = {"usage": True} if self.usage else {}  # a backend of before keeps working
         return self.service.gate.hold(lambda: self.service.backend.complete(
-            self.messages, self.sampling, stream, self.reply.model, usage=self.usage))
+            self.messages, self.sampling, stream, self.reply.model, **wanted))
 
     def record(self, answer: str, now: bool = False) -> Stored | Literal["no"]:
         """Queue the exchange (the new user messages and the answer) to be remembered; with

@@ -51,7 +51,7 @@ def server(tmp_path_factory):
 def admin(server):
     http, memory, keys = server
     memory.reset()
-    with MemClient(api_key=keys.create(), http_client=http) as client:
+    with MemClient(api_key=keys.create(admin=True), http_client=http) as client:
         yield client
 
 
@@ -191,7 +191,7 @@ def fragile(tmp_path):
 
 def test_a_server_failure_is_a_server_error_and_the_client_goes_on(fragile):
     app, keys = fragile
-    key = keys.create()
+    key = keys.create(admin=True)
     with MemClient(api_key=key, http_client=TestClient(app)) as client:
         client.add("I play the cello", user_id="ana")
         with pytest.raises(ServerError, match="incident") as failed:
@@ -205,7 +205,7 @@ def test_a_server_failure_is_a_server_error_and_the_client_goes_on(fragile):
 
 def test_an_injected_client_stays_open_after_close(server):
     http, _, keys = server
-    MemClient(api_key=keys.create(), http_client=http).close()
+    MemClient(api_key=keys.create(admin=True), http_client=http).close()
     assert http.get("/openapi.json").status_code == 200
 
 
@@ -232,7 +232,7 @@ def listening(fragile):
 
 def test_after_a_500_the_same_connection_serves_the_next_request(listening):
     port, keys = listening
-    key = keys.create()
+    key = keys.create(admin=True)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     conn.request("POST", "/v1/memories/search", body=b'{"query": "explode"}', headers=headers)
@@ -243,7 +243,7 @@ def test_after_a_500_the_same_connection_serves_the_next_request(listening):
     assert listed.status == 200, listed.read()
     conn.close()
 
-    with MemClient(api_key=keys.create(), host=f"http://127.0.0.1:{port}") as client:
+    with MemClient(api_key=keys.create(admin=True), host=f"http://127.0.0.1:{port}") as client:
         with pytest.raises(ServerError):
             client.search("explode")
         assert client.get_all() == SearchResults()

@@ -23,7 +23,7 @@ def env(tmp_path):
     memory = fake_memory(tmp_path)
     keys = KeyStore(tmp_path)
     client = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
-    yield client, memory, {"admin": keys.create(), "alice": keys.create("alice"), "bob": keys.create("bob")}
+    yield client, memory, {"admin": keys.create(admin=True), "alice": keys.create("alice"), "bob": keys.create("bob")}
     keys.close()
     memory.close()
 
@@ -157,7 +157,7 @@ def test_an_admin_import_of_a_full_export_lands_in_a_fresh_home(env, tmp_path):
     fresh = fake_memory(tmp_path / "other")
     keys = KeyStore(tmp_path / "other")
     other = TestClient(create_app(tmp_path / "other", memory=fresh, keys=keys, options=ServerOptions(rate=0)))
-    answer = other.post("/v1/import", content=exported, headers=auth(keys.create()))
+    answer = other.post("/v1/import", content=exported, headers=auth(keys.create(admin=True)))
     assert answer.status_code == 200 and answer.json()["memories"] == 1
     assert [m.text for m in fresh.get_all(user_id="ana")] == ["Plays the cello"]
     keys.close()

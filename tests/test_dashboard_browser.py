@@ -52,7 +52,7 @@ def site(tmp_path):
     listening = Listening("127.0.0.1", 0, log_level="warning")
     thread = listening.start(create_app(tmp_path, memory=memory, keys=keys,
                                         options=ServerOptions(rate=0)))
-    yield listening.url, memory, {"admin": keys.create(), "alice": keys.create("alice"),
+    yield listening.url, memory, {"admin": keys.create(admin=True), "alice": keys.create("alice"),
                                   "bob": keys.create("bob")}
     listening.stop(thread)
     keys.close()

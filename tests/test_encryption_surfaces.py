@@ -32,7 +32,7 @@ def no_text_under(home: Path, text: bytes) -> bool:
 def test_the_server_on_an_encrypted_home(encrypted):
     memory = fake_memory(encrypted)
     keys = KeyStore(encrypted)  # the key database is encrypted too
-    admin = keys.create()
+    admin = keys.create(admin=True)
     client = TestClient(create_app(encrypted, memory=memory, keys=keys,
                                    options=ServerOptions(rate=0)))
     headers = {"Authorization": f"Bearer {admin}"}

@@ -246,7 +246,7 @@ def http(memory, tmp_path_factory):
     keys = KeyStore(tmp_path_factory.mktemp("keys"))
     # no rate limit: a 429 would stand in for the validation under test
     client = TestClient(create_app(memory.home, memory=memory, keys=keys, options=ServerOptions(rate=0)))
-    yield client, {"Authorization": f"Bearer {keys.create()}", "Content-Type": "application/json"}
+    yield client, {"Authorization": f"Bearer {keys.create(admin=True)}", "Content-Type": "application/json"}
     keys.close()
 
 

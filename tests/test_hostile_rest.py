@@ -20,7 +20,7 @@ def rest(tmp_path):
     keys = KeyStore(tmp_path)
     client = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
     memory.add("I like tea", user_id="ana")
-    yield client, memory, {"Authorization": f"Bearer {keys.create()}"}
+    yield client, memory, {"Authorization": f"Bearer {keys.create(admin=True)}"}
     keys.close()
     memory.close()
 

@@ -18,12 +18,12 @@ def test_a_created_key_verifies_and_carries_its_user(tmp_path):
     record = store.verify(key)
     assert record is not None and record.user_id == "alice" and record.label == "laptop"
     assert key.startswith("lm_") and record.key_id in key
-    unbound = store.verify(store.create())
-    assert unbound is not None and unbound.user_id is None
+    admin = store.verify(store.create(admin=True))
+    assert admin is not None and admin.user_id is None and admin.admin and not record.admin
 
 
 def test_only_a_salted_hash_is_stored(tmp_path):
-    key_a, key_b = create_key(home=tmp_path), create_key(home=tmp_path)
+    key_a, key_b = create_key("ana", home=tmp_path), create_key(admin=True, home=tmp_path)
     secret = key_a[len("lm_"):].partition("_")[2]  # the secret itself may contain "_"
     raw = (tmp_path / KEYS_FILE).read_bytes()
     assert secret.encode() not in raw and key_a.encode() not in raw
@@ -37,7 +37,7 @@ def test_only_a_salted_hash_is_stored(tmp_path):
 )
 def test_wrong_or_malformed_keys_do_not_verify(tmp_path, bad):
     store = KeyStore(tmp_path)
-    good = store.create()
+    good = store.create("ana")
     assert store.verify(bad) is None
     key_id, secret = good[3:].split("_", 1)
     assert store.verify(f"lm_{key_id}_{secret[:-1]}") is None  # right id, wrong secret
@@ -59,6 +59,42 @@ def test_a_key_cannot_be_bound_to_a_bad_user_id(tmp_path):
     with pytest.raises(InvalidInputError):
         create_key(" ", home=tmp_path)
     assert list_keys(home=tmp_path, include_revoked=True) == []
+
+
+@pytest.mark.parametrize("user_id, admin, fix", [
+    (None, False, "neither"), ("alice", True, "both"), (None, "yes", "True or False"),
+    (None, 1, "True or False"),
+])
+def test_a_key_needs_a_user_or_an_explicit_admin(tmp_path, user_id, admin, fix):
+    """No key reaches every user's memories by omission: the library asks as the CLI does."""
+    for make in (lambda: create_key(user_id, home=tmp_path, admin=admin),
+                 lambda: KeyStore(tmp_path).create(user_id, admin=admin)):
+        with pytest.raises(InvalidInputError) as caught:
+            make()
+        message = str(caught.value)
+        assert fix in message
+        if fix != "True or False":
+            assert "admin=True" in message and "user_id=" in message and "--admin" in message
+    assert list_keys(home=tmp_path, include_revoked=True) == []
+
+
+def test_a_refused_create_key_does_not_create_the_key_database(tmp_path):
+    with pytest.raises(InvalidInputError):
+        create_key(home=tmp_path / "home")
+    assert not (tmp_path / "home" / KEYS_FILE).exists()
+
+
+def test_an_admin_key_reaches_every_user_and_a_user_key_only_its_own(tmp_path):
+    """The REST server's scope policy on keys made through the library's explicit API."""
+    from localmem.errors import AccessDeniedError
+    from localmem.frontends.rest.auth import scope_for
+
+    admin = verify(create_key(admin=True, home=tmp_path), home=tmp_path)
+    alice = verify(create_key("alice", home=tmp_path), home=tmp_path)
+    assert scope_for(admin, "bob")["user_id"] == "bob"
+    assert scope_for(alice, None)["user_id"] == "alice"
+    with pytest.raises(AccessDeniedError):
+        scope_for(alice, "bob")
 
 
 def test_cli_creates_lists_and_revokes_keys_without_showing_secrets(tmp_path):

@@ -156,3 +156,87 @@ def test_localmem_mcp_uses_home_user_and_test_backends(tmp_path):
     assert not elsewhere.exists()
     memory = fake_memory(home)  # opens only if the store was built with the hashing embedder
     assert [(m.text, m.user_id) for m in memory.get_all(user_id="ana")] == [("I play the cello", "ana")]
+
+
+LOOSE_CALLS = [  # (tool, arguments, the argument the error must name, what it must say)
+    ("add_memory", {"text": "I like tea", "infer": "yes"}, "infer", "true or false"),
+    ("add_memory", {"text": "I like tea", "infer": 1}, "infer", "true or false"),
+    ("add_memory", {"text": 42}, "text", "a string"),
+    ("add_memory", {"text": "I like tea", "metadata": '{"a": 1}'}, "metadata", "a JSON object"),
+    ("add_memory", {"text": "x" * 100_001}, "text", "more than 100,000"),
+    ("add_memory", {"text": ""}, "text", "empty"),
+    ("add_memory", {}, "text", "missing"),
+    ("add_memory", {"text": "I like tea", "user": "ana"}, "user", "unknown argument"),
+    ("add_memory", {"text": "I like tea", "agent_id": 7}, "agent_id", "a string"),
+    ("search_memories", {"query": "tea", "limit": "5"}, "limit", "an integer"),
+    ("search_memories", {"query": "tea", "limit": -1}, "limit", "greater than or equal to 1"),
+    ("search_memories", {"query": "tea", "limit": 5.0}, "limit", "an integer"),
+    ("search_memories", {"query": "tea", "max_words": True}, "max_words", "an integer"),
+    ("search_memories", {"query": "tea", "filters": {"a": 1}}, "filters", "unknown argument"),
+    ("list_memories", {"limit": 0}, "limit", "greater than or equal to 1"),
+    ("list_memories", {"limit": "all"}, "limit", "an integer"),
+    ("delete_memory", {"memory_id": "1"}, "memory_id", "an integer"),
+    ("delete_memory", {"memory_id": True}, "memory_id", "an integer"),
+    ("delete_memory", {"memory_id": 2**70}, "memory_id", "less than or equal"),
+]
+
+
+def test_loose_arguments_are_an_error_naming_the_argument_and_store_nothing(tmp_path):
+    """Strict JSON types at the boundary: no "yes" for true, no "5" for 5, no unknown argument,
+    no negative limit, no oversize text; the error names the argument and what to send."""
+    memory = fake_memory(tmp_path)
+    kept = memory.add("I play the cello", user_id="ana", infer=False)[0].id
+    before = dump(memory)
+
+    async def scenario():
+        async with Client(build_mcp(memory, "ana")) as client:
+            for tool, args, argument, says in LOOSE_CALLS:
+                err, _, text = await _call(client, tool, args)
+                assert err, (tool, args)
+                assert text.startswith(f"Error executing tool {tool}: InvalidInputError: {tool}: "), text
+                assert f"'{argument}'" in text, text
+                assert says in text and ("send" in text or "remove it" in text), text
+            err, _, text = await _call(client, "delete_memory", {"memory_id": str(kept)})
+            assert err and "'memory_id'" in text
+
+    anyio.run(scenario)
+    assert dump(memory) == before
+
+
+def test_well_typed_arguments_pass_unchanged_nulls_included(tmp_path):
+    memory = fake_memory(tmp_path)
+
+    async def scenario():
+        async with Client(build_mcp(memory, "ana")) as client:
+            err, added, text = await _call(client, "add_memory", {
+                "text": '["not", "a", "list"]', "agent_id": None, "metadata": {"n": [1, 2]},
+                "infer": False})
+            assert not err, text
+            err, found, text = await _call(client, "search_memories", {
+                "query": "not a list", "limit": 1, "max_words": None, "run_id": None})
+            assert not err, text
+            return added, found
+
+    added, found = anyio.run(scenario)
+    item = memory.get(added["results"][0]["id"])
+    assert item.text == '["not", "a", "list"]' and item.metadata == {"n": [1, 2]}
+    assert [m["id"] for m in found["results"]] == [item.id]
+
+
+def test_each_tool_publishes_its_models_schema(tmp_path):
+    from localmem.frontends.mcp import TOOL_ARGUMENTS
+
+    async def scenario():
+        async with Client(build_mcp(fake_memory(tmp_path))) as client:
+            return {t.name: t.input_schema for t in (await client.list_tools()).tools}
+
+    schemas = anyio.run(scenario)
+    assert set(schemas) == set(TOOL_ARGUMENTS)
+    for name, model in TOOL_ARGUMENTS.items():
+        published, own = schemas[name], model.model_json_schema()
+        assert published["properties"] == own["properties"], name
+        assert sorted(published.get("required", [])) == sorted(own.get("required", [])), name
+        assert all(p.get("description") for p in published["properties"].values()), name
+    assert schemas["search_memories"]["properties"]["limit"]["minimum"] == 1
+    assert schemas["add_memory"]["properties"]["infer"]["type"] == "boolean"
+

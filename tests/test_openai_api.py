@@ -35,7 +35,7 @@ def env(tmp_path):
     keys = KeyStore(tmp_path)
     app = create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0))
     with TestClient(app) as client:
-        yield client, memory, app.state.openai, {"admin": keys.create(), "dave": keys.create("dave")}
+        yield client, memory, app.state.openai, {"admin": keys.create(admin=True), "dave": keys.create("dave")}
     keys.close()
     memory.close()
 

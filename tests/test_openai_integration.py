@@ -28,9 +28,9 @@ class Seen(ChatBackend):
     def __init__(self, real: ChatBackend) -> None:
         self.real, self.prompts = real, []
 
-    def complete(self, messages, sampling, stream, model):
+    def complete(self, messages, sampling, stream, model, usage=False):
         self.prompts.append(messages)
-        return self.real.complete(messages, sampling, stream, model)
+        return self.real.complete(messages, sampling, stream, model, usage=usage)
 
     def model_ids(self):
         return self.real.model_ids()
@@ -97,6 +97,12 @@ def test_streaming_and_a_wrong_key(stack):
     assert "".join(c.choices[0].delta.content or "" for c in chunks).strip()
     assert chunks[-1].choices[0].finish_reason in ("stop", "length")
     assert "Name is Dave" in seen.prompts[-1][0]["content"]
+    counted = list(client.chat.completions.create(
+        model="localmem", messages=[{"role": "user", "content": "What is my name?"}],
+        max_tokens=4, temperature=0, stream=True, stream_options={"include_usage": True}))
+    usage = counted[-1].usage
+    assert counted[-1].choices == [] and 0 < usage.completion_tokens <= 4
+    assert usage.prompt_tokens > 10 and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
     wrong = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="lm_wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as denied:

@@ -70,7 +70,9 @@ REFUSED = [
     ({"functions": [{"name": "f"}]}, "functions", "unsupported_parameter"),
     ({"logprobs": True}, "logprobs", "unsupported_parameter"),
     ({"response_format": {"type": "json_object"}}, "response_format", "unsupported_parameter"),
-    ({"stream_options": {"include_usage": True}}, "stream_options", "unsupported_parameter"),
+    ({"stream_options": {"include_usage": True}}, "stream_options", "invalid_value"),  # no stream
+    ({"stream": True, "stream_options": {"include_usage": "yes"}}, "stream_options", "invalid_value"),
+    ({"stream": True, "stream_options": {"chunk_size": 1}}, "stream_options", "unknown_parameter"),
     ({"presence_penalty": 0.5}, "presence_penalty", "unsupported_parameter"),
     ({"n": 2}, "n", "invalid_value"),
     ({"frobnicate": 1}, "frobnicate", "unknown_parameter"),
@@ -184,6 +186,9 @@ def recording_upstream(received):
         pieces = [{"role": "assistant"}, {"content": "Tom "}, {"content": "is grey."}]
         lines = [json.dumps({"choices": [{"index": 0, "delta": d, "finish_reason": None}]}) for d in pieces]
         lines.append(json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}))
+        if body.get("stream_options", {}).get("include_usage"):
+            lines.append(json.dumps({"choices": [], "usage": {
+                "prompt_tokens": 31, "completion_tokens": 4, "total_tokens": 35}}))
         return StreamingResponse((f"data: {line}\n\n" for line in [*lines, "[DONE]"]),
                                  media_type="text/event-stream")
 

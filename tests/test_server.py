@@ -16,7 +16,7 @@ def env(tmp_path):
     memory = fake_memory(tmp_path)
     keys = KeyStore(tmp_path)
     client = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
-    admin, alice, bob = keys.create(), keys.create("alice"), keys.create("bob")
+    admin, alice, bob = keys.create(admin=True), keys.create("alice"), keys.create("bob")
     yield client, memory, keys, {"admin": admin, "alice": alice, "bob": bob}
     keys.close()
     memory.close()

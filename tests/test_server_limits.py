@@ -32,7 +32,7 @@ def memory(tmp_path):
 
 def test_an_add_over_the_character_cap_is_413_and_stores_nothing(memory, tmp_path):
     client, keys = serve(memory, tmp_path, max_add_chars=100)
-    h = auth(keys.create())
+    h = auth(keys.create(admin=True))
     before = dump(memory)
     for messages in ("x" * 101, [{"content": "a" * 60}, {"role": "assistant", "content": "b" * 41}]):
         response = client.post("/v1/memories", json={"messages": messages}, headers=h)
@@ -48,7 +48,7 @@ def test_an_add_over_the_character_cap_is_413_and_stores_nothing(memory, tmp_pat
 
 def test_a_body_cap_from_the_options_holds(memory, tmp_path):
     client, keys = serve(memory, tmp_path, max_body_bytes=64)
-    response = client.post("/v1/memories", json={"messages": "x" * 100}, headers=auth(keys.create()))
+    response = client.post("/v1/memories", json={"messages": "x" * 100}, headers=auth(keys.create(admin=True)))
     assert response.status_code == 413 and "64 bytes" in response.json()["error"]["message"]
     keys.close()
 
@@ -69,7 +69,7 @@ def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_do_not(memory,
 
 def test_rate_zero_means_no_limit(memory, tmp_path):
     client, keys = serve(memory, tmp_path, rate=0, burst=1)
-    h = auth(keys.create())
+    h = auth(keys.create(admin=True))
     assert {client.get("/v1/memories", headers=h).status_code for _ in range(10)} == {200}
     keys.close()
 
@@ -105,7 +105,7 @@ def test_a_key_over_its_concurrency_cap_gets_429_at_once(tmp_path):
 
 def test_a_refused_request_gives_its_slot_back(memory, tmp_path):
     client, keys = serve(memory, tmp_path, max_concurrent=1, rate=0)
-    h = auth(keys.create())
+    h = auth(keys.create(admin=True))
     for _ in range(3):  # each fails inside the handler; a leaked slot would make the next 429
         assert client.get("/v1/memories/123456", headers=h).status_code == 404
         assert client.post("/v1/memories/search", json={"query": ""}, headers=h).status_code == 400

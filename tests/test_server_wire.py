@@ -26,7 +26,7 @@ def env(tmp_path):
     memory = fake_memory(tmp_path)
     keys = KeyStore(tmp_path)
     client = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
-    headers = {"Authorization": f"Bearer {keys.create()}"}
+    headers = {"Authorization": f"Bearer {keys.create(admin=True)}"}
     client.post("/v1/memories", json={"messages": "I play the cello", "user_id": "ana"}, headers=headers)
     yield client, memory, headers
     keys.close()
@@ -129,7 +129,7 @@ def test_an_unexpected_error_is_a_generic_500_and_the_server_goes_on(tmp_path, c
     memory = Memory(path=tmp_path, llm=FakeLLM(), embedder=ExplodingEmbedder())
     keys = KeyStore(tmp_path)
     client = TestClient(create_app(tmp_path, memory=memory, keys=keys))
-    headers = {"Authorization": f"Bearer {keys.create()}"}
+    headers = {"Authorization": f"Bearer {keys.create(admin=True)}"}
     with caplog.at_level("ERROR", logger="localmem.server"):
         response = client.post("/v1/memories/search", json={"query": "explode"}, headers=headers)
     assert response.status_code == 500

@@ -31,7 +31,7 @@ def served(tmp_path):
     memory = fake_memory(tmp_path)
     keys = KeyStore(tmp_path)
     http = TestClient(create_app(tmp_path, memory=memory, keys=keys, options=ServerOptions(rate=0)))
-    key = keys.create()
+    key = keys.create(admin=True)
     yield http, memory, {"Authorization": f"Bearer {key}"}, key
     keys.close()
     memory.close()

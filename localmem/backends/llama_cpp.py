@@ -9,7 +9,6 @@ alternate. llama-cpp-python is imported on first use.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from localmem.backends.llm import LLM, parse_json_output
+from localmem.backends.priority import PriorityLock
 from localmem.config import LLMConfig
 from localmem.errors import InvalidInputError, LocalmemError, ModelError
 
@@ -31,7 +31,8 @@ class LlamaCppLLM(LLM):
         self.config = config or LLMConfig()
         self._llama: Any = None
         self._grammars: dict[type[BaseModel], Any] = {}
-        self._lock = threading.Lock()
+        # Chat replies (someone waits for them) go before the next extraction call.
+        self._lock = PriorityLock()
         self.prefix_states = PrefixStates()
         # Chat prompts have their own saved states, so that a reply after an extraction still
         # reuses the last reply's prompt (its recalled memories, its conversation so far).
@@ -111,7 +112,7 @@ class LlamaCppLLM(LLM):
         Raises:
             ModelError: llama.cpp failed.
         """
-        with self._lock:
+        with self._lock.urgent():
             llama = self.llama
             temperature = max(self.config.temperature, 0.2)
             try:
@@ -139,7 +140,7 @@ class LlamaCppLLM(LLM):
         # The same loaded Llama as extraction, under the same lock: one copy of the weights.
         if stream:
             return self._chat_chunks(list(messages), sampling)
-        with self._lock:
+        with self._lock.urgent():
             try:
                 tokens = self._restore_chat(messages)
                 out = self.llama.create_chat_completion(messages=list(messages), **sampling)
@@ -150,13 +151,24 @@ class LlamaCppLLM(LLM):
                 raise _chat_error(exc) from exc
 
     def _chat_chunks(self, messages: list[dict[str, str]], sampling: dict[str, Any]) -> Iterator[Any]:
-        with self._lock:  # held until the stream ends or is closed
+        """The reply's chunks, then one with no choices and the ``usage`` (llama-cpp-python
+        streams none: the prompt's tokens, and the reply's text tokenized again)."""
+        with self._lock.urgent():  # held until the stream ends or is closed
             try:
                 tokens = self._restore_chat(messages)
-                yield from self.llama.create_chat_completion(messages=messages, stream=True,
-                                                             **sampling)
+                said = []
+                for item in self.llama.create_chat_completion(messages=messages, stream=True,
+                                                              **sampling):
+                    choice = (item.get("choices") or [{}])[0]
+                    said.append((choice.get("delta") or {}).get("content") or "")
+                    yield item
                 if tokens:
                     self.chat_states.remember(self.llama, tokens, newest=True)
+                    reply = self.llama.tokenize("".join(said).encode("utf-8"), add_bos=False,
+                                                special=True) if any(said) else []
+                    yield {"choices": [], "usage": {
+                        "prompt_tokens": len(tokens), "completion_tokens": len(reply),
+                        "total_tokens": len(tokens) + len(reply)}}
             except (ValueError, RuntimeError) as exc:
                 raise _chat_error(exc) from exc
 

@@ -106,8 +106,9 @@ class FakeLLM(LLM):
     def chat_completion(
         self, messages: Sequence[dict[str, str]], *, stream: bool = False, **sampling: Any
     ) -> Any:
-        """``chat_reply`` word by word (one word a token), cut by ``max_tokens`` and ``stop``;
-        each call's messages and sampling are recorded in ``chat_calls``."""
+        """``chat_reply`` word by word (one word a token), cut by ``max_tokens`` and ``stop``,
+        streamed with a last usage chunk; each call's messages and sampling are recorded in
+        ``chat_calls``."""
         self.chat_calls.append(([dict(m) for m in messages], dict(sampling)))
         words = [w + " " for w in self.chat_reply.split()]
         limit = sampling.get("max_tokens")
@@ -116,15 +117,18 @@ class FakeLLM(LLM):
         stops = sampling.get("stop") or []
         for stop in [stops] if isinstance(stops, str) else stops:
             text = text.split(stop)[0]
+        prompt, completion = sum(len(m["content"].split()) for m in messages), len(text.split())
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion,
+                 "total_tokens": prompt + completion}
         if not stream:
-            prompt, completion = sum(len(m["content"].split()) for m in messages), len(text.split())
             return {"choices": [{"index": 0, "finish_reason": finish,
                                  "message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                              "total_tokens": prompt + completion}}
+                    "usage": usage}
         pieces = [{"role": "assistant"}] + [{"content": w} for w in re.findall(r"\S+\s*", text)]
         chunks = [{"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in pieces]
-        return iter(chunks + [{"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}])
+        # the last chunk as LlamaCppLLM streams it: no choices, the usage
+        return iter(chunks + [{"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
+                              {"choices": [], "usage": usage}])
 
 def make_llm(config: LLMConfig, home: Path | None = None) -> LLM:
     """The model ``config`` names: llama.cpp on its GGUF (loaded on first use), or ``FakeLLM``.

@@ -35,13 +35,17 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
               help="Requests a second per API key (default 20; 0 = no limit); more get 429.")
 @click.option("--max-concurrent", type=int, default=None,
               help="Requests of one API key in flight at once (default 4); more get 429.")
+@click.option("--chat-queue", type=int, default=None,
+              help="Chat exchanges that may wait to be turned into memories (default 64); past "
+                   "that, an exchange is stored verbatim at once.")
 @click.option("--upstream", default=None, metavar="URL",
               help="Generate /v1/chat/completions replies with another local OpenAI-compatible "
                    "server (e.g. http://127.0.0.1:8080/v1) instead of the local model.")
 @home_option
 @pass_state
 def serve(state: CliState, host: str, port: int, max_add_chars: int | None,
-          rate_limit: float | None, max_concurrent: int | None, upstream: str | None) -> None:
+          rate_limit: float | None, max_concurrent: int | None, chat_queue: int | None,
+          upstream: str | None) -> None:
     """Start the REST server (OpenAPI spec at /openapi.json) and the OpenAI-compatible chat at
     /v1/chat/completions; every request needs an API key."""
     from urllib.parse import urlsplit
@@ -53,7 +57,8 @@ def serve(state: CliState, host: str, port: int, max_add_chars: int | None,
     if upstream and urlsplit(upstream).hostname not in _LOOPBACK:
         click.echo(f"warning: chats go to {upstream}, which is not this machine", err=True)
     options = ServerOptions.of(max_add_chars=max_add_chars, rate=rate_limit,
-                               max_concurrent=max_concurrent, upstream=upstream)
+                               max_concurrent=max_concurrent, chat_record_queue=chat_queue,
+                               upstream=upstream)
     run_server(host=host, port=port, home=state.home, options=options, memory=state.memory())
 
 
@@ -98,7 +103,7 @@ def keys_create(state: CliState, user_id: str | None, admin: bool, label: str) -
             "give --user USER (a key for that user's memories) or --admin (a key for every "
             "user's memories), not both or neither"
         )
-    key = create_key(user_id, home=state.home, label=label)
+    key = create_key(user_id, home=state.home, label=label, admin=admin)
     click.echo(key)
     bound = f"bound to user {user_id!r}" if user_id else "an admin key (every user's memories)"
     click.echo(f"Save this key now: it is {bound} and will not be shown again.", err=True)

@@ -2,8 +2,8 @@
 
 A key reads ``lm_<key_id>_<secret>``. ``key_id`` is public (it finds the row); the secret is
 checked against ``sha256(salt + secret)`` in constant time. ``create_key`` returns the key once;
-nothing can show it again. A key may be bound to one ``user_id``; the server then keeps it to
-that user's memories.
+nothing can show it again. A key is bound to one ``user_id`` (the server then keeps it to that
+user's memories) or, asked for explicitly with ``admin=True``, reaches every user's memories.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ class KeyRecord:
     def active(self) -> bool:
         return self.revoked_at is None
 
+    @property
+    def admin(self) -> bool:
+        """The key reaches every user's memories (it is bound to no user)."""
+        return self.user_id is None
+
 
 class KeyStore:
     """The key table of one home directory."""
@@ -71,12 +76,15 @@ class KeyStore:
     def close(self) -> None:
         self._conn.close()
 
-    def create(self, user_id: str | None = None, label: str = "") -> str:
-        """Make a key (bound to ``user_id`` when given) and return it; only its hash is kept.
+    def create(self, user_id: str | None = None, label: str = "", *, admin: bool = False) -> str:
+        """Make a key bound to ``user_id``, or with ``admin=True`` one that reaches every user's
+        memories, and return it; only its hash is kept.
 
         Raises:
-            InvalidInputError: ``user_id`` or ``label`` is not a plain short string.
+            InvalidInputError: neither or both of ``user_id`` and ``admin`` are given, or
+                ``user_id`` or ``label`` is not a plain short string.
         """
+        _check_access(user_id, admin)
         if user_id is not None:
             scope_value(user_id, "user_id")
         if label:
@@ -143,15 +151,41 @@ class KeyStore:
             raise StorageError(f"cannot read the key database {self.path}: {exc}") from exc
 
 
+def _check_access(user_id: str | None, admin: object) -> None:
+    """A key is for one user or, said explicitly, for all: never full access by omission.
+
+    Raises:
+        InvalidInputError: neither or both are given, or ``admin`` is not a bool.
+    """
+    if not isinstance(admin, bool):
+        raise InvalidInputError(f"admin must be True or False, not {admin!r:.40}")
+    if admin == (user_id is not None):
+        raise InvalidInputError(
+            "a key needs user_id='USER' (it reaches that user's memories) or admin=True (it "
+            "reaches every user's memories), not "
+            + ("both" if admin else "neither")
+            + "; on the command line: `localmem keys create --user USER` or `--admin`"
+        )
+
+
 def _digest(salt: bytes, secret: str) -> bytes:
     return hashlib.sha256(salt + secret.encode("utf-8", "surrogatepass")).digest()
 
 
-def create_key(user_id: str | None = None, home: Path | None = None, label: str = "") -> str:
-    """Make a key in ``home`` (default: the home directory) and return it; shown only once."""
+def create_key(
+    user_id: str | None = None, home: Path | None = None, label: str = "", *, admin: bool = False
+) -> str:
+    """Make a key in ``home`` (default: the home directory) and return it; shown only once.
+    Give ``user_id`` for a key to that user's memories, or ``admin=True`` for every user's.
+
+    Raises:
+        InvalidInputError: neither or both of ``user_id`` and ``admin``, or a bad ``user_id``.
+        StorageError: the key database cannot be opened or written.
+    """
+    _check_access(user_id, admin)  # before the key database is opened (or created)
     store = KeyStore(home)
     try:
-        return store.create(user_id, label)
+        return store.create(user_id, label, admin=admin)
     finally:
         store.close()
 

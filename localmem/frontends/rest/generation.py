@@ -7,11 +7,16 @@ routes re-issue under their own ids:
                   ``LlamaCppLLM`` (one copy of the weights; ``FakeLLM`` in unit tests)
     UpstreamChat  another local OpenAI-compatible server (llama.cpp's server, Ollama, LM Studio)
                   over httpx, streamed through as it arrives
+
+``GenerationGate`` counts the replies being generated, so that the background recorder waits for
+a pause instead of competing with a reply for the model and the CPU.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +25,7 @@ from localmem.backends.llm import LLM
 from localmem.errors import ModelError
 from localmem.frontends.rest.openai_errors import ChatRequestError
 
-__all__ = ["ChatBackend", "LocalChat", "UpstreamChat", "LOCAL_MODEL"]
+__all__ = ["ChatBackend", "LocalChat", "UpstreamChat", "GenerationGate", "LOCAL_MODEL"]
 
 LOCAL_MODEL = "localmem"  # the one model id the local backend serves
 
@@ -30,11 +35,14 @@ class ChatBackend(ABC):
 
     @abstractmethod
     def complete(
-        self, messages: list[dict[str, str]], sampling: dict[str, Any], stream: bool, model: str
+        self, messages: list[dict[str, str]], sampling: dict[str, Any], stream: bool, model: str,
+        usage: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """OpenAI payloads for ``messages``: with ``stream`` the ``chat.completion.chunk``
         dicts as they come, else one ``chat.completion`` dict. ``sampling`` holds any of
-        temperature, top_p, max_tokens, stop, seed.
+        temperature, top_p, max_tokens, stop, seed. With ``stream`` and ``usage`` the last
+        chunk should be OpenAI's usage chunk (no choices, a ``usage``); the local model always
+        sends it.
 
         Raises (from the call or from the iterator):
             ChatRequestError, InvalidInputError: the request cannot be served (e.g. the model).
@@ -60,7 +68,8 @@ class LocalChat(ChatBackend):
         self._llm = llm
 
     def complete(
-        self, messages: list[dict[str, str]], sampling: dict[str, Any], stream: bool, model: str
+        self, messages: list[dict[str, str]], sampling: dict[str, Any], stream: bool, model: str,
+        usage: bool = False,
     ) -> Iterator[dict[str, Any]]:
         if model not in self.model_ids():
             raise ChatRequestError(
@@ -82,9 +91,12 @@ class UpstreamChat(ChatBackend):
         self._http = httpx.Client(timeout=timeout, headers=headers, trust_env=False)
 
     def complete(
-        self, messages: list[dict[str, str]], sampling: dict[str, Any], stream: bool, model: str
+        self, messages: list[dict[str, str]], sampling: dict[str, Any], stream: bool, model: str,
+        usage: bool = False,
     ) -> Iterator[dict[str, Any]]:
         payload = {"model": model, "messages": messages, "stream": stream, **sampling}
+        if stream and usage:  # asked only when wanted: an older server may refuse the field
+            payload["stream_options"] = {"include_usage": True}
         if stream:
             return self._stream(payload)
         with self._guard():
@@ -151,6 +163,89 @@ class UpstreamChat(ChatBackend):
             raise ModelError(f"the upstream server {self.base_url} failed ({response.status_code}): "
                              f"{error.get('message')}; check its log")
         return body
+
+
+class GenerationGate:
+    """How many replies are being generated; background work waits for none (``wait_idle``)."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition()
+        self._active = 0
+        self._ended = 0.0  # time.monotonic() of the last reply's end
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    def hold(self, generate: Callable[[], Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        """``generate()``'s payloads, the gate held from the call until they are exhausted,
+        closed or dropped (a client that goes away mid-stream releases it too).
+
+        Raises:
+            whatever ``generate()`` raises (the gate is released first).
+        """
+        with self._idle:
+            self._active += 1
+        try:
+            return _Held(generate(), self._release)
+        except BaseException:
+            self._release()
+            raise
+
+    def wait_idle(self, timeout: float | None = None, quiet: float = 0.0) -> bool:
+        """Block until no reply is generating and none ended in the last ``quiet`` seconds, or
+        ``timeout`` seconds have passed; True when idle."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._idle:
+            while True:
+                now = time.monotonic()
+                if self._active == 0 and now - self._ended >= quiet:
+                    return True
+                waits = [quiet - (now - self._ended)] if self._active == 0 else []
+                if deadline is not None:
+                    if now >= deadline:
+                        return False
+                    waits.append(deadline - now)
+                self._idle.wait(min(waits) if waits else None)
+
+    def _release(self) -> None:
+        with self._idle:
+            self._active -= 1
+            self._ended = time.monotonic()
+            if self._active == 0:
+                self._idle.notify_all()
+
+
+class _Held:
+    """An iterator that calls ``release`` once, when exhausted, closed, failed or collected."""
+
+    def __init__(self, items: Iterator[dict[str, Any]], release: Callable[[], None]) -> None:
+        self._items: Iterator[dict[str, Any]] | None = items
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> _Held:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if self._items is None:
+            raise StopIteration
+        try:
+            return next(self._items)
+        except BaseException:  # StopIteration included: the reply is over
+            self.close()
+            raise
+
+    def close(self) -> None:
+        items, release, self._items, self._release = self._items, self._release, None, None
+        try:
+            close = getattr(items, "close", None)
+            if close is not None:  # a generator releases the model's lock when closed
+                close()
+        finally:
+            if release is not None:
+                release()
+
+    __del__ = close
 
 
 class _Translate:

@@ -43,7 +43,6 @@ UNSUPPORTED: dict[str, str] = {
     "response_format": "structured output is not offered",
     "presence_penalty": "penalties are not applied",
     "frequency_penalty": "penalties are not applied",
-    "stream_options": "usage is not streamed",
     "modalities": "only text is generated",
     "audio": "only text is generated",
     "prediction": "predicted outputs are not used",

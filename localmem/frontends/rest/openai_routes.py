@@ -7,7 +7,13 @@ Each reply: recall the scope's memories relevant to the last user message (under
 into a system message, generate (local model or ``--upstream``), answer, then store the exchange
 in the background: the user's messages since the last answer, and this answer. The scope is the
 key's user, or for an admin key the body's ``user`` or the ``X-Localmem-User`` header.
-``X-Localmem-Memory: off`` makes a turn neither recall nor store.
+``X-Localmem-Memory: off`` makes a turn neither recall nor store. The answer's
+``X-Localmem-Stored`` says what became of the exchange: ``queued`` (to be extracted in the
+background), ``verbatim`` (the recorder's queue was full: stored as said, without extraction),
+``lost`` (not stored: see the log) or ``no`` (nothing to store). A streamed answer says it at
+its start: ``queued`` is then a forecast (if the queue fills meanwhile, the log says
+``verbatim``). ``stream_options: {"include_usage": true}`` ends a stream with OpenAI's usage
+chunk.
 Errors are OpenAI's shape (``openai_errors``).
 """
 
@@ -17,7 +23,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -25,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from localmem.errors import AccessDeniedError, LocalmemError
 from localmem.frontends.rest.auth import Caller, scope_for
-from localmem.frontends.rest.generation import ChatBackend, LocalChat, UpstreamChat
+from localmem.frontends.rest.generation import ChatBackend, GenerationGate, LocalChat, UpstreamChat
 from localmem.frontends.rest.openai_errors import ChatRequestError, OpenAIRoute, error_body
 from localmem.frontends.rest.openai_schemas import (
     ChatRequest,
@@ -34,19 +40,22 @@ from localmem.frontends.rest.openai_schemas import (
     chunk,
     completion,
     model_list,
+    usage_chunk,
 )
 from localmem.frontends.rest.options import ServerOptions
-from localmem.frontends.rest.recorder import ExchangeRecorder
+from localmem.frontends.rest.recorder import ExchangeRecorder, Stored
 from localmem.memory import Memory
 from localmem.types import MemoryItem
 
-__all__ = ["ChatService", "mount_openai", "router", "with_memories", "USER_HEADER", "MEMORY_HEADER"]
+__all__ = ["ChatService", "mount_openai", "router", "with_memories", "USER_HEADER", "MEMORY_HEADER",
+           "STORED_HEADER"]
 
 log = logging.getLogger("localmem.server")
 
 USER_HEADER = "X-Localmem-User"
 MEMORY_HEADER = "X-Localmem-Memory"
 RECALLED_HEADER = "X-Localmem-Memories"  # the answer says how many memories went in
+STORED_HEADER = "X-Localmem-Stored"  # and what became of the exchange
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 _ERRORS = {
@@ -64,12 +73,14 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 @dataclass
 class ChatService:
-    """What the chat routes use: the memory, a generation backend, the background recorder."""
+    """What the chat routes use: the memory, a generation backend, the background recorder,
+    and the gate that makes the recorder wait while a reply is generated."""
 
     memory: Memory
     backend: ChatBackend
     recorder: ExchangeRecorder
     options: ServerOptions
+    gate: GenerationGate
 
     def close(self) -> None:
         """Store the exchanges still queued, then release the backend."""
@@ -84,7 +95,9 @@ def mount_openai(app: FastAPI, memory: Memory, options: ServerOptions) -> ChatSe
         UpstreamChat(options.upstream, options.upstream_timeout) if options.upstream
         else LocalChat(lambda: memory.llm)
     )
-    app.state.openai = ChatService(memory, backend, ExchangeRecorder(memory), options)
+    gate = GenerationGate()
+    recorder = ExchangeRecorder(memory, options.chat_record_queue, gate)
+    app.state.openai = ChatService(memory, backend, recorder, options, gate)
     app.include_router(router)
     return app.state.openai
 
@@ -115,11 +128,12 @@ async def chat_completions(body: ChatRequest, request: Request, key: Caller) -> 
         recalled = await run_in_threadpool(_recall, service, question, scope)
         messages = with_memories(messages, recalled, service.options.memory_template)
     turn = Turn(service, Reply(body.model), messages, body.sampling(service.options.chat_max_tokens),
-                scope, _new_turns(body.plain_messages()) if remember else [])
+                scope, _new_turns(body.plain_messages()) if remember else [], body.include_usage)
     headers = {RECALLED_HEADER: str(len(recalled))}
     if body.stream:
         return await turn.stream(headers)
-    return JSONResponse(await run_in_threadpool(turn.complete), headers=headers)
+    answer, stored = await run_in_threadpool(turn.complete)
+    return JSONResponse(answer, headers={**headers, STORED_HEADER: stored})
 
 
 def _scope(key: Any, user: str | None, header: str | None) -> dict[str, Any]:
@@ -211,33 +225,46 @@ class Turn:
     """One reply: generate, answer in OpenAI's shape, then queue the exchange for memory."""
 
     def __init__(self, service: ChatService, reply: Reply, messages: list[dict[str, str]],
-                 sampling: dict[str, Any], scope: dict[str, Any], said: list[str]) -> None:
+                 sampling: dict[str, Any], scope: dict[str, Any], said: list[str],
+                 usage: bool = False) -> None:
         self.service, self.reply, self.messages = service, reply, messages
-        self.sampling, self.scope, self.said = sampling, scope, said
+        self.sampling, self.scope, self.said, self.usage = sampling, scope, said, usage
 
     def _generate(self, stream: bool) -> Iterator[dict[str, Any]]:
-        return self.service.backend.complete(self.messages, self.sampling, stream, self.reply.model)
+        """The backend's payloads, the recorder kept waiting until they end (``GenerationGate``)."""
+        wanted = {"usage": True} if self.usage else {}  # a backend of before keeps working
+        return self.service.gate.hold(lambda: self.service.backend.complete(
+            self.messages, self.sampling, stream, self.reply.model, **wanted))
 
-    def record(self, answer: str) -> None:
-        """Queue the exchange (the new user messages and the answer) to be remembered."""
+    def record(self, answer: str, now: bool = False) -> Stored | Literal["no"]:
+        """Queue the exchange (the new user messages and the answer) to be remembered; with
+        ``now``, store it verbatim at once (the queue was full when the answer began)."""
         if not self.said:
-            return
+            return "no"
         exchange = [{"role": "user", "content": text} for text in self.said]
         if answer.strip():
             exchange.append({"role": "assistant", "content": answer.strip()})
-        self.service.recorder.submit(exchange, self.scope)
+        recorder = self.service.recorder
+        return recorder.store_now(exchange, self.scope) if now else recorder.submit(exchange, self.scope)
 
-    def complete(self) -> dict[str, Any]:
-        """The whole answer (on a worker thread).
+    def complete(self) -> tuple[dict[str, Any], str]:
+        """The whole answer, and what became of the exchange (on a worker thread).
 
         Raises:
             LocalmemError: the request cannot be served, or generation failed.
         """
-        result = next(self._generate(False), {})
+        payloads = self._generate(False)
+        try:
+            result = next(payloads, {})
+        finally:
+            close = getattr(payloads, "close", None)
+            if close is not None:
+                close()
         choice = (result.get("choices") or [{}])[0]
         content = (choice.get("message") or {}).get("content") or ""
-        self.record(content)
-        return completion(self.reply, content, choice.get("finish_reason") or "stop", result.get("usage"))
+        stored = self.record(content)
+        body = completion(self.reply, content, choice.get("finish_reason") or "stop", result.get("usage"))
+        return body, stored
 
     async def stream(self, headers: dict[str, str]) -> StreamingResponse:
         """Server-sent events like OpenAI's, ending with ``data: [DONE]``. Generation starts
@@ -245,24 +272,34 @@ class Turn:
         ``error`` event (OpenAI's clients raise it)."""
         chunks = await run_in_threadpool(self._generate, True)
         first = await run_in_threadpool(next, chunks, None)
-        return StreamingResponse(self._events(chunks, first), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", **headers})
+        verbatim = bool(self.said) and self.service.recorder.full()
+        stored = "no" if not self.said else "verbatim" if verbatim else "queued"
+        return StreamingResponse(self._events(chunks, first, verbatim),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", **headers,
+                                          STORED_HEADER: stored})
 
-    async def _events(self, chunks: Iterator[dict[str, Any]], item: dict[str, Any] | None
-                      ) -> AsyncIterator[str]:
+    async def _events(self, chunks: Iterator[dict[str, Any]], item: dict[str, Any] | None,
+                      verbatim: bool) -> AsyncIterator[str]:
         said: list[str] = []
-        finish = "stop"
+        finish, usage = "stop", None
         try:
-            yield _sse(chunk(self.reply, {"role": "assistant", "content": ""}))
+            yield _sse(chunk(self.reply, {"role": "assistant", "content": ""}, usage=self.usage))
             while item is not None:
+                usage = item.get("usage") or usage
                 choice = (item.get("choices") or [{}])[0]
                 piece = (choice.get("delta") or {}).get("content")
                 if piece:
                     said.append(piece)
-                    yield _sse(chunk(self.reply, {"content": piece}))
+                    yield _sse(chunk(self.reply, {"content": piece}, usage=self.usage))
                 finish = choice.get("finish_reason") or finish
                 item = await run_in_threadpool(next, chunks, None)
-            yield _sse(chunk(self.reply, {}, finish))
+            yield _sse(chunk(self.reply, {}, finish, usage=self.usage))
+            if self.usage and usage is not None:
+                yield _sse(usage_chunk(self.reply, usage))
+            elif self.usage:
+                log.warning("the chat backend reported no usage for a streamed reply; its "
+                            "usage chunk is left out")
             yield "data: [DONE]\n\n"
         except LocalmemError as exc:
             log.warning("a streamed reply failed midway: %s", exc)
@@ -271,7 +308,8 @@ class Turn:
             close = getattr(chunks, "close", None)
             if close is not None:  # releases the model (its lock) if the client went away
                 close()
-            self.record("".join(said))
+            # In the event loop, not a thread: a cancelled request must still store its words.
+            self.record("".join(said), now=verbatim)
 
 
 def _sse(payload: dict[str, Any]) -> str:

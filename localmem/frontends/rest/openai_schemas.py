@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from localmem.frontends.rest.openai_errors import UNSUPPORTED
 
 __all__ = [
-    "ChatMessage", "ChatRequest", "OpenAIErrorResponse", "Reply", "completion", "chunk", "model_list"
+    "ChatMessage", "ChatRequest", "StreamOptions", "OpenAIErrorResponse", "Reply", "completion",
+    "chunk", "usage_chunk", "model_list"
 ]
 
 _ROLES = ("system", "developer", "user", "assistant")
@@ -68,12 +69,19 @@ class ChatMessage(_Strict):
         return _text_parts(value)
 
 
+class StreamOptions(_Strict):
+    """``stream_options``: ``include_usage`` adds OpenAI's last chunk, the usage, no choices."""
+
+    include_usage: bool = False
+
+
 class ChatRequest(_Strict):
     """``POST /v1/chat/completions``: OpenAI's body, the fields localmem honours."""
 
     model: Annotated[str, Field(min_length=1, max_length=256)]
     messages: Annotated[list[ChatMessage], Field(min_length=1, max_length=10_000)]
     stream: bool = False
+    stream_options: StreamOptions | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     top_p: Annotated[float, Field(gt=0, le=1)] | None = None
     max_tokens: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
@@ -89,6 +97,18 @@ class ChatRequest(_Strict):
         if value not in (None, 1):
             raise ValueError("only n=1 is supported: localmem generates one choice")
         return value
+
+    @field_validator("stream_options")
+    @classmethod
+    def _only_streamed(cls, value: StreamOptions | None, info: ValidationInfo) -> StreamOptions | None:
+        if value is not None and not info.data.get("stream"):
+            raise ValueError("stream_options is only allowed with stream=true")
+        return value
+
+    @property
+    def include_usage(self) -> bool:
+        """The streamed answer ends with a usage chunk."""
+        return self.stream_options is not None and self.stream_options.include_usage
 
     @field_validator("stop")
     @classmethod
@@ -155,10 +175,23 @@ def completion(reply: Reply, content: str, finish: str, usage: dict[str, Any] | 
     return body
 
 
-def chunk(reply: Reply, delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
-    """A ``chat.completion.chunk`` object."""
+def chunk(reply: Reply, delta: dict[str, str], finish: str | None = None,
+          usage: bool = False) -> dict[str, Any]:
+    """A ``chat.completion.chunk`` object; with ``usage`` (the request asked for it) it carries
+    ``"usage": null``, as OpenAI's do before the last."""
     body = reply.head("chat.completion.chunk")
     body["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+    if usage:
+        body["usage"] = None
+    return body
+
+
+def usage_chunk(reply: Reply, usage: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's last chunk of a stream with ``include_usage``: no choices, the token counts."""
+    body = reply.head("chat.completion.chunk")
+    body["choices"] = []
+    body["usage"] = {k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+                     if k in usage}
     return body
 
 

@@ -45,6 +45,10 @@ class ServerOptions(BaseModel):
     memory_words: int = Field(150, ge=1, description="word budget of the recalled memories")
     memory_limit: int = Field(5, ge=1, le=100, description="most memories recalled per reply")
     chat_max_tokens: int = Field(512, ge=1, description="max_tokens when a request sends none")
+    chat_record_queue: int = Field(
+        64, ge=1, le=100_000,
+        description="chat exchanges waiting to be extracted into memories; when full, an "
+                    "exchange is stored verbatim at once (X-Localmem-Stored: verbatim)")
     upstream: str | None = Field(
         None, description="base URL of another OpenAI-compatible server to generate with, e.g. "
                     "http://127.0.0.1:8080/v1 (default: the local GGUF model)")

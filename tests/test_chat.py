@@ -142,12 +142,13 @@ def test_ctrl_c_inside_a_model_callback_stops_the_reply(tmp_path, capsys):
 
     memory = memory_with(tmp_path, FakeLLM(facts_of))
     session = ChatSession(memory, "u1", llm=CtrlCInCallbackLLM())
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN under a shell's background job
     _answer(session, "My name is Dave", show_memories=False)
     shown = capsys.readouterr().out
     assert "(reply stopped)" in shown and "time" not in shown
     assert session.exchanges == [("My name is Dave", "")]
     assert [item.text for item in memory.get_all(user_id="u1")] == ["Name is Dave"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # the reply's handler is put back
 
 
 def test_stop_is_checked_before_each_token(tmp_path):

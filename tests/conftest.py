@@ -19,3 +19,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("LOCALMEM_MODELS", raising=False)
     monkeypatch.delenv("LOCALMEM_USER", raising=False)
     return home
+
+
+# The backend suite's PostgreSQL server (one per session) and a database per test.
+from tests.pg_fixtures import pg_server, pg_url  # noqa: E402,F401

@@ -21,13 +21,13 @@ __all__ = ["Database", "redact", "POOL_MAX"]
 
 POOL_MAX = 10  # connections per process: a node's threads rarely hold more at once
 CONNECT_TIMEOUT = 10  # seconds: a server that is down fails fast, not after a minute
-_PASSWORD = (re.compile(r"(://[^/:@?#]*:)[^@/?#]*@"), re.compile(r"(password\s*=\s*)[^&\s]*"))
+_PASSWORD = (re.compile(r"(://[^/:@?#]*:)[^@/?#]*(@)"), re.compile(r"(password\s*=\s*)[^&\s]*()"))
 
 
 def redact(url: str) -> str:
     """``url`` with any password replaced by ``***`` (for messages and logs)."""
     for pattern in _PASSWORD:
-        url = pattern.sub(r"\1***", url)
+        url = pattern.sub(r"\1***\2", url)
     return url
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from localmem.errors import StorageError
 from localmem.storage.migrations import COLUMNS, HISTORY, MEMORIES, MESSAGES, SCOPE_KEYS
 from localmem.validate import now_iso
 
@@ -96,7 +97,16 @@ MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (
 
 
 def migrate(conn: Any, dims: int) -> None:
-    """Apply the missing migrations and columns in one transaction (one node at a time)."""
+    """Apply the missing migrations and columns in one transaction (one node at a time).
+
+    A read-only server (a streaming replica) is only checked: its primary migrates.
+
+    Raises:
+        StorageError: a replica whose primary has not been opened by this version yet.
+    """
+    if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+        _check_replica(conn)
+        return
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATE_LOCK])
         cur.execute("CREATE TABLE IF NOT EXISTS localmem_migrations "
@@ -121,3 +131,15 @@ def add_missing_columns(cur: Any, dims: int) -> None:
             if column not in present:
                 kind = column_type(table, column, dims).replace(" NOT NULL", "")
                 cur.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _check_replica(conn: Any) -> None:
+    """Raises: StorageError: the replica lacks migrations (open the primary once first)."""
+    found = conn.execute("SELECT to_regclass('localmem_migrations')").fetchone()[0]
+    done = {r[0] for r in conn.execute("SELECT name FROM localmem_migrations")} if found else set()
+    missing = [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+    if missing:
+        raise StorageError(
+            f"this read-only PostgreSQL (a replica) lacks the schema step {missing[0]}; open the "
+            "primary with this localmem version first, then the replica"
+        )

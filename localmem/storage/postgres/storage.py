@@ -121,8 +121,11 @@ def _claim(storage: PostgresStorage, embedder: str, dims: int) -> None:
         ConfigError: the store was built with a different embedder.
     """
     rows = storage.rows
+    stored = rows.get_setting("embedder")
+    if stored == embedder:  # also all a replica (read-only) can check
+        return
     with storage.write():
-        stored = rows.get_setting("embedder")
+        stored = rows.get_setting("embedder")  # again, inside the write: another node may race
         if stored == embedder:
             return
         if stored is not None and rows.count(MEMORIES) + rows.count(MESSAGES):

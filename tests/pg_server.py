@@ -103,6 +103,7 @@ def start_replica(primary: PgServer) -> PgServer:
     """A streaming replica of ``primary`` (pg_basebackup -R), started read-only."""
     data = _data_dir("replica")
     _run(str(bin_path() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
-         "-U", "postgres", "-D", str(data), "-R", "-X", "stream", "--no-sync")
+         "-U", "postgres", "-D", str(data), "-R", "-X", "stream", "--no-sync",
+         "--checkpoint=fast")
     os.chmod(data, 0o700) if os.geteuid() != 0 else _run("chmod", "700", str(data))
     return _start(data, _free_port())

@@ -253,3 +253,73 @@ def test_a_streaming_replica_serves_the_primary_writes(pg_server, pg_url):
     finally:
         primary.close()
         replica_server.remove()
+
+
+def test_cli_migrate_copies_a_home_into_postgres_and_every_command_reads_it(
+        pg_url, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from localmem.frontends.cli import cli
+
+    monkeypatch.setenv("LOCALMEM_LLM", "fake")
+    monkeypatch.setenv("LOCALMEM_EMBEDDER", "hash")
+    home = tmp_path / "sqlite-home"
+    source = open_memory(home)
+    (kept,) = source.add("my dentist is Dr Rui in Braga", user_id="ana", infer=False)
+    source.update(kept.id, "my dentist is Dr Rui in Porto")
+    source.add("I play the cello", user_id="bo", infer=False)
+    source.close()
+
+    def run(*args: str):
+        result = CliRunner().invoke(cli, list(args))
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    copied = json.loads(run("--home", str(home), "--json", "migrate", "--to", pg_url))
+    assert (copied["memories"], copied["messages"], copied["history"]) == (2, 2, 3)
+    found = json.loads(run("--home", pg_url, "--json", "search", "dentist", "--user", "ana"))
+    assert [(r["id"], r["text"]) for r in found] == [(kept.id, "my dentist is Dr Rui in Porto")]
+    history = json.loads(run("--json", "--home", pg_url, "history", str(kept.id)))
+    assert [h["event"] for h in history] == ["ADD", "UPDATE"]
+    again = CliRunner().invoke(cli, ["--home", str(home), "migrate", "--to", pg_url])
+    assert again.exit_code != 0 and "already exists" in again.output  # nothing copied twice
+
+
+def test_cli_serve_on_a_postgres_url(pg_url):
+    pytest.importorskip("uvicorn")
+    from localmem import MemClient
+
+    port = _closed_port()
+    env = {**os.environ, "LOCALMEM_LLM": "fake", "LOCALMEM_EMBEDDER": "hash",
+           "PYTHONPATH": str(ROOT)}
+    key = subprocess.run(
+        [sys.executable, "-m", "localmem.frontends.cli", "--home", pg_url, "keys", "create",
+         "--user", "alice"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localmem.frontends.cli", "--home", pg_url, "serve", "--port",
+         str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in server.stderr:  # uvicorn says when it listens: no polling, no sleep
+            if "Uvicorn running on" in line:
+                break
+        client = MemClient(api_key=key, host=f"http://127.0.0.1:{port}")
+        client.add("I live in Lyon", user_id="alice", infer=False)
+        client.close()
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    memory = open_memory(pg_url)
+    assert [m.text for m in memory.get_all(user_id="alice")] == ["I live in Lyon"]
+    memory.close()
+
+
+@pytest.mark.parametrize("options, problem", [
+    ({"provider": "postgres"}, "needs url="),
+    ({"provider": "faiss", "url": "postgresql://db/x"}, "url is only for it"),
+    ({"provider": "postgres", "url": "mysql://db/x"}, "must be a PostgreSQL URL"),
+])
+def test_postgres_config_is_checked(options, problem):
+    from localmem.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=problem):
+        VectorStoreConfig(**options)

@@ -132,11 +132,21 @@ class Database:
             yield conn
             return
         with self.guard(), self.pool.connection() as conn, conn.transaction():
-            self._local.conn = conn
+            self._local.conn, self._local.held = conn, set()
             try:
                 yield conn
             finally:
                 self._local.conn = None
+
+    def lock(self, key: str) -> None:
+        """Hold the advisory lock ``key`` until this thread's write commits (taken once per write).
+
+        Raises:
+            StorageError: the database failed.
+        """
+        if self.writing and key not in self._local.held:
+            self.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+            self._local.held.add(key)
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:

@@ -59,7 +59,7 @@ class Reads:
 
     def lock_scope(self, scope: Scope) -> None:
         """Hold the scope's advisory lock until this write commits (see ``Rows``)."""
-        self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [scope_key(scope)])
+        self.db.lock(scope_key(scope))
 
     def slot_memories(
         self, scope: Scope, attribute: str | None, ids: Sequence[int] = (), limit: int = 20

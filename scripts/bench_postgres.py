@@ -125,6 +125,24 @@ def plans(storage: Any, embedder: Embedder, users: int = 40) -> dict[str, float]
     return out
 
 
+def exact_by_size(storage: Any, embedder: Embedder, sizes: tuple[int, ...] = (100, 2_000, 10_000),
+                  repeats: int = 20) -> dict[int, float]:
+    """p50 seconds of the exact plan (``id = ANY(ids)``, as the engine runs it) by scope size:
+    where it stops being cheaper than HNSW is ``vectors.EXACT_MAX``."""
+    ids = [int(r[0]) for r in storage.db.execute(
+        f"SELECT id FROM {MEMORIES} ORDER BY id LIMIT %s", [max(sizes)])]
+    out = {}
+    for size in sizes:
+        times = []
+        for i in range(repeats):
+            q = embedder.embed(QUERIES[i % len(QUERIES)])
+            start = time.perf_counter()
+            storage.vectors.search(MEMORIES, q, 10, np.asarray(ids[:size]))
+            times.append(time.perf_counter() - start)
+        out[size] = percentile(times, 50)
+    return out
+
+
 def recall_all(storage: Any, embedder: Embedder) -> float:
     """Recall@10 of the search the engine runs for the scope owning every row (HNSW)."""
     scope = {"agent_id": ALL_ROWS_AGENT}
@@ -194,6 +212,9 @@ def run_side_by_side(work: Path, embedder: Embedder, size: int, runs: int, queri
                         f"{1000 * measured[plan + '_p50']:.3g} ms, "
                         f"{measured[plan + '_filled']:.1f} of 10 rows, "
                         f"recall {measured[plan + '_recall']:.3f}"))
+        for n, seconds in exact_by_size(memory._storage, embedder).items():
+            out.append((f"pg exact plan over a {n:,}-row scope (id list)", "",
+                        f"{1000 * seconds:.3g} ms"))
         out.append(("bytes on disk per memory (synthetic store)",
                     f"{bench.disk_bytes(home) / size:,.0f}",
                     f"{database_bytes(memory._storage) / size:,.0f}"))

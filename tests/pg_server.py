@@ -78,7 +78,8 @@ class PgServer:
 
     def remove(self) -> None:
         try:
-            self.stop()
+            if (self.data / "postmaster.pid").exists():  # not stopped already
+                self.stop()
         finally:
             shutil.rmtree(self.data, ignore_errors=True)
 

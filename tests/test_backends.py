@@ -249,6 +249,9 @@ def test_a_streaming_replica_serves_the_primary_writes(pg_server, pg_url):
                                  "the replica should find this note about comets"]
         with pytest.raises(StorageError, match="read-only"):
             replica.update(event.id, "replicas refuse writes")
+        replica_server.stop()  # the server goes away under an open store
+        with pytest.raises(StorageError, match="PostgreSQL"):
+            replica.search("comets", user_id="u")
         replica.close()
     finally:
         primary.close()

@@ -206,21 +206,28 @@ def run_side_by_side(work: Path, embedder: Embedder, size: int, runs: int, queri
                     f"{recall_all(memory._storage, embedder):.3f} (hnsw, iterative)"))
         out.append((f"load {label}: COPY + HNSW build (s)", "",
                     f"{load:.1f} (index {build:.1f})"))
-        measured = plans(memory._storage, embedder)
-        for plan in ("exact", "hnsw_iterative", "hnsw_plain"):
-            out.append((f"pg plan for a 1-of-1,000 user scope: {plan.replace('_', ' ')}", "",
-                        f"{1000 * measured[plan + '_p50']:.3g} ms, "
-                        f"{measured[plan + '_filled']:.1f} of 10 rows, "
-                        f"recall {measured[plan + '_recall']:.3f}"))
-        for n, seconds in exact_by_size(memory._storage, embedder).items():
-            out.append((f"pg exact plan over a {n:,}-row scope (id list)", "",
-                        f"{1000 * seconds:.3g} ms"))
+        out += plan_rows(memory._storage, embedder)
         out.append(("bytes on disk per memory (synthetic store)",
                     f"{bench.disk_bytes(home) / size:,.0f}",
                     f"{database_bytes(memory._storage) / size:,.0f}"))
         memory.close()
     finally:
         stop()
+    return out
+
+
+def plan_rows(storage: Any, embedder: Embedder) -> list[tuple[str, str, str]]:
+    """PostgreSQL only: each scoped plan on user scopes, and the exact plan's cost by size."""
+    out = []
+    measured = plans(storage, embedder)
+    for plan in ("exact", "hnsw_iterative", "hnsw_plain"):
+        out.append((f"pg plan for a 1-of-1,000 user scope: {plan.replace('_', ' ')}", "",
+                    f"{1000 * measured[plan + '_p50']:.3g} ms, "
+                    f"{measured[plan + '_filled']:.1f} of 10 rows, "
+                    f"recall {measured[plan + '_recall']:.3f}"))
+    for n, seconds in exact_by_size(storage, embedder).items():
+        out.append((f"pg exact plan over a {n:,}-row scope (id list)", "",
+                    f"{1000 * seconds:.3g} ms"))
     return out
 
 

@@ -92,8 +92,7 @@ class MemClient:
         timestamp: datetime | str | float | None = None,
     ) -> list[MemoryEvent]:
         """Remember what the messages say; returns the events applied (see ``Memory.add``)."""
-        if isinstance(timestamp, datetime):
-            timestamp = timestamp.isoformat()
+        timestamp = _when(timestamp)
         body = _drop_none(
             messages=list(messages) if isinstance(messages, tuple) else messages,
             user_id=user_id, agent_id=agent_id, run_id=run_id, metadata=metadata, infer=infer,
@@ -113,10 +112,13 @@ class MemClient:
         filters: dict[str, Any] | None = None,
         threshold: float | None = None,
         max_words: int | None = None,
+        as_of: datetime | str | float | None = None,
     ) -> SearchResults:
-        """Memories of the scope most relevant to ``query``, best first (see ``Memory.search``)."""
+        """Memories of the scope most relevant to ``query``, best first; with ``as_of`` those
+        that held then (see ``Memory.search``)."""
         body = _drop_none(query=query, user_id=user_id, agent_id=agent_id, run_id=run_id,
-                          limit=limit, filters=filters, threshold=threshold, max_words=max_words)
+                          limit=limit, filters=filters, threshold=threshold, max_words=max_words,
+                          as_of=_when(as_of))
         return _results(self._request("POST", "/v1/memories/search", body=body))
 
     def get(self, memory_id: int | str) -> MemoryItem:
@@ -131,10 +133,13 @@ class MemClient:
         run_id: str | None = None,
         limit: int = 100,
         filters: dict[str, Any] | None = None,
+        include_ended: bool = False,
+        as_of: datetime | str | float | None = None,
     ) -> SearchResults:
         """The scope's memories, newest first (see ``Memory.get_all``)."""
         params = _drop_none(user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit,
-                            filters=_encode(filters).decode() if filters is not None else None)
+                            filters=_encode(filters).decode() if filters is not None else None,
+                            include_ended=include_ended or None, as_of=_when(as_of))
         return _results(self._request("GET", "/v1/memories", params=params))
 
     def update(
@@ -157,7 +162,8 @@ class MemClient:
         return int(self._request("DELETE", "/v1/memories", params=params)["deleted"])
 
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
-        """Every ADD / UPDATE / DELETE of a memory, oldest first (see ``Memory.history``)."""
+        """Every ADD / UPDATE / DELETE of a memory and its other versions, oldest first (see
+        ``Memory.history``)."""
         data = self._request("GET", f"/v1/memories/{_id(memory_id)}/history")
         return [HistoryEntry.model_validate(h) for h in data]
 
@@ -236,6 +242,11 @@ def _id(memory_id: Any) -> str:
     from localmem.validate import memory_id as check_id
 
     return str(check_id(memory_id))
+
+
+def _when(value: Any) -> Any:
+    """A datetime as ISO 8601 for the wire; anything else as given (the server checks it)."""
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _drop_none(**values: Any) -> dict[str, Any]:

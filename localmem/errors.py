@@ -2,7 +2,8 @@
 
     LocalmemError
     ├── ConfigError              a config value we cannot honour (also a ValueError)
-    │   └── ModelNotFoundError   a model file or package that is not there
+    │   ├── ModelNotFoundError   a model file or package that is not there
+    │   └── HomeKeyError         an encrypted home without its key, or a wrong key
     ├── InvalidInputError        bad arguments to a public method (also a ValueError)
     │   └── RequestTooLargeError a request over the local server's size limits (HTTP 413)
     ├── MemoryNotFoundError      no memory with that id (also a KeyError)
@@ -29,6 +30,7 @@ __all__ = [
     "LocalmemError",
     "ConfigError",
     "ModelNotFoundError",
+    "HomeKeyError",
     "InvalidInputError",
     "RequestTooLargeError",
     "MemoryNotFoundError",
@@ -57,6 +59,11 @@ class ConfigError(LocalmemError, ValueError):
 
 class ModelNotFoundError(ConfigError):
     """A model file, folder or package is missing."""
+
+
+class HomeKeyError(ConfigError):
+    """An encrypted home opened without its key or with a wrong one, or a plaintext home given
+    a key; nothing was read or changed."""
 
 
 class InvalidInputError(LocalmemError, ValueError):

@@ -14,6 +14,7 @@ from typing import Any
 
 from localmem import validate
 from localmem.config import MemoryConfig, VectorStoreConfig
+from localmem.crypto import Secret, as_secret
 from localmem.backends.embeddings import Embedder, make_embedder
 from localmem.errors import ConfigError, InvalidInputError, MemoryNotFoundError
 from localmem.engine import ingest
@@ -22,7 +23,7 @@ from localmem.backends.llm import LLM, make_llm
 from localmem.paths import IN_MEMORY, home_dir
 from localmem.engine.pipeline import ExtractionReport, Pipeline
 from localmem.engine.retrieval import SearchQuery, hybrid_search, memory_item, message_item
-from localmem.storage import open_storage
+from localmem.storage import open_storage, validity
 from localmem.bulk import BulkAccess
 from localmem.engine.textutil import text_hash
 from localmem.types import Action, HistoryEntry, MemoryEvent, MemoryItem, SearchResults
@@ -38,9 +39,13 @@ class Memory(BulkAccess):
         path: the home directory (overrides ``config.vector_store.path``); ":memory:" for a
             throwaway store.
         llm, embedder: backends to use instead of the configured ones (tests pass fakes).
+        key: the key or passphrase of an encrypted home (default: ``LOCALMEM_KEY``, the file
+            ``LOCALMEM_KEY_FILE`` names, the OS keyring); a new home given one is encrypted.
 
     Raises:
         ConfigError: a config value cannot be honoured (e.g. a model file is missing).
+        HomeKeyError: an encrypted home without its key or with a wrong one, or a key given
+            for a plaintext home; nothing was read or changed.
         StorageError: the database cannot be opened.
     """
 
@@ -51,12 +56,14 @@ class Memory(BulkAccess):
         path: str | Path | None = None,
         llm: LLM | None = None,
         embedder: Embedder | None = None,
+        key: Secret | str | bytes | None = None,
     ) -> None:
         if config is not None and not isinstance(config, MemoryConfig):
             raise ConfigError(
                 f"config must be a MemoryConfig, got {type(config).__name__}; "
                 "for a dict use Memory.from_config({...})"
             )
+        key = as_secret(key)  # from here on, never shown (repr, tracebacks)
         self.config = config or MemoryConfig()
         location = str(path) if path is not None else self.config.vector_store.path
         if path is not None:
@@ -68,7 +75,7 @@ class Memory(BulkAccess):
             embedder = make_embedder(self.config.embedder, self.home)
         self.embedder = embedder
         self._storage = open_storage(
-            self.config.vector_store, self.home, self.embedder.name, self.embedder.dims
+            self.config.vector_store, self.home, self.embedder.name, self.embedder.dims, key
         )
         self._pipeline: Pipeline | None = None
         self.last_extraction: ExtractionReport | None = None  # what the last add(infer=True) saw
@@ -168,15 +175,18 @@ class Memory(BulkAccess):
         filters: dict[str, Any] | None = None,
         threshold: float | None = None,
         max_words: int | None = None,
+        as_of: datetime | str | float | None = None,
     ) -> SearchResults:
-        """Memories of the scope most relevant to ``query``, best first.
+        """Current memories of the scope most relevant to ``query``, best first.
 
         Facts come first; stored raw messages fill in only where they add something.
         ``max_words`` makes the result a context budget: the best items (at most ``limit``)
         whose texts fit in that many words together; an item longer than what is left is skipped.
+        ``as_of`` (a datetime, ISO 8601 string or epoch seconds) answers with the facts that
+        held then instead (``valid_from <= as_of < valid_to``; no raw messages).
 
         Raises:
-            InvalidInputError: bad query, scope, limit, filters, threshold or max_words.
+            InvalidInputError: bad query, scope, limit, filters, threshold, max_words or as_of.
         """
         validate.text(query, "query")
         scope = self._scope(user_id, agent_id, run_id)
@@ -184,10 +194,11 @@ class Memory(BulkAccess):
         flt = validate.filters(filters)
         minimum = validate.threshold(threshold)
         budget = validate.max_words(max_words)
+        when = validity.at(validate.as_of(as_of))
         with self._lock:
             self._storage.sync()
             search = SearchQuery(query, self.embedder.embed(query), scope, limit, flt, minimum,
-                                 self.config.raw_fallback, budget)
+                                 self.config.raw_fallback, budget, when)
             return hybrid_search(self._storage, search)
 
     def get(self, memory_id: int | str) -> MemoryItem:
@@ -219,21 +230,28 @@ class Memory(BulkAccess):
         run_id: str | None = None,
         limit: int = 100,
         filters: dict[str, Any] | None = None,
+        include_ended: bool = False,
+        as_of: datetime | str | float | None = None,
     ) -> SearchResults:
-        """The scope's memories, newest first.
+        """The scope's current memories, newest first; with ``include_ended`` also those that
+        stopped holding (``valid_to`` set), or with ``as_of`` those that held then.
 
         Raises:
-            InvalidInputError: bad scope, limit or filters.
+            InvalidInputError: bad scope, limit, filters, include_ended or as_of.
         """
         scope = self._scope(user_id, agent_id, run_id)
         limit, flt = validate.limit(limit, 1_000_000), validate.filters(filters)
+        if not isinstance(include_ended, bool):
+            raise InvalidInputError(f"include_ended must be True or False, got {include_ended!r:.40}")
+        when = validity.at(validate.as_of(as_of), include_ended)
         with self._lock:
-            rows = self._storage.rows.memories(scope, limit, filters=flt)
+            rows = self._storage.rows.memories(scope, limit, filters=flt, when=when)
             sources = self._storage.rows.sources([r["id"] for r in rows])
         return SearchResults(memory_item(r, None, sources[r["id"]]) for r in rows)
 
     def history(self, memory_id: int | str) -> list[HistoryEntry]:
-        """Every ADD / UPDATE / DELETE of a memory, oldest first.
+        """Every ADD / UPDATE / DELETE of a memory and of its other versions, oldest first:
+        what it replaced and what replaced it (each entry names its ``memory_id``).
 
         Raises:
             InvalidInputError: not an id.
@@ -272,7 +290,8 @@ class Memory(BulkAccess):
         return MemoryEvent(id=mid, text=text, event=Action.UPDATE, previous_text=old)
 
     def delete(self, memory_id: int | str) -> None:
-        """Erase a memory everywhere: its row, history, source messages and index entries.
+        """Erase a memory everywhere, with every version of it (what it replaced and what
+        replaced it, ended or current): their rows, history, source messages and index entries.
 
         Raises:
             InvalidInputError: not an id.
@@ -288,9 +307,10 @@ class Memory(BulkAccess):
                         raise MemoryNotFoundError(f"no raw message has id {mid}")
                     rows.erase_messages([-mid])
                 else:
-                    if not rows.has_memory(mid):
+                    chain = rows.chain(mid)
+                    if not chain:
                         raise MemoryNotFoundError(f"no memory has id {mid}")
-                    rows.erase_memories([mid])
+                    rows.erase_memories(chain)
 
     def delete_all(
         self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None

@@ -24,7 +24,11 @@ class Action(str, Enum):
 
 
 class MemoryItem(BaseModel):
-    """A stored memory (kind="fact") or a stored raw message (kind="message")."""
+    """A stored memory (kind="fact") or a stored raw message (kind="message").
+
+    A fact holds from ``valid_from`` until ``valid_to`` (None: it still holds); ``ended_by`` is
+    the memory that replaced it, if one did.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -41,6 +45,9 @@ class MemoryItem(BaseModel):
     observed_at: datetime | None = None
     hash: str = ""
     source_message_ids: list[int] = []
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    ended_by: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A mem0-shaped dict (``"memory"`` holds the text) for code ported from mem0."""
@@ -53,10 +60,14 @@ class MemoryItem(BaseModel):
             "updated_at": self.updated_at.isoformat(),
             "kind": self.kind,
         }
-        for key in ("user_id", "agent_id", "run_id", "score"):
+        for key in ("user_id", "agent_id", "run_id", "score", "ended_by"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        for key in ("valid_from", "valid_to"):
+            when = getattr(self, key)
+            if when is not None:
+                out[key] = when.isoformat()
         return out
 
 
@@ -69,7 +80,11 @@ class SearchResults(list[MemoryItem]):
 
 
 class MemoryEvent(BaseModel):
-    """One change ``add`` made (or chose not to make, for NONE)."""
+    """One change ``add`` made (or chose not to make, for NONE).
+
+    An UPDATE that replaced a value names the new memory in ``id`` and the ended one in
+    ``replaced_id`` (None: the memory was rewritten in place).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -78,12 +93,15 @@ class MemoryEvent(BaseModel):
     event: Action
     previous_text: str | None = None
     reason: str = ""
+    replaced_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """mem0's shape for an add result entry."""
         out: dict[str, Any] = {"id": self.id, "memory": self.text, "event": self.event.value}
         if self.previous_text is not None:
             out["previous_memory"] = self.previous_text
+        if self.replaced_id is not None:
+            out["replaced_id"] = self.replaced_id
         return out
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "threshold",
     "max_words",
     "observed_at",
+    "as_of",
     "now_iso",
     "text",
     "filters",
@@ -285,3 +286,30 @@ def observed_at(value: Any) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return when.isoformat(timespec="microseconds")
+
+
+AS_OF_AHEAD = 86_400  # seconds an ``as_of`` may lie ahead of this clock (another's time zone)
+
+
+def as_of(value: Any) -> str | None:
+    """A time to read the past at (``search(as_of=...)``), like ``observed_at`` (epoch seconds
+    may come as text: a query string, a command line); None: now.
+
+    Raises:
+        InvalidInputError: not a time, or a time in the future (nothing is known of it yet).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+        value = float(value)
+    try:
+        when = observed_at(value)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"as_of: {exc}") from None
+    ahead = datetime.fromisoformat(when) - datetime.now(timezone.utc)
+    if ahead.total_seconds() > AS_OF_AHEAD:
+        raise InvalidInputError(
+            f"as_of {value!r:.60} is in the future; give a past time, or leave as_of out for "
+            "what holds now"
+        )
+    return when

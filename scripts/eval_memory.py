@@ -3,6 +3,12 @@
     python scripts/eval_memory.py ../shared/data/realtalk --quick
     python scripts/eval_memory.py ../shared/data/realtalk --model fake --mode both   # rules only
     python scripts/eval_memory.py ../shared/data/realtalk --mode set --model fake --split heldout
+    python scripts/eval_memory.py ../shared/data/realtalk --mode both --model fake --chats tune \
+        --cache /tmp/realtalk-stores   # iterate on retrieval: ingest once, ask again and again
+
+REALTALK chats are split for good (scripts/realtalk.py): tune rules and weights on ``--chats
+tune`` (1 3 5 7 9), only measure on ``heldout`` (2 4 6 8 10); a run over both halves also prints
+each half's answer recall.
 
 REALTALK (per category and overall): answer-token recall@k (the gold answer's content words,
 speaker names left out, found in the retrieved texts and their observation dates), evidence
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -39,6 +45,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from realtalk import (  # noqa: E402
+    SPLITS as SPLIT_CHATS, Chat, QueryCache, answer_words, date_words, load_chats, parse_evidence, store_key,
+)
 from eval_set import (  # noqa: E402  (re-exported: tests load the harness from this file)
     SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, load_slots,
     must_not_matches, perfect_llm, percentile, run_set, score_conversation, supported, user_text,
@@ -55,75 +64,8 @@ from localmem.types import MemoryItem  # noqa: E402
 __all__ = [
     "SET_PATH", "SPLITS", "load_set", "describe", "fact_matches", "must_not_matches", "supported",
     "user_text", "SetScores", "Observed", "score_conversation", "run_set", "perfect_llm",
-    "load_chats", "parse_evidence", "run_realtalk",
+    "load_chats", "parse_evidence", "run_realtalk", "chat_store", "ModeResult",
 ]
-
-_MONTHS = "January February March April May June July August September October November December"
-_ALIASES = {"Emi": ["Kate", "Emily"], "Muhhamed": ["Muhammad", "Muhammed"]}
-
-
-# -- REALTALK --
-
-
-@dataclass
-class Chat:
-    id: str
-    speakers: list[str]
-    turns: list[dict[str, Any]]  # dia_id, speaker, text, when
-    qa: list[dict[str, Any]]
-
-
-def load_chats(data_dir: Path, chats: int | None = None, sessions: int | None = None) -> list[Chat]:
-    """REALTALK chats (the first ``chats`` files by number), cut to ``sessions`` sessions each.
-
-    A question is kept only when all its evidence lies in the sessions kept.
-    """
-    files = sorted(Path(data_dir).glob("Chat_*.json"), key=lambda p: int(p.stem.split("_")[1]))
-    if not files:
-        sys.exit(f"no Chat_*.json files in {data_dir}; pass the realtalk folder")
-    out = []
-    for path in files[:chats]:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        numbers = sorted(int(k.split("_")[1]) for k in data if k.startswith("session_"))
-        keep = set(numbers[:sessions])
-        turns = [
-            {"dia_id": t["dia_id"], "speaker": t["speaker"], "text": t["clean_text"].strip(),
-             "when": datetime.strptime(t["date_time"], "%d.%m.%Y, %H:%M:%S")}
-            for n in sorted(keep) for t in data[f"session_{n}"] if t["clean_text"].strip()
-        ]
-        qa = []
-        for q in data["qa"]:
-            evidence = parse_evidence(q["evidence"])
-            if all(int(e.split(":")[0][1:]) in keep for e in evidence) and (evidence or not sessions):
-                qa.append({**q, "evidence": evidence})
-        out.append(Chat(path.stem, list(data["name"].values()), turns, qa))
-    return out
-
-
-def parse_evidence(raw: list[str]) -> list[str]:
-    """Clean dia ids: "D 2:18" -> D2:18, "D17;39" -> D17:39, "D1:2-D1:4" -> D1:2, D1:3, D1:4."""
-    out: list[str] = []
-    for piece in raw:
-        piece = re.sub(r"D\s+(?=\d)", "D", piece)
-        piece = re.sub(r"\bD(\d+);(\d+)\b", r"D\1:\2", piece)
-        for a, b, c, d in re.findall(r"D(\d+):(\d+)(?:\s*-\s*D(\d+):(\d+))?", piece):
-            last = int(d) if c == a and d else int(b)
-            out += [f"D{a}:{n}" for n in range(int(b), last + 1)]
-    return list(dict.fromkeys(out))
-
-
-def _date_words(text: str) -> str:
-    """"29.12.2023" -> "29 December 2023", so answers and labels share one date form."""
-    def spell(m: re.Match[str]) -> str:
-        return f"{int(m.group(1))} {_MONTHS.split()[int(m.group(2)) - 1]} {m.group(3)}"
-
-    return re.sub(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b", spell, text)
-
-
-def _answer_words(answer: str, speakers: list[str]) -> set[str]:
-    names = {w for s in speakers for n in [s, *_ALIASES.get(s, [])] for w in content_words(n)}
-    return set(content_words(_date_words(answer))) - names
-
 
 @dataclass
 class ModeResult:
@@ -133,6 +75,7 @@ class ModeResult:
     stored: int = 0
     failed: int = 0
     per_cat: dict[str, list[tuple[float, float | None, int]]] = field(default_factory=lambda: defaultdict(list))
+    per_chat: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # answers
 
 
 def _ingest(memory: Memory, chat: Chat, infer: bool, result: ModeResult) -> None:
@@ -157,7 +100,7 @@ def _ingest(memory: Memory, chat: Chat, infer: bool, result: ModeResult) -> None
 
 def _shown(when: datetime | None, text: str) -> str:
     """What a question's context holds for one item: its observation date, then its text."""
-    return f"{_date_words(when.strftime('%d.%m.%Y')) if when else ''}: {text}"
+    return f"{date_words(when.strftime('%d.%m.%Y')) if when else ''}: {text}"
 
 
 def _pack(items: list[MemoryItem], budget: int) -> list[MemoryItem]:
@@ -187,12 +130,13 @@ def _hits(memory: Memory, chat: Chat, question: str, k: int,
 def _score(q: dict[str, Any], chat: Chat, texts: list[str], provenance: set[str],
            result: ModeResult) -> None:
     found = set(content_words(" ".join(texts)))
-    gold = _answer_words(q["answer"], chat.speakers)
+    gold = answer_words(q["answer"], chat.speakers)
     answer_recall = len(gold & found) / len(gold) if gold else 1.0
     evidence = set(q["evidence"])
     evidence_recall = len(evidence & provenance) / len(evidence) if evidence else None
     context = sum(len(words(t)) for t in texts)
     result.per_cat[str(q["category"])].append((answer_recall, evidence_recall, context))
+    result.per_chat[chat.id].append(answer_recall)
 
 
 def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult,
@@ -254,40 +198,73 @@ def _mean_context(result: ModeResult) -> float:
 
 
 def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder: Embedder,
-                 home: Path, prompt: str | None = None,
-                 leads: bool | None = None) -> dict[str, ModeResult]:
-    """Per mode: ingest every chat into one fresh store, then ask every chat's questions.
+                 home: Path, prompt: str | None = None, leads: bool | None = None,
+                 cache: Path | None = None, sessions: int | None = None) -> dict[str, ModeResult]:
+    """Per mode: one store per chat (reused from ``cache`` when there), then every question.
 
     ``raw`` also gives the oracle rows; with ``raw`` and ``facts`` both, facts are asked a second
     time with a ``max_words`` budget set so that their context words stay within raw's @k.
     """
     results: dict[str, ModeResult] = {}
+    embedder = QueryCache(embedder)  # each question is embedded once, however often asked
     for mode in modes:
-        memory = _memory(home / mode, llm, embedder, prompt, leads)
         result = results.setdefault(mode, ModeResult())
-        for chat in chats:  # every chat is stored before any question is asked
-            started = time.perf_counter()
-            _ingest(memory, chat, mode == "facts", result)
-            print(f"  [{mode}] {chat.id}: {len(chat.turns)} turns stored, "
-                  f"{time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+        memories = {chat.id: chat_store(chat, mode, llm, embedder, home, prompt, leads, cache,
+                                     sessions, result) for chat in chats}
         for chat in chats:
-            _ask(memory, chat, k, result)
+            _ask(memories[chat.id], chat, k, result)
             if mode == "raw":
-                _ask_oracle(memory, chat, k, results.setdefault("oracle:evidence", ModeResult()),
+                _ask_oracle(memories[chat.id], chat, k,
+                            results.setdefault("oracle:evidence", ModeResult()),
                             results.setdefault("oracle:evidence+fill", ModeResult()))
         if mode == "facts" and "raw" in results:
-            results.update(_ask_within(memory, chats, k, _mean_context(results["raw"])))
-        memory.close()
+            results.update(_ask_within(memories, chats, k, _mean_context(results["raw"])))
+        for memory in memories.values():
+            memory.close()
     return results
 
 
-def _ask_within(memory: Memory, chats: list[Chat], k: int, words_cap: float) -> dict[str, ModeResult]:
+_INGEST_FIELDS = ("add_seconds", "model_facts", "dropped", "stored", "failed")
+
+
+def chat_store(chat: Chat, mode: str, llm: LLM, embedder: Embedder, home: Path, prompt: str | None,
+            leads: bool | None, cache: Path | None, sessions: int | None,
+            result: ModeResult) -> Memory:
+    """The chat's store for ``mode``: opened from the cache when complete, else ingested."""
+    key = store_key(chat, sessions, mode, str(getattr(llm, "model_path", type(llm).__name__)),
+                    embedder.name, prompt, leads)
+    folder = (cache or home) / key
+    done = folder / "ingest.json"
+    if cache is not None and done.exists():
+        saved = json.loads(done.read_text(encoding="utf-8"))
+        result.add_seconds += saved["add_seconds"]
+        for name in _INGEST_FIELDS[1:]:
+            setattr(result, name, getattr(result, name) + saved[name])
+        return _memory(folder, llm, embedder, prompt, leads)
+    if folder.exists():  # an ingest that did not finish: start again
+        shutil.rmtree(folder)
+    memory = _memory(folder, llm, embedder, prompt, leads)
+    own = ModeResult()
+    started = time.perf_counter()
+    _ingest(memory, chat, mode == "facts", own)
+    print(f"  [{mode}] {chat.id}: {len(chat.turns)} turns stored, "
+          f"{time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+    saved = {name: getattr(own, name) for name in _INGEST_FIELDS}
+    done.write_text(json.dumps(saved), encoding="utf-8")
+    result.add_seconds += own.add_seconds
+    for name in _INGEST_FIELDS[1:]:
+        setattr(result, name, getattr(result, name) + saved[name])
+    return memory
+
+
+def _ask_within(memories: dict[str, Memory], chats: list[Chat], k: int,
+                words_cap: float) -> dict[str, ModeResult]:
     """Facts asked with the largest ``max_words`` whose mean context stays within ``words_cap``."""
     budget = max(1, int(words_cap))
     for _ in range(6):
         result = ModeResult()
         for chat in chats:
-            _ask(memory, chat, k, result, max_words=budget)
+            _ask(memories[chat.id], chat, k, result, max_words=budget)
         used = _mean_context(result)
         if used <= words_cap:
             return {f"facts max_words={budget}": result}
@@ -297,6 +274,17 @@ def _ask_within(memory: Memory, chats: list[Chat], k: int, words_cap: float) -> 
 
 def _overall(result: ModeResult) -> float:
     return statistics.mean(v[0] for vals in result.per_cat.values() for v in vals)
+
+
+def _by_split(result: ModeResult) -> dict[str, float]:
+    """Answer recall over the questions of each split's chats (those present)."""
+    out = {}
+    for name, numbers in SPLIT_CHATS.items():
+        vals = [v for chat, vs in result.per_chat.items() if int(chat.split("_")[1]) in numbers
+                for v in vs]
+        if vals:
+            out[name] = statistics.mean(vals)
+    return out
 
 
 def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
@@ -312,6 +300,10 @@ def _print_realtalk(results: dict[str, ModeResult], k: int) -> None:
             )
             print(f"  {mode:22s} cat {cat:3s} n={len(vals):4d}  answer {ans:.3f}  evidence {ev:.3f}"
                   f"  context {ctx:6.1f}")
+        halves = _by_split(r)
+        if len(halves) > 1:
+            print(f"  {mode:22s} answer by split: "
+                  + "  ".join(f"{name} {value:.3f}" for name, value in halves.items()))
         if r.add_seconds:
             drop = r.dropped / r.model_facts if r.model_facts else 0.0
             print(f"  {mode:22s} stored {r.stored}  adds {len(r.add_seconds)}  add p50 "
@@ -355,7 +347,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path, help="the realtalk folder (../shared/data/realtalk)")
     parser.add_argument("--quick", action="store_true", help="1 chat, 5 sessions")
-    parser.add_argument("--chats", type=int, default=None, help="use the first N chats")
+    parser.add_argument("--chats", default=None,
+                        help="tune (chats 1 3 5 7 9), heldout (2 4 6 8 10), all, the first N, "
+                             "or chat numbers like 1,3 (default: all)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep each chat's ingested stores here and reuse them (retrieval "
+                             "changes need no new ingest; the key follows the storing code)")
     parser.add_argument("--sessions", type=int, default=None, help="use the first N sessions")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--model", default="default",
@@ -370,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="whether the model's structured facts lead (default: the catalog's)")
     args = parser.parse_args(argv)
     leads = {"catalog": None, "model": True, "rules": False}[args.leads]
-    chats_n, sessions_n = (1, 5) if args.quick else (None, None)
+    chats_n, sessions_n = ("1", 5) if args.quick else (None, None)
     chats_n, sessions_n = args.chats or chats_n, args.sessions or sessions_n
     with tempfile.TemporaryDirectory(prefix="localmem-eval-") as tmp:
         home = Path(tmp)
@@ -386,7 +383,8 @@ def main(argv: list[str] | None = None) -> None:
             chats = load_chats(args.data_dir, chats_n, sessions_n)
             print(f"chats {len(chats)}  turns {sum(len(c.turns) for c in chats)}  "
                   f"questions {sum(len(c.qa) for c in chats)}")
-            results = run_realtalk(chats, args.k, modes, llm, embedder, home, prompt, leads)
+            results = run_realtalk(chats, args.k, modes, llm, embedder, home, prompt, leads,
+                                   args.cache, sessions_n)
             _print_realtalk(results, args.k)
 
 

@@ -113,11 +113,11 @@ def test_a_new_value_updates_in_place_and_stores_the_slot():
     memory = fake_memory()
     old = memory.add("I work as a barista at Bean There.", user_id="u")[0]
     event = memory.add("I'm the cafe manager now.", user_id="u")[0]
-    assert event.event is Action.UPDATE and event.id == old.id
-    row = sql(memory, "SELECT subject, attribute FROM memories WHERE id=?", [old.id])
+    assert event.event is Action.UPDATE and event.replaced_id == old.id  # the new value's row
+    row = sql(memory, "SELECT subject, attribute FROM memories WHERE id=?", [event.id])
     assert row == [("user", "job")]
     history = memory.history(old.id)
-    assert [h.old_text for h in history] == [None, "Works as a barista at Bean There"]
+    assert [h.old_text for h in history] == [None, None, "Works as a barista at Bean There"]
 
 
 def test_memories_stored_before_the_slot_columns_are_read_from_their_text():
@@ -126,4 +126,4 @@ def test_memories_stored_before_the_slot_columns_are_read_from_their_text():
     with backend(memory).write():  # a memory from before m006: no subject, no attribute
         sql(memory, "UPDATE memories SET subject=NULL, attribute=NULL WHERE id=?", [old.id])
     event = memory.add("I live in Boston now.", user_id="u")[0]
-    assert event.event is Action.UPDATE and event.id == old.id
+    assert event.event is Action.UPDATE and event.replaced_id == old.id

@@ -82,10 +82,10 @@ def test_history_after_an_update(memory):
     first = [e for e in memory.add("My name is Dave.", user_id="u") if "Dave" in e.text][0]
     events = memory.add("Actually, my name is Dan.", user_id="u")
     update = [e for e in events if e.event is Action.UPDATE]
-    assert update and update[0].id == first.id
-    history = memory.history(first.id)
-    assert [h.event for h in history][:2] == [Action.ADD, Action.UPDATE]
-    assert "Dave" in history[1].old_text and "Dan" in history[1].new_text
+    assert update and update[0].replaced_id == first.id  # the new value has its own row
+    history = memory.history(first.id)  # the chain: Dave added, Dan added, Dave ended
+    assert [h.event for h in history][:3] == [Action.ADD, Action.ADD, Action.DELETE]
+    assert "Dan" in history[1].new_text and "Dave" in history[2].old_text
     assert "Dan" in memory.search("What is my name?", user_id="u")[0].text
 
 

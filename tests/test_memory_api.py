@@ -55,13 +55,14 @@ def test_a_new_value_for_a_slot_updates_and_history_keeps_the_old():
     memory = fake_memory()
     added = memory.add("My name is Dave", user_id="u")[0]
     changed = memory.add("Actually my name is Dan", user_id="u")[0]
-    assert changed.event is Action.UPDATE and changed.id == added.id
+    assert changed.event is Action.UPDATE and changed.replaced_id == added.id  # a new row
     assert changed.previous_text == "Name is Dave"
     assert [m.text for m in memory.get_all(user_id="u")] == ["Name is Dan"]
-    history = memory.history(added.id)
-    assert [h.event for h in history] == [Action.ADD, Action.UPDATE]
-    assert history[1].old_text == "Name is Dave" and history[1].new_text == "Name is Dan"
-    assert history[1].actor == "model"
+    history = memory.history(added.id)  # the chain: the old row, the new one, the old's end
+    assert [(h.memory_id, h.event) for h in history] == [
+        (added.id, Action.ADD), (changed.id, Action.ADD), (added.id, Action.DELETE)]
+    assert history[1].new_text == "Name is Dan" and history[2].old_text == "Name is Dave"
+    assert history[2].actor == "model"
 
 
 def test_moving_supersedes_where_the_user_lives():
@@ -251,8 +252,8 @@ def test_model_update_among_offered_candidates_is_applied():
     memory = fake_memory(responses=respond)
     first = memory.add("I enjoy long walks on the beach at sunset", user_id="u")[0]
     event = memory.add("I enjoy long walks on the beach at dawn", user_id="u")[0]
-    assert event.event is Action.UPDATE and event.id == first.id
-    assert memory.get(first.id).text == "Enjoys long walks on the beach at dawn"
+    assert event.event is Action.UPDATE and event.replaced_id == first.id
+    assert memory.get(event.id).text == "Enjoys long walks on the beach at dawn"
 
 
 def test_a_looping_or_bare_model_fact_is_dropped_and_counted():

@@ -104,7 +104,7 @@ def test_a_leading_model_s_slot_is_normalised_and_its_change_decides():
     memory.llm._responder = _structured(
         [_fact("Is the office manager now", attribute="occupation", single=True, change="changed")])
     event = memory.add("These days I'm the office manager.", user_id="u")[0]
-    assert event.event is Action.UPDATE and event.id == first.id
+    assert event.event is Action.UPDATE and event.replaced_id == first.id
 
 
 def test_a_leading_model_cannot_end_a_fact_without_words_that_say_so():

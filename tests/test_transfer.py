@@ -57,9 +57,11 @@ def source(tmp_path) -> Memory:
 
 
 def retire(memory: Memory, memory_id: int) -> None:
-    """A model's DELETE: the row goes, its history stays."""
+    """A model's DELETE before m007 (valid time): the row went, its history stayed."""
     with backend(memory).write():
-        backend(memory).rows.retire_memory(memory_id, "model", "no longer true")
+        rows = backend(memory).rows
+        rows.end_memory(memory_id, "model", "no longer true", "2024-01-01T00:00:00+00:00")
+        rows.execute("DELETE FROM memories WHERE id=?", [memory_id])
 
 
 def test_round_trip_is_exact(source, tmp_path):

@@ -3,10 +3,13 @@
 Score = cosine similarity + a keyword bonus that decays with the FTS5 (bm25) rank, so names and
 rare words surface even when the embedding misses them. Stored raw messages are searched the same
 way and fill in after facts (a small penalty keeps facts first); a raw message already behind a
-returned fact is left out, since it adds nothing.
+returned fact is left out, since it adds nothing. A raw turn that only asks, greets or thanks
+ranks last (kept for provenance, evidence of nothing: ``signals.low_value``); a fact whose
+subject the query names ("What does Caroline's sister do?") ranks a little higher.
 
-With ``max_words`` the result is a context budget: the best items whose texts fit in that many
-words together, in rank order (a longer item is skipped for shorter ones below it). Facts are
+With ``max_words`` the result is a context budget, packed by ``packing.select``: the best items
+whose texts fit in that many words together, in rank order, later facts of one subject and
+attribute stepping down, raw turns only for what the packed texts don't already say. Facts are
 short, so at the same budget they carry more of what was said than whole raw turns.
 """
 
@@ -19,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from localmem.storage.base import MEMORIES, MESSAGES, Scope, Storage
+from localmem.engine.packing import Candidate, select
+from localmem.engine.signals import low_value, named, subject_named
+from localmem.storage.base import CURRENT, MEMORIES, MESSAGES, Scope, Storage, Validity
 from localmem.types import MemoryItem, SearchResults
 
 __all__ = [
@@ -29,8 +34,13 @@ __all__ = [
 KEYWORD_WEIGHT = 0.4  # eval_memory.py --chats 2 --model fake: facts answer recall 0.568 -> 0.584
 RAW_PENALTY = 0.3  # facts first: raw turns only where no fact scores close
 POOL = 30  # candidates taken from each of vector and keyword search
-
-Ranked = tuple[float, str, int]  # (score, "fact" or "message", row id)
+# Measured on REALTALK's tune chats (scripts/eval_memory.py --chats tune --model fake, facts at
+# raw's words): SUBJECT_WEIGHT 0.05 moves category 2 0.666 -> 0.680 and evidence 0.496 -> 0.505
+# (0.1 cost category 3 more); LOW_VALUE_PENALTY puts a question below every fact (issue 18's chat
+# check) for 0.571 -> 0.566 overall: REALTALK's questions sometimes hold their answer's words.
+SUBJECT_WEIGHT = 0.05  # a fact about the person the query names (or that person's own turn)
+# More than any two scores can differ (cosine -1..1, bonuses under 0.5): such a turn ranks last.
+LOW_VALUE_PENALTY = 2.5  # a raw turn that only asks, greets or thanks: evidence of nothing
 
 
 @dataclass(frozen=True)
@@ -45,18 +55,19 @@ class SearchQuery:
     threshold: float | None = None
     raw_fallback: bool = True  # stored raw messages fill in after facts
     max_words: int | None = None  # a context budget (see the module docstring)
+    when: Validity = CURRENT  # which facts: current, or those valid at a time (no raw messages)
 
 
 def _scored(storage: Storage, table: str, query: SearchQuery, pool: int) -> dict[int, float]:
-    vectors = storage.vectors
-    allowed = vectors.scope_ids(table, query.scope, query.filters)
+    vectors, when = storage.vectors, query.when
+    allowed = vectors.scope_ids(table, query.scope, query.filters, when)
     if allowed.size == 0:
         return {}
-    scores = dict(vectors.search(table, query.vector, pool, allowed))
-    keyword_ids = storage.keywords.keyword_ids(table, query.text, allowed, pool)
+    scores = dict(vectors.search(table, query.vector, pool, allowed, when))
+    keyword_ids = storage.keywords.keyword_ids(table, query.text, allowed, pool, when)
     missing = [i for i in keyword_ids if i not in scores]
     if missing:
-        scores.update(vectors.scores(table, query.vector, missing))
+        scores.update(vectors.scores(table, query.vector, missing, when))
     for rank, rid in enumerate(keyword_ids):
         if rid in scores:
             scores[rid] += KEYWORD_WEIGHT / (1 + rank)
@@ -64,66 +75,45 @@ def _scored(storage: Storage, table: str, query: SearchQuery, pool: int) -> dict
 
 
 def hybrid_search(storage: Storage, query: SearchQuery) -> SearchResults:
-    """The best ``query.limit`` items of the scope; facts first, then raw messages."""
-    ranked = _ranked(storage, query)
-    budgeted = query.max_words is not None
-    fact_ids = [i for _, kind, i in ranked if kind == "fact"][: None if budgeted else query.limit]
-    sources = storage.rows.sources(fact_ids)
-    covered = {m for ids in sources.values() for m in ids}
-    chosen: list[Ranked] = []
-    for score, kind, rid in ranked:
-        if len(chosen) == query.limit and not budgeted:
-            break
-        if (kind == "fact" and rid in sources) or (
-            kind == "message" and (budgeted or rid not in covered)
-        ):
-            chosen.append((score, kind, rid))
-    return _items(storage, query, chosen, sources)
+    """The best ``query.limit`` items of the scope (or those that fit ``query.max_words``)."""
+    chosen = select(_ranked(storage, query), query.limit, query.max_words)
+    out = SearchResults()
+    for c in chosen:
+        out.append(memory_item(c.row, c.score, c.sources) if c.kind == "fact"
+                   else message_item(c.row, c.score))
+    return out
 
 
-def _ranked(storage: Storage, query: SearchQuery) -> list[Ranked]:
-    """Every candidate, best first, above the threshold."""
+def _ranked(storage: Storage, query: SearchQuery) -> list[Candidate]:
+    """Every candidate with its row, best first, above the threshold.
+
+    A fact whose subject the query names gains ``SUBJECT_WEIGHT``; a raw message loses
+    ``RAW_PENALTY``, and ``LOW_VALUE_PENALTY`` more when it only asks, greets or thanks.
+    """
     pool = max(POOL, query.limit * 3)
     facts = _scored(storage, MEMORIES, query, pool)
-    ranked: list[Ranked] = [(s, "fact", i) for i, s in facts.items()]
-    if query.raw_fallback:
+    sources = storage.rows.sources(list(facts))
+    names = named(query.text)
+    ranked = [
+        Candidate(facts[row["id"]] + SUBJECT_WEIGHT * subject_named(
+            row.get("subject"), row["user_id"], names), "fact", row["id"], row,
+            sources.get(row["id"], []))
+        for row in storage.rows.memories({}, ids=list(facts), when=query.when)
+        if row["id"] in sources
+    ]
+    if query.raw_fallback and query.when.current:
         raw = _scored(storage, MESSAGES, query, pool)
-        ranked += [(s - RAW_PENALTY, "message", i) for i, s in raw.items()]
-    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
+        ranked += [
+            Candidate(raw[row["id"]] - RAW_PENALTY - LOW_VALUE_PENALTY * low_value(row["content"])
+                      + SUBJECT_WEIGHT * (row["role"] == "user" and subject_named(
+                          "user", row["user_id"], names)),
+                      "message", row["id"], row, [row["id"]])
+            for row in storage.rows.messages(list(raw))
+        ]
+    ranked.sort(key=lambda c: (-c.score, c.kind, c.rid))
     if query.threshold is not None:
-        ranked = [t for t in ranked if t[0] >= query.threshold]
+        ranked = [c for c in ranked if c.score >= query.threshold]
     return ranked
-
-
-def _items(
-    storage: Storage, query: SearchQuery, chosen: list[Ranked], sources: dict[int, list[int]]
-) -> SearchResults:
-    """The chosen rows as items, in order, within the word budget."""
-    fact_ids = [i for _, kind, i in chosen if kind == "fact"]
-    message_ids = [i for _, kind, i in chosen if kind == "message"]
-    rows = {r["id"]: r for r in storage.rows.memories({}, ids=fact_ids)}
-    messages = {r["id"]: r for r in storage.rows.messages(message_ids)}
-    out = SearchResults()
-    budget = query.max_words
-    shown: set[int] = set()  # with a budget: messages behind the facts actually returned
-    for score, kind, rid in chosen:
-        if kind == "fact" and rid in rows:
-            item = memory_item(rows[rid], score, sources.get(rid, []))
-        elif kind == "message" and rid in messages and rid not in shown:
-            item = message_item(messages[rid], score)
-        else:
-            continue
-        if budget is not None:
-            size = len(item.text.split())
-            if size > budget:
-                continue
-            budget -= size
-            if kind == "fact":
-                shown.update(item.source_message_ids)
-        out.append(item)
-        if len(out) == query.limit:
-            break
-    return out
 
 
 def memory_item(row: dict[str, Any], score: float | None, sources: list[int]) -> MemoryItem:
@@ -133,8 +123,13 @@ def memory_item(row: dict[str, Any], score: float | None, sources: list[int]) ->
         metadata=row["metadata"], created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
         observed_at=datetime.fromisoformat(row["observed_at"]) if row["observed_at"] else None,
-        hash=row["hash"], source_message_ids=sources,
+        hash=row["hash"], source_message_ids=sources, valid_from=_when(row.get("valid_from")),
+        valid_to=_when(row.get("valid_to")), ended_by=row.get("ended_by"),
     )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def message_item(row: dict[str, Any], score: float | None) -> MemoryItem:

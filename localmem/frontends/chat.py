@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from localmem.engine.context import context_lines
 from localmem.errors import LocalmemError, MemoryNotFoundError
 from localmem.backends.llm import LLM
 from localmem.memory import Memory
@@ -85,7 +86,7 @@ class ChatSession:
         """The chat messages sent to the model: system (with memories), recent turns, the new one."""
         system = SYSTEM_PROMPT
         if self.recalled:
-            system = MEMORY_PROMPT.format(facts="\n".join(f"- {item.text}" for item in self.recalled))
+            system = MEMORY_PROMPT.format(facts="\n".join(context_lines(self.recalled, text)))
         messages = [{"role": "system", "content": system}]
         for said, answered in self.exchanges[-KEEP_TURNS:]:
             messages += [{"role": "user", "content": said}, {"role": "assistant", "content": answered}]

@@ -19,10 +19,12 @@ from localmem.frontends.cli_common import (
     LocalmemGroup,
     emit_json,
     env_help,
+    key_file_option,
     pass_state,
     table,
 )
 from localmem.frontends.cli_migrate import migrate
+from localmem.frontends.cli_crypt import crypt_commands
 from localmem.frontends.cli_models import models
 from localmem.frontends.cli_server import keys, mcp, serve, ui
 from localmem.memory import Memory
@@ -70,6 +72,7 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
     "or the platform's data folder), or a postgresql:// URL of a shared store.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@key_file_option
 @click.version_option(package_name="localmem", help="Show the version and exit.")
 @click.help_option(help="Show this message and exit.")
 @click.pass_context
@@ -82,13 +85,17 @@ def cli(ctx: click.Context, home: Path | str | None, as_json: bool) -> None:
 # --- output ---------------------------------------------------------------------------------
 
 
-def show_items(state: CliState, items: Sequence[MemoryItem], empty: str, scores: bool = False) -> None:
+def show_items(state: CliState, items: Sequence[MemoryItem], empty: str, scores: bool = False,
+               validity: bool = False) -> None:
     if state.as_json:
         emit_json([item.model_dump(mode="json") for item in items])
     elif not items:
         click.echo(empty)
     elif scores:
         table(["ID", "SCORE", "KIND", "TEXT"], ([i.id, f"{i.score:.3f}", i.kind, i.text] for i in items))
+    elif validity:  # when each fact held; an empty UNTIL: it still does
+        table(["ID", "USER", "FROM", "UNTIL", "TEXT"],
+              ([i.id, i.user_id, _day(i.valid_from), _day(i.valid_to), i.text] for i in items))
     else:
         table(["ID", "USER", "UPDATED", "TEXT"],
               ([i.id, i.user_id, f"{i.updated_at:%Y-%m-%d %H:%M}", i.text] for i in items))
@@ -107,9 +114,13 @@ def show_history(state: CliState, entries: Sequence[HistoryEntry]) -> None:
     if state.as_json:
         emit_json([e.model_dump(mode="json") for e in entries])
     else:
-        table(["WHEN", "EVENT", "ACTOR", "OLD", "NEW"],
-              ([f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.event.value, e.actor, e.old_text, e.new_text]
-               for e in entries))
+        table(["WHEN", "MEMORY", "EVENT", "ACTOR", "OLD", "NEW"],
+              ([f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.memory_id, e.event.value, e.actor,
+                e.old_text, e.new_text] for e in entries))
+
+
+def _day(when: Any) -> str:
+    return f"{when:%Y-%m-%d %H:%M}" if when is not None else ""
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -152,14 +163,15 @@ def add(state: CliState, text: str | None, file: Any, user_id: str | None, agent
 @click.option("--max-words", type=int,
               help="Context budget: the best results whose texts fit in this many words.")
 @click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
+@click.option("--as-of", help="Answer with the facts that held then (ISO 8601 or epoch seconds).")
 @pass_state
 def search(state: CliState, query: str, user_id: str | None, agent_id: str | None,
            run_id: str | None, limit: int, threshold: float | None, max_words: int | None,
-           filters: dict[str, Any] | None) -> None:
-    """Find the memories most relevant to QUERY, best first."""
+           filters: dict[str, Any] | None, as_of: str | None) -> None:
+    """Find the current memories most relevant to QUERY, best first."""
     results = state.memory().search(query, user_id=user_id, agent_id=agent_id, run_id=run_id,
                                     limit=limit, threshold=threshold, filters=filters,
-                                    max_words=max_words)
+                                    max_words=max_words, as_of=as_of)
     show_items(state, results, "no memories match", scores=True)
 
 
@@ -167,13 +179,17 @@ def search(state: CliState, query: str, user_id: str | None, agent_id: str | Non
 @scope_options
 @click.option("--limit", default=100, show_default=True, type=int, help="How many memories at most.")
 @click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
+@click.option("--include-ended", is_flag=True, help="Also list the facts that stopped holding.")
+@click.option("--as-of", help="List the facts that held then (ISO 8601 or epoch seconds).")
 @pass_state
 def list_memories(state: CliState, user_id: str | None, agent_id: str | None, run_id: str | None,
-                  limit: int, filters: dict[str, Any] | None) -> None:
-    """List the memories of a scope, newest first."""
+                  limit: int, filters: dict[str, Any] | None, include_ended: bool,
+                  as_of: str | None) -> None:
+    """List the current memories of a scope, newest first."""
     items = state.memory().get_all(user_id=user_id, agent_id=agent_id, run_id=run_id,
-                                   limit=limit, filters=filters)
-    show_items(state, items, "no memories")
+                                   limit=limit, filters=filters, include_ended=include_ended,
+                                   as_of=as_of)
+    show_items(state, items, "no memories", validity=include_ended or as_of is not None)
 
 
 @cli.command()
@@ -250,17 +266,21 @@ def history(state: CliState, memory_id: str) -> None:
               help="Export only this user's data (default: every user's).")
 @click.option("--agent", "--agent-id", "agent_id", help="Export only this agent's data.")
 @click.option("--run", "--run-id", "run_id", help="Export only this run's (session's) data.")
+@click.option("--encrypt/--plaintext", default=None, help="Seal the export with the home's key "
+              "(the default for an encrypted home), or write it in plaintext.")
 @pass_state
 def export_cmd(state: CliState, output: Path, user_id: str | None, agent_id: str | None,
-               run_id: str | None) -> None:
+               run_id: str | None, encrypt: bool | None) -> None:
     """Write every memory, message and history row as JSON Lines (ids and timestamps kept).
 
     With --user / --agent / --run, only that scope's rows, matched exactly as in search.
     """
     from localmem.frontends.transfer import export_lines
+    from localmem.storage.crypt_export import sealing_key, sealed_by_default
 
     memory = state.memory()
-    lines = export_lines(memory, user_id=user_id, agent_id=agent_id, run_id=run_id)
+    key = sealing_key(memory.home) if sealed_by_default(memory.home, encrypt) else None
+    lines = export_lines(memory, user_id=user_id, agent_id=agent_id, run_id=run_id, key=key)
     to_stdout = str(output) == "-"
     try:
         sink = (nullcontext(sys.stdout) if to_stdout
@@ -273,7 +293,8 @@ def export_cmd(state: CliState, output: Path, user_id: str | None, agent_id: str
             stream.write(line + "\n")
             count += 1
     if not to_stdout:
-        click.echo(f"exported {count - 1} records to {output}", err=True)
+        what = f"{count - 1} records" if key is None else f"{count - 1} sealed blocks"
+        click.echo(f"exported {what} to {output}", err=True)
 
 
 @cli.command(name="import")
@@ -356,7 +377,7 @@ def chat(state: CliState, user_id: str | None, model: str | None, no_memory_disp
              show_memories=not no_memory_display)
 
 
-for group in (models, serve, ui, keys, mcp):
+for group in (models, serve, ui, keys, mcp, *crypt_commands):
     cli.add_command(group)
 cli.add_command(import_chats)
 cli.add_command(migrate)

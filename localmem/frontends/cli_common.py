@@ -41,6 +41,7 @@ __all__ = [
     "HOME",
     "postgres_store",
     "json_option",
+    "key_file_option",
     "emit_json",
     "table",
     "env_help",
@@ -188,6 +189,23 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
         "--json", "as_json", is_flag=True, expose_value=False, is_eager=True,
         callback=_set_state("as_json"),
         help="Print JSON for scripts instead of a table (same as `localmem --json`).",
+    )(func)
+
+
+def key_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The root's ``--key-file``: the key of an encrypted home, for every command (and the
+    server, MCP and chat it runs). Without it: $LOCALMEM_KEY, the keyring, a prompt."""
+    from localmem.storage import crypt_home
+
+    def callback(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+        crypt_home.configure(key_file=value, prompt=True)  # this command's choice, not the last
+        ctx.call_on_close(crypt_home.configure)  # and only for it (CliRunner: one process)
+
+    return click.option(
+        "--key-file", type=click.Path(dir_okay=False, path_type=Path), expose_value=False,
+        is_eager=True, callback=callback,
+        help="File holding the key or passphrase of an encrypted home (default: $LOCALMEM_KEY, "
+        "the OS keyring, or a prompt).",
     )(func)
 
 

@@ -113,11 +113,13 @@ def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
         run_id: str | None = None,
         limit: int = 5,
         max_words: int | None = None,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
-        """The memories most relevant to a question, best first; max_words caps their words."""
+        """The current memories most relevant to a question, best first; max_words caps their
+        words; as_of (ISO 8601) answers with what held then instead."""
         scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
-        return owner.run(lambda: memory.search(query, **scope, limit=limit,
-                                               max_words=max_words)).to_dict()
+        return owner.run(lambda: memory.search(query, **scope, limit=limit, max_words=max_words,
+                                               as_of=as_of)).to_dict()
 
     @server.tool()
     def list_memories(
@@ -125,14 +127,18 @@ def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int = 100,
+        include_ended: bool = False,
     ) -> dict[str, Any]:
-        """List the user's memories, newest first (agent_id / run_id narrow the list)."""
+        """List the user's current memories, newest first (agent_id / run_id narrow the list;
+        include_ended adds those that stopped holding)."""
         scope = owner.run(lambda: owner.scope(user_id, agent_id, run_id))
-        return owner.run(lambda: memory.get_all(**scope, limit=limit)).to_dict()
+        return owner.run(lambda: memory.get_all(**scope, limit=limit,
+                                                include_ended=include_ended)).to_dict()
 
     @server.tool()
     def delete_memory(memory_id: int) -> dict[str, Any]:
-        """Forget one memory by id (its text, history and source messages are erased)."""
+        """Forget one memory by id (its text, its other versions, their history and source
+        messages are erased)."""
         owner.run(lambda: memory.delete(owner.own(memory_id)))
         return {"deleted": memory_id}
 

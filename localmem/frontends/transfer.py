@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,9 @@ import numpy as np
 
 from localmem import validate
 from localmem.errors import InvalidInputError
+from localmem.crypto import HomeKey
 from localmem.frontends import import_checks
+from localmem.storage import crypt_export
 from localmem.storage.migrations import COLUMNS, SCOPE_KEYS
 from localmem.storage.records import KINDS
 from localmem.types import Action
@@ -43,7 +46,9 @@ VERSION = 1
 
 _TABLES = KINDS  # record type -> table
 _COLS = {kind: COLUMNS[table] for kind, table in KINDS.items()}  # a record's keys, as stored
-_OPTIONAL = {"memory": {"subject", "attribute"}}  # exports made before these columns lack them
+_SLOT = ("subject", "attribute")
+_VALIDITY = ("valid_from", "valid_to", "ended_by")
+_OPTIONAL = {"memory": {*_SLOT, *_VALIDITY}}  # exports made before these columns lack them
 MAX_SLOT_CHARS = 100
 
 
@@ -62,20 +67,23 @@ class ImportReport:
 
 def export_lines(
     memory: Memory, *, user_id: str | None = None, agent_id: str | None = None,
-    run_id: str | None = None,
+    run_id: str | None = None, key: HomeKey | None = None,
 ) -> Iterator[str]:
     """Every message, memory (with its sources) and history row of the store, one JSON line each.
 
     Given a scope (matched exactly, as everywhere), only that scope's messages and memories, the
-    history of those memories and their links to those messages. History of a memory that is
-    gone (a model's DELETE) has no scope left, so it travels only in a full export.
+    history of those memories and their links to those messages; ended memories travel with their
+    validity. History of a memory that is gone (deleted by a model before memories kept their
+    validity, m007) has no scope left, so it travels only in a full export. With
+    ``key`` (``crypt_export.sealing_key``) the lines are sealed (``crypt_export``).
 
     Raises:
         InvalidInputError: a scope value is not a valid id (raised at the call, before any line).
     """
     scope = validate.scope(user_id, agent_id, run_id)
     records = memory.export_records(**scope)
-    return _export(records, memory.embedder.dims, memory.embedder.name, scope)
+    lines = _export(records, memory.embedder.dims, memory.embedder.name, scope)
+    return lines if key is None else crypt_export.seal_lines(lines, key)
 
 
 def _export(
@@ -108,11 +116,15 @@ def _line(record: dict[str, Any]) -> str:
 def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False) -> ImportReport:
     """Store the records of an export in ``memory``'s home, keeping their ids and timestamps.
 
+    A sealed export (``crypt_export``) opens with this home's key or the one set.
+
     Raises:
         InvalidInputError: a line is not a valid record (the message names the line), or an id
             already exists and ``replace`` is False; nothing is stored.
+        HomeKeyError: a sealed export without its key; nothing is stored.
         StorageError: SQLite failed; nothing is stored.
     """
+    lines = _opened(iter(lines), memory)
     dims = memory.embedder.dims
     records: dict[str, list[dict[str, Any]]] = {"message": [], "memory": [], "history": []}
     seen: dict[str, set[int]] = {kind: set() for kind in records}
@@ -146,6 +158,14 @@ def import_lines(memory: Memory, lines: Iterable[str], *, replace: bool = False)
     report.memories = len(records["memory"])
     report.history = len(records["history"])
     return report
+
+
+def _opened(lines: Iterator[str], memory: Memory) -> Iterable[str]:
+    """The export's lines, unsealed when it is a sealed export."""
+    first = next((line for line in lines if line.strip()), "")
+    if crypt_export.is_sealed(first):
+        return crypt_export.unseal_lines(itertools.chain([first], lines), memory.home)
+    return itertools.chain([first], lines)
 
 
 # --- validation of one line -------------------------------------------------------------------
@@ -195,8 +215,12 @@ def _parse(raw: str, dims: int) -> dict[str, Any]:
     out["text"] = validate.text(record["text"], "memory text")
     out["hash"] = import_checks.rehash(record["hash"], out["text"])
     out["updated_at"] = _timestamp(record["updated_at"], "updated_at")
-    for key in _OPTIONAL["memory"]:
+    for key in _SLOT:
         out[key] = _slot_value(record.get(key), key)
+    for key in _VALIDITY[:2]:
+        out[key] = _timestamp(record.get(key), key, optional=True)
+    ended_by = record.get("ended_by")
+    out["ended_by"] = None if ended_by is None else _row_id(ended_by, "memory ended_by")
     out["embedding"] = _embedding(record["embedding"], dims, optional=False)
     sources = record["source_message_ids"]
     if not isinstance(sources, list):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from localmem.config import VectorStoreConfig
+from localmem.crypto import Secret
 from localmem.errors import ConfigError
 from localmem.storage.base import Storage
 
@@ -16,19 +17,23 @@ __all__ = ["open_storage", "Storage"]
 
 
 def open_storage(
-    config: VectorStoreConfig, home: Path | None, embedder: str, dims: int
+    config: VectorStoreConfig, home: Path | None, embedder: str, dims: int,
+    key: Secret | str | bytes | None = None,
 ) -> Storage:
     """The storage backend ``config.provider`` names, for ``home`` (None: in memory; ignored for
-    "postgres", which opens ``config.url``) and vectors of ``dims`` dimensions from the embedder named ``embedder``.
+    "postgres", which opens ``config.url``) and vectors of ``dims`` dimensions from the embedder
+    named ``embedder``; ``key`` opens an encrypted home (else the environment's, see
+    ``crypt_home``).
 
     Raises:
         ConfigError: unknown provider, or the store's vectors come from another embedder.
         StorageError: the database cannot be opened.
+        HomeKeyError: an encrypted home without its key, or a wrong one.
     """
     if config.provider == "faiss":
         from localmem.storage.sqlite_backend import open_sqlite_faiss
 
-        return open_sqlite_faiss(home, embedder, dims)
+        return open_sqlite_faiss(home, embedder, dims, key)
     if config.provider == "postgres" and config.url:
         from localmem.storage.postgres import open_postgres
 

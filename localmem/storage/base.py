@@ -8,6 +8,15 @@ step every change goes through. SQLite + FAISS (``sqlite_backend``) is one imple
 Row ids are positive integers; ``Scope`` matches user_id / agent_id / run_id exactly. A row is a
 plain dict of its table's columns (``migrations.COLUMNS``) without the embedding, metadata
 decoded; export records keep the stored form (see ``Storage.export_records``).
+
+Facts valid in time (``validity``): a memory row holds from ``valid_from`` until ``valid_to``
+(NULL: current) and names in ``ended_by`` the memory that replaced it. An ending or a
+supersession never deletes the row: ``end_memory`` sets ``valid_to``; only a user's erase
+removes rows. Memory reads take a ``Validity`` (``when``, default ``CURRENT``): current rows,
+rows valid at ``as_of`` (``valid_from <= t < valid_to``) or every row, with exactly the rule
+``validity.where`` writes; the engine's own lookups (``find_by_hash``, ``slot_memories``, the
+default ``scope_ids`` / ``search``) see current rows only. A backend may keep only current
+rows in its vector index, as SQLite + FAISS does, if reads of the past still rank ended rows.
 """
 
 from __future__ import annotations
@@ -20,11 +29,12 @@ import numpy as np
 
 from localmem.storage.migrations import MEMORIES, MESSAGES
 from localmem.storage.sql import Scope
+from localmem.storage.validity import CURRENT, Validity
 from localmem.types import StorageStats
 
 __all__ = [
     "Storage", "Rows", "MemoryRows", "History", "RawMessages", "Provenance", "Vectors",
-    "KeywordSearch", "Scope", "MEMORIES", "MESSAGES",
+    "KeywordSearch", "Scope", "MEMORIES", "MESSAGES", "Validity", "CURRENT",
 ]
 
 Row = dict[str, Any]
@@ -33,31 +43,34 @@ Row = dict[str, Any]
 class MemoryRows(Protocol):
     """Memories (facts). Writes happen inside ``Storage.write()``."""
 
-    def has_memory(self, memory_id: int) -> bool: ...
+    def has_memory(self, memory_id: int) -> bool:
+        """Whether the row exists, current or ended."""
 
     def get_memory(self, memory_id: int) -> Row:
-        """Raises KeyError: no memory has that id."""
+        """The row, current or ended. Raises KeyError: no memory has that id."""
 
     def memories(
         self, scope: Scope, limit: int | None = None, ids: Sequence[int] | None = None,
-        filters: dict[str, Any] | None = None,
+        filters: dict[str, Any] | None = None, when: Validity = CURRENT,
     ) -> list[Row]:
-        """A scope's memories, newest first; or those of ``ids`` in that order."""
+        """A scope's memories valid ``when``, newest first; or those of ``ids`` in that order."""
 
-    def find_by_hash(self, hash_: str, scope: Scope) -> Row | None: ...
+    def find_by_hash(self, hash_: str, scope: Scope) -> Row | None:
+        """A current memory of the scope with this text hash."""
 
     def slot_memories(
         self, scope: Scope, attribute: str | None, ids: Sequence[int] = (), limit: int = 20
     ) -> list[Row]:
-        """A scope's memories with this attribute (or one of ``ids``), newest first, each with
-        its subject, attribute and vector (``embedding``)."""
+        """A scope's current memories with this attribute (or one of ``ids``), newest first,
+        each with its subject, attribute and vector (``embedding``)."""
 
     def insert_memory(
         self, text: str, hash_: str, scope: Scope, metadata: dict[str, Any],
         embedding: np.ndarray, observed_at: str | None, source_ids: Sequence[int], actor: str,
         reason: str = "", slot: tuple[str | None, str | None] = (None, None),
     ) -> int:
-        """A new memory with its sources and an ADD history entry; returns its id."""
+        """A new current memory (``valid_from``: ``observed_at`` in UTC, else now) with its
+        sources and an ADD history entry; returns its id."""
 
     def update_memory(
         self, memory_id: int, text: str, hash_: str, embedding: np.ndarray, actor: str, *,
@@ -65,13 +78,21 @@ class MemoryRows(Protocol):
         source_ids: Sequence[int] = (), reason: str = "",
         slot: tuple[str | None, str | None] | None = None,
     ) -> str:
-        """New text (and vector) with an UPDATE history entry; returns the old text."""
+        """New text (and vector) in place, validity unchanged (a user's edit, a refined
+        wording), with an UPDATE history entry; returns the old text."""
 
-    def retire_memory(self, memory_id: int, actor: str, reason: str = "") -> str:
-        """A model's DELETE: the row goes, its history stays; returns its text."""
+    def end_memory(self, memory_id: int, actor: str, reason: str, ended_at: str,
+                   ended_by: int | None = None) -> str:
+        """The memory stops holding: ``valid_to`` = ``ended_at`` in UTC (not before its
+        ``valid_from``), ``ended_by`` set, a DELETE history entry; the row stays but leaves
+        current reads (and may leave the vector index). Returns its text."""
+
+    def chain(self, memory_id: int) -> list[int]:
+        """The memory and every row linked to it through ``ended_by``, either way, ascending."""
 
     def erase_memories(self, memory_ids: Sequence[int]) -> None:
-        """A user's delete: the memories, their history and their source messages go."""
+        """A user's delete: the memories (ended ones too), their history and their source
+        messages go. ``Memory.delete`` passes a memory's whole ``chain``."""
 
     def erase_scope(self, scope: Scope) -> int:
         """A user's delete of a scope's memories and messages; returns how many memories."""
@@ -79,7 +100,7 @@ class MemoryRows(Protocol):
 
 class History(Protocol):
     def history(self, memory_id: int) -> list[Row]:
-        """Every ADD / UPDATE / DELETE of a memory, oldest first."""
+        """Every ADD / UPDATE / DELETE of the memory's ``chain``, oldest first."""
 
 
 class RawMessages(Protocol):
@@ -113,22 +134,32 @@ class Vectors(Protocol):
     """Similarity search over the rows' vectors, in ``MEMORIES`` or ``MESSAGES``."""
 
     def scope_ids(
-        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None,
+        when: Validity = CURRENT,
     ) -> np.ndarray:
-        """Ids (int64) of the scope's rows with a vector; may name a few deleted rows."""
+        """Ids (int64) of the scope's rows with a vector (memories: valid ``when``); current
+        ones may include a few deleted or ended rows, which ``search`` must never return."""
 
     def search(
-        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
+        when: Validity = CURRENT,
     ) -> list[tuple[int, float]]:
-        """The ``k`` nearest rows among ``allowed`` ids, best first, with cosine scores."""
+        """The ``k`` nearest rows among ``allowed`` ids, best first, with cosine scores:
+        current rows only unless ``when`` reads the past (then ``allowed`` came from
+        ``scope_ids`` with the same ``when``)."""
 
-    def scores(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Exact cosine with each of ``ids`` that has a vector."""
+    def scores(
+        self, table: str, vector: np.ndarray, ids: list[int], when: Validity = CURRENT
+    ) -> dict[int, float]:
+        """Exact cosine with each of ``ids`` that has a vector (and is current, by default)."""
 
 
 class KeywordSearch(Protocol):
-    def keyword_ids(self, table: str, query: str, allowed: np.ndarray, limit: int) -> list[int]:
-        """Ids among ``allowed`` whose text matches the query's uncommon words, best first."""
+    def keyword_ids(
+        self, table: str, query: str, allowed: np.ndarray, limit: int, when: Validity = CURRENT
+    ) -> list[int]:
+        """Ids among ``allowed`` whose text matches the query's uncommon words, best first
+        (current rows only unless ``when`` reads the past)."""
 
 
 class Storage(Protocol):

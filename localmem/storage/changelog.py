@@ -25,6 +25,7 @@ import numpy as np
 
 from localmem.storage.migrations import MEMORIES, MESSAGES
 from localmem.storage.sql import chunks, marks
+from localmem.storage.validity import INDEXED
 
 if TYPE_CHECKING:
     from localmem.storage.connection import Connection
@@ -137,12 +138,13 @@ def replay(store: Connection, since: int) -> tuple[int, dict[str, RowChanges] | 
 
 
 def _current(store: Connection, table: str, ids: list[int]) -> RowChanges:
-    """The current vectors of ``ids`` (ascending) in ``table``; the rest are gone."""
+    """The current vectors of ``ids`` (ascending) in ``table``; the rest are gone (from the
+    index: deleted, without a vector, or an ended memory)."""
     found: list[int] = []
     blobs: list[bytes] = []
     for chunk in chunks(ids):
         for rid, blob in store.execute(
-            f"SELECT id, embedding FROM {table} WHERE embedding IS NOT NULL "
+            f"SELECT id, embedding FROM {table} WHERE {INDEXED[table]} "
             f"AND id IN ({marks(len(chunk))}) ORDER BY id", chunk,
         ):
             found.append(int(rid))

@@ -9,7 +9,6 @@ vectors they changed (``changelog``), so the indexes can follow.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,9 +17,10 @@ from typing import Any
 
 import sqlite_utils
 
-from localmem.errors import StorageError
-from localmem.paths import private_database
+from localmem.crypto import Secret
+from localmem.errors import LocalmemError, StorageError
 from localmem.storage import changelog
+from localmem.storage.crypt_home import DB_ERRORS, connect, home_key
 from localmem.storage.changelog import VectorChanges
 from localmem.storage.migrations import MIGRATIONS
 from localmem.storage.sql import insert_sql
@@ -32,28 +32,27 @@ __all__ = ["Connection"]
 class Connection:
     """One SQLite connection, shared by threads under a lock (``path=None``: in memory)."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, key: Secret | str | bytes | None = None) -> None:
+        """Open ``path``; an encrypted home's file opens with its key (see ``crypt_home``).
+
+        Raises:
+            HomeKeyError: no key for an encrypted home, a wrong one, or one for a plaintext home.
+            StorageError: the database cannot be opened or is damaged.
+        """
+        self.path = path = Path(path) if path is not None else None
         self._lock = threading.RLock()
         self._changes: VectorChanges | None = None
         try:
-            if path is not None:
-                private_database(path)  # owner-only (its -wal/-shm too), whatever the umask
-            conn = sqlite3.connect(
-                str(path) if path else ":memory:",
-                timeout=30.0,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute("PRAGMA busy_timeout = 30000")
-            if path is not None:
-                conn.execute("PRAGMA journal_mode = WAL")
+            self.key = home_key(path.parent, key) if path is not None else None
+            conn = connect(path, self.key)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA secure_delete = ON")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-        except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: NUL or lone surrogate
+        except LocalmemError:
+            raise
+        except (*DB_ERRORS, OSError, ValueError) as exc:  # ValueError: NUL or lone surrogate
             raise StorageError(f"cannot open the memory database at {path!s:.200}: {exc}") from exc
 
     def close(self) -> None:
@@ -87,7 +86,7 @@ class Connection:
                 return
             try:
                 conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise StorageError(f"cannot start a write to the memory database: {exc}") from exc
             try:
                 yield
@@ -96,7 +95,7 @@ class Connection:
                 raise
             try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"cannot save to the memory database: {exc}") from exc
 
@@ -151,7 +150,7 @@ class Connection:
         with self._lock:
             try:
                 yield
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise StorageError(f"memory database error: {exc}") from exc
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
@@ -163,7 +162,7 @@ class Connection:
         with self._lock:  # the hot path: the same as ``_guard`` without a generator's cost
             try:
                 return self.db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise StorageError(f"memory database error: {exc}") from exc
 
     def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -194,7 +193,7 @@ class Connection:
         with self._lock:  # as ``execute``: this runs a few times per memory written
             try:
                 return int(self.db.execute(sql, list(row.values())).lastrowid or 0)
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise StorageError(f"memory database error: {exc}") from exc
 
     def insert_rows(

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from localmem.crypto import HomeKey, SealError, seal, unseal
 from localmem.errors import IndexCorruptError, StorageError
-from localmem.paths import atomic_write
+from localmem.paths import atomic_write, atomic_write_bytes
 
 __all__ = ["VectorIndex", "EXACT_MAX", "NPROBE", "EXACT", "IVF"]
 
@@ -40,13 +41,14 @@ class VectorIndex:
 
     def __init__(
         self, dim: int, path: Path | None = None, *, exact_max: int = EXACT_MAX,
-        nprobe: int = NPROBE,
+        nprobe: int = NPROBE, key: HomeKey | None = None,
     ) -> None:
         import faiss  # lazy: keeps `import localmem` fast
 
         self._faiss = faiss
         self.dim = dim
         self.path = path
+        self.key = key  # an encrypted home: the file is sealed (AES-GCM, the "index" subkey)
         self.exact_max = max(1, int(exact_max))
         self.nprobe = max(1, int(nprobe))
         self.index: Any = self._new_exact()
@@ -231,8 +233,13 @@ class VectorIndex:
         """
         if self.path is None:
             return
-        try:  # faiss writes the temp file itself: no second copy of a large index in memory
-            atomic_write(self.path, lambda tmp: self._faiss.write_index(self.index, str(tmp)))
+        try:
+            if self.key is not None:
+                data = self._faiss.serialize_index(self.index)  # sealed as is: no extra copy
+                atomic_write_bytes(self.path, seal_file(self.key, data, self.path.name))
+                del data
+            else:  # faiss writes the temp file itself: no second copy of the index in memory
+                atomic_write(self.path, lambda tmp: self._faiss.write_index(self.index, str(tmp)))
         except (OSError, RuntimeError) as exc:
             raise StorageError(f"cannot save the vector index to {self.path}: {exc}") from exc
         self.unsaved = False
@@ -250,8 +257,12 @@ class VectorIndex:
             return False
         faiss = self._faiss
         try:
-            index = faiss.read_index(str(self.path))
-        except (OSError, RuntimeError) as exc:
+            if self.key is not None:
+                data = unseal_file(self.key, self.path.read_bytes(), self.path.name)
+                index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+            else:
+                index = faiss.read_index(str(self.path))
+        except (OSError, RuntimeError, SealError) as exc:
             raise IndexCorruptError(f"cannot read {self.path}: {exc}") from exc
         if index.d != self.dim:
             raise IndexCorruptError(
@@ -268,6 +279,20 @@ class VectorIndex:
         self.unsaved = False
         self._refit()
         return True
+
+
+def seal_file(key: HomeKey, data: bytes | np.ndarray, name: str) -> bytes:
+    """``data`` sealed with the home's "index" subkey, bound to the file's name."""
+    return seal(key.subkey("index"), data, name.encode())
+
+
+def unseal_file(key: HomeKey, blob: bytes, name: str) -> bytes:
+    """What ``seal_file`` sealed.
+
+    Raises:
+        SealError: another key, another file's content, or changed or cut short.
+    """
+    return unseal(key.subkey("index"), blob, name.encode())
 
 
 def _selector(faiss: Any, allowed: np.ndarray) -> tuple[Any, np.ndarray]:

@@ -22,13 +22,15 @@ from typing import Any
 import numpy as np
 
 from localmem.errors import IndexCorruptError
+from localmem.crypto import SealError
 from localmem.paths import atomic_write_bytes
 from localmem.storage import changelog
 from localmem.storage.changelog import VectorChanges
-from localmem.storage.faiss_index import EXACT_MAX, VectorIndex
+from localmem.storage.faiss_index import EXACT_MAX, VectorIndex, seal_file, unseal_file
 from localmem.storage.scale import KeywordIds, ScopeIds
 from localmem.storage.sql import Scope
 from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.storage.validity import CURRENT, Validity
 
 __all__ = ["IndexSet", "SAVE_EVERY_WRITE_MAX"]
 
@@ -43,11 +45,12 @@ class IndexSet:
     ) -> None:
         self.store = store
         self.folder = folder
+        self.key = key = store.key  # an encrypted home: every saved file is sealed
         self.facts = VectorIndex(
-            dim, folder / "facts.faiss" if folder else None, exact_max=exact_max
+            dim, folder / "facts.faiss" if folder else None, exact_max=exact_max, key=key
         )
         self.messages = VectorIndex(
-            dim, folder / "messages.faiss" if folder else None, exact_max=exact_max
+            dim, folder / "messages.faiss" if folder else None, exact_max=exact_max, key=key
         )
         self.scopes = {table: ScopeIds(store, table) for table in (MEMORIES, MESSAGES)}
         self.keywords = {table: KeywordIds(store, table) for table in (MEMORIES, MESSAGES)}
@@ -64,13 +67,17 @@ class IndexSet:
         return self.facts if table == MEMORIES else self.messages
 
     def scope_ids(
-        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None,
+        when: Validity = CURRENT,
     ) -> np.ndarray:
-        """Ids of a scope's rows with a vector, for the index's id selector.
+        """Ids of a scope's rows with a vector (memories: valid ``when``), for the id selector.
 
-        From the in-memory mirror (it may name a few deleted rows, which the selector ignores);
-        metadata filters go to SQLite.
+        Current rows come from the in-memory mirror (it may name a few deleted or ended rows,
+        which the index does not hold and the selector ignores); metadata filters and reads of
+        the past go to SQLite.
         """
+        if table == MEMORIES and not when.current:
+            return self.store.scope_ids(table, scope, filters, when)
         with self._lock:
             mirror = self.scopes[table]
             if mirror.size > 2 * self.by_table(table).ntotal + 1000:
@@ -81,20 +88,53 @@ class IndexSet:
         return found
 
     def search(
-        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
+        when: Validity = CURRENT,
     ) -> list[tuple[int, float]]:
-        """The ``k`` nearest rows of ``table`` (within ``allowed``), with cosine scores."""
-        return self.by_table(table).search(vector, k, allowed)
+        """The ``k`` nearest rows of ``table`` (within ``allowed``), with cosine scores.
 
-    def scores(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Exact cosine of ``vector`` with each of ``ids`` that the index holds."""
-        return self.by_table(table).scores(vector, ids)
+        The index holds current rows; for a read of the past (``allowed`` from ``scope_ids``
+        with the same ``when``) the ended rows among ``allowed`` are scored from SQLite.
+        """
+        index = self.by_table(table)
+        found = index.search(vector, k, allowed)
+        if when.current or allowed is None:
+            return found
+        ended = allowed[~index.contains(allowed)]
+        found += self._exact(table, vector, ended.tolist()).items()
+        return sorted(found, key=lambda t: (-t[1], t[0]))[:k]
 
-    def keyword_ids(self, table: str, query: str, allowed: np.ndarray, limit: int) -> list[int]:
-        """Ids in ``allowed`` whose text matches the query's uncommon words, best first."""
+    def scores(
+        self, table: str, vector: np.ndarray, ids: list[int], when: Validity = CURRENT
+    ) -> dict[int, float]:
+        """Exact cosine of ``vector`` with each of ``ids`` that the index holds (reads of the
+        past: each that has a vector in SQLite)."""
+        found = self.by_table(table).scores(vector, ids)
+        if not when.current:
+            found.update(self._exact(table, vector, [i for i in ids if i not in found]))
+        return found
+
+    def _exact(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Cosine with the vectors SQLite stores for ``ids`` (rows the index does not hold)."""
+        if not ids:
+            return {}
+        held, vectors = self.store.vectors_of(table, ids)
+        sims = vectors @ np.asarray(vector, dtype=np.float32)
+        return {int(i): float(s) for i, s in zip(held, sims)}
+
+    def keyword_ids(
+        self, table: str, query: str, allowed: np.ndarray, limit: int,
+        when: Validity = CURRENT,
+    ) -> list[int]:
+        """Ids in ``allowed`` whose text matches the query's uncommon words, best first.
+
+        For current rows, only those the index holds (the mirror's ``allowed`` may name ended
+        memories, which keyword search would still find).
+        """
         with self._lock:
-            rows = self.by_table(table).ntotal
-            return self.keywords[table].search(query, allowed, limit, rows)
+            index = self.by_table(table)
+            held = index.contains if table == MEMORIES and when.current else None
+            return self.keywords[table].search(query, allowed, limit, index.ntotal, held)
 
     def _sidecar(self) -> Path | None:
         return self.folder / "index.json" if self.folder else None
@@ -105,13 +145,16 @@ class IndexSet:
         current = False
         try:
             if sidecar is not None and sidecar.exists():
-                payload = json.loads(sidecar.read_text())
+                raw = sidecar.read_bytes()
+                if self.key is not None:
+                    raw = unseal_file(self.key, raw, sidecar.name)
+                payload = json.loads(raw)
                 saved = payload.get("version") if isinstance(payload, dict) else None
                 if isinstance(saved, int) and self.facts.load() and self.messages.load():
                     self.version = saved
                     stored = self.store.vectors_version()
                     current = (saved == stored or self._replayed()) and self._digests_agree()
-        except (IndexCorruptError, ValueError, OSError):
+        except (IndexCorruptError, SealError, ValueError, OSError):
             pass  # fall through to a rebuild from SQLite
         if not current:
             self.rebuild()
@@ -216,5 +259,8 @@ class IndexSet:
                 if index.unsaved or not (index.path and index.path.exists()):
                     index.save()
             payload = {"version": self.version, "dim": self.facts.dim, "saved_at": time.time()}
-            atomic_write_bytes(sidecar, json.dumps(payload).encode())
+            data = json.dumps(payload).encode()
+            if self.key is not None:
+                data = seal_file(self.key, data, sidecar.name)
+            atomic_write_bytes(sidecar, data)
             self._dirty = False

@@ -12,12 +12,14 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from localmem.errors import InvalidInputError, StorageError
-from localmem.paths import home_dir, private_database
+from localmem.crypto import Secret
+from localmem.errors import InvalidInputError, LocalmemError, StorageError
+from localmem.paths import home_dir
+from localmem.storage.crypt_home import DB_ERRORS, connect, home_key
 from localmem.validate import now_iso, scope_value
 
 __all__ = ["KeyRecord", "KeyStore", "KEYS_FILE", "create_key", "verify", "revoke", "list_keys"]
@@ -46,20 +48,24 @@ class KeyRecord:
 class KeyStore:
     """The key table of one home directory."""
 
-    def __init__(self, home: Path | None = None) -> None:
+    def __init__(self, home: Path | None = None, key: Secret | str | bytes | None = None) -> None:
+        """Open the key table; an encrypted home's opens with its key (see ``crypt_home``).
+
+        Raises:
+            HomeKeyError: no key for an encrypted home, or a wrong one.
+            StorageError: the file cannot be opened.
+        """
         self.path = (home if home is not None else home_dir()) / KEYS_FILE
         try:
-            private_database(self.path)  # owner-only, whatever the umask
-            self._conn = sqlite3.connect(
-                str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA busy_timeout = 30000")
+            self._conn = connect(self.path, home_key(self.path.parent, key), wal=False)
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, salt BLOB NOT NULL,"
                 " digest BLOB NOT NULL, user_id TEXT, label TEXT NOT NULL DEFAULT '',"
                 " created_at TEXT NOT NULL, revoked_at TEXT)"
             )
-        except (OSError, ValueError, sqlite3.Error) as exc:
+        except LocalmemError:
+            raise
+        except (OSError, ValueError, *DB_ERRORS) as exc:
             raise StorageError(f"cannot open the key database at {self.path}: {exc}") from exc
 
     def close(self) -> None:
@@ -124,16 +130,16 @@ class KeyStore:
             sql += " WHERE revoked_at IS NULL"
         return [KeyRecord(*r) for r in self._read(sql + " ORDER BY created_at, key_id", [])]
 
-    def _write(self, sql: str, params: list[object]) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: list[object]) -> Any:
         try:
             return self._conn.execute(sql, params)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise StorageError(f"cannot write the key database {self.path}: {exc}") from exc
 
     def _read(self, sql: str, params: list[object]) -> list[tuple]:
         try:
             return self._conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise StorageError(f"cannot read the key database {self.path}: {exc}") from exc
 
 

@@ -74,6 +74,28 @@ def m006_fact_slots(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_memories_attribute ON memories(attribute)")
 
 
+def m007_valid_time(db: sqlite_utils.Database) -> None:
+    # When each memory became true and stopped (observation times, UTC; see validity.py) and the
+    # memory that replaced it. A store's rows are all current: they became true when observed
+    # (or stored, when no time was given). Memories a model deleted before this migration were
+    # removed from the table then; they stay only in history, not as ended rows.
+    from localmem.storage.validity import utc  # validity imports this module's names
+
+    db.execute("ALTER TABLE memories ADD COLUMN valid_from TEXT")
+    db.execute("ALTER TABLE memories ADD COLUMN valid_to TEXT")
+    db.execute("ALTER TABLE memories ADD COLUMN ended_by INTEGER")
+    db.execute("UPDATE memories SET valid_from = coalesce(observed_at, created_at)")
+    odd = db.execute("SELECT id, valid_from FROM memories WHERE valid_from NOT LIKE "
+                     "'____-__-__T__:__:__.______+00:00'").fetchall()
+    for memory_id, stamp in odd:  # a time given with another offset: stored in UTC
+        try:
+            db.execute("UPDATE memories SET valid_from = ? WHERE id = ?", [utc(stamp), memory_id])
+        except ValueError:  # not a timestamp (written by hand): kept, it compares as text
+            pass
+    db.execute("CREATE INDEX idx_memories_valid_to ON memories(valid_to)")
+    db.execute("CREATE INDEX idx_memories_ended_by ON memories(ended_by)")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     m001_create_tables,
     m002_keyword_search,
@@ -81,6 +103,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     m004_store_settings,
     m005_vectors_log,
     m006_fact_slots,
+    m007_valid_time,
 )
 
 # Each data table's columns as the migrations above leave them, in table order. The store's
@@ -89,7 +112,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     MESSAGES: ("id", "role", "content", "name", *SCOPE_KEYS, "metadata", "embedding",
                "created_at", "observed_at"),
     MEMORIES: ("id", "text", "hash", *SCOPE_KEYS, "metadata", "embedding", "created_at",
-               "updated_at", "observed_at", "subject", "attribute"),
+               "updated_at", "observed_at", "subject", "attribute", "valid_from", "valid_to",
+               "ended_by"),
     HISTORY: ("id", "memory_id", "event", "old_text", "new_text", "created_at", "actor",
               "reason"),
 }

@@ -1,7 +1,9 @@
 """Whole stored rows, ids and timestamps included: what an export reads and an import writes.
 
 Rows come out as dicts of the columns in ``migrations.COLUMNS`` (metadata as its JSON text,
-embedding as float32 bytes); memories add their ``source_message_ids``. The record kinds are the
+embedding as float32 bytes); memories add their ``source_message_ids``, and ended memories
+travel too (``valid_to`` set). A memory record without the validity columns (an export from
+before them) imports as current, valid from its observation time. The record kinds are the
 export format's names for the tables.
 """
 
@@ -14,6 +16,7 @@ from localmem.errors import InvalidInputError
 from localmem.storage.migrations import COLUMNS, HISTORY, MEMORIES, MESSAGES
 from localmem.storage.sql import Scope, chunks, marks, scope_where
 from localmem.storage.store import SOURCES, Store
+from localmem.storage.validity import utc
 
 __all__ = ["KINDS", "export_records", "import_records"]
 
@@ -98,13 +101,25 @@ def import_records(
             _delete(store, table, taken)
             replaced += [f"{kind} {i}" for i in taken]
     for kind, table in KINDS.items():
-        store.insert_rows(table, ({c: r[c] for c in COLUMNS[table]} for r in records.get(kind, ())))
+        fill = _with_validity if table == MEMORIES else dict
+        store.insert_rows(table, ({c: r[c] for c in COLUMNS[table]}
+                                  for r in map(fill, records.get(kind, ()))))
         if table == MEMORIES:
             links = [{"memory_id": r["id"], "message_id": m}
                      for r in records.get(kind, ()) for m in r["source_message_ids"]]
             store.insert_rows(SOURCES, links, ignore=True)
     store.reserve_ids(MEMORIES, retired)
     return replaced
+
+
+def _with_validity(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A memory record with its validity: one exported before m007 lacks it and held from
+    when it was observed (or stored) until now; times are kept in UTC."""
+    out: dict[str, Any] = {"valid_to": None, "ended_by": None, **record}
+    out["valid_from"] = utc(out.get("valid_from") or out["observed_at"] or out["created_at"])
+    if out["valid_to"] is not None:
+        out["valid_to"] = utc(out["valid_to"])
+    return out
 
 
 def _check_history_targets(store: Store, records: Mapping[str, Sequence[dict[str, Any]]]) -> int:

@@ -4,19 +4,22 @@ Reading a scope's row ids from SQLite on every search costs tens of milliseconds
 holds 100k rows. ``ScopeIds`` mirrors (id, user_id, agent_id, run_id) of one table in numpy
 arrays and catches up incrementally: scope columns never change after a row is inserted and
 AUTOINCREMENT ids only grow, so new rows are exactly those above the last id seen. Deleted rows
-stay in the mirror until the next ``reset``; the ids it returns are a superset that the FAISS
-id selector narrows to what the index holds.
+stay in the mirror until the next ``reset``, as do memories ended since (the index holds only
+current ones); the ids it returns are a superset that the FAISS id selector narrows to what the
+index holds.
 """
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 
 from localmem.storage.migrations import SCOPE_KEYS
 from localmem.storage.sql import Scope
+from localmem.storage.validity import INDEXED
 from localmem.storage.store import Store
 from localmem.engine.textutil import fts_query
 
@@ -87,7 +90,7 @@ class ScopeIds:
         if version == self.version:
             return
         for rows in self.store.stream(  # in chunks: a million tuples at once cost ~300 MB
-            f"SELECT id, embedding IS NOT NULL, {', '.join(SCOPE_KEYS)} FROM {self.table} "
+            f"SELECT id, ({INDEXED[self.table]}), {', '.join(SCOPE_KEYS)} FROM {self.table} "
             "WHERE id > ? ORDER BY id",
             [self.last_id],
         ):
@@ -127,8 +130,10 @@ class KeywordIds:
         self._doc_counts: dict[str, int] = {}
         self._counted_at = 0
 
-    def search(self, query: str, allowed: np.ndarray, limit: int, rows: int) -> list[int]:
-        """Ids in ``allowed`` matching any uncommon word of ``query``, best bm25 first."""
+    def search(self, query: str, allowed: np.ndarray, limit: int, rows: int,
+               held: Callable[[np.ndarray], np.ndarray] | None = None) -> list[int]:
+        """Ids in ``allowed`` (and, given ``held``, in its mask) matching any uncommon word of
+        ``query``, best bm25 first."""
         if abs(rows - self._counted_at) > self._counted_at // 10:
             self._doc_counts.clear()
             self._counted_at = rows
@@ -141,7 +146,10 @@ class KeywordIds:
             [" OR ".join(f'"{w}"' for w in words)],
         )
         found = np.fromiter((r[0] for r in matches), dtype=np.int64, count=len(matches))
-        return [int(i) for i in found[_member(found, allowed)][:limit]]
+        found = found[_member(found, allowed)]
+        if held is not None and found.size:
+            found = found[held(found)]
+        return [int(i) for i in found[:limit]]
 
     def _doc_count(self, word: str) -> int:
         """Rows matching ``word``, counted up to ``COMMON_DOCS + 1``."""

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from localmem.crypto import Secret
 from localmem.errors import ConfigError
 from localmem.paths import IN_MEMORY
 from localmem.storage import records
@@ -101,14 +102,16 @@ class SqliteFaissStorage:
         self.store.close()
 
 
-def open_sqlite_faiss(home: Path | None, embedder: str, dims: int) -> SqliteFaissStorage:
+def open_sqlite_faiss(
+    home: Path | None, embedder: str, dims: int, key: Secret | str | bytes | None = None
+) -> SqliteFaissStorage:
     """Open (or create) the store of ``home`` (None: in memory) for vectors from ``embedder``.
 
     Raises:
         ConfigError: the store's vectors come from another embedder.
         StorageError: the database cannot be opened.
     """
-    store = Store(home / DB_FILE if home else None)
+    store = Store(home / DB_FILE if home else None, key)
     try:
         _claim(store, embedder, home)
     except ConfigError:

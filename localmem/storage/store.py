@@ -1,5 +1,7 @@
 """SQLite, the source of truth: memories, raw messages, provenance, history, keyword search.
 
+Memory reads see current rows unless told otherwise (a ``Validity``; see ``validity``).
+
 Row writes happen inside ``changing()`` (see ``Connection``) and record there which rows'
 vectors they changed; reads return plain dicts of the columns in ``migrations.COLUMNS``.
 """
@@ -18,6 +20,7 @@ from localmem.storage.migrations import COLUMNS, HISTORY, MEMORIES, MESSAGES
 from localmem.storage.sql import (
     Scope, chunks, dump_metadata, marks, scope_columns, scope_where, vector_blob,
 )
+from localmem.storage.validity import CURRENT, INDEXED, Validity, utc, where as valid_where
 from localmem.validate import now_iso
 
 __all__ = ["Store", "MEMORIES", "MESSAGES", "HISTORY", "SOURCES"]
@@ -70,16 +73,17 @@ class Store(Connection):
         reason: str = "",
         slot: tuple[str | None, str | None] = (None, None),
     ) -> int:
-        """Add one memory with its provenance and an ADD history row; returns its id.
+        """Add one current memory with its provenance and an ADD history row; returns its id.
 
-        ``slot`` is (subject, attribute): what the memory is about.
+        ``slot`` is (subject, attribute): what the memory is about. It is true from
+        ``observed_at`` (now when None).
         """
         changes, ts = self.changes, now_iso()
         memory_id = self._insert(MEMORIES, {
             "text": text, "hash": hash_, **scope_columns(scope),
             "metadata": dump_metadata(metadata), "embedding": vector_blob(embedding),
             "created_at": ts, "updated_at": ts, "observed_at": observed_at,
-            "subject": slot[0], "attribute": slot[1],
+            "subject": slot[0], "attribute": slot[1], "valid_from": utc(observed_at or ts),
         })
         self.link_sources(memory_id, source_ids)
         self._add_history(memory_id, "ADD", None, text, actor, reason, ts)
@@ -120,16 +124,39 @@ class Store(Connection):
         changes.put(MEMORIES, memory_id, embedding)
         return str(old["text"])
 
-    def retire_memory(self, memory_id: int, actor: str, reason: str = "") -> str:
-        """Delete a memory as a model decision: history keeps its text for audit."""
+    def end_memory(self, memory_id: int, actor: str, reason: str, ended_at: str,
+                   ended_by: int | None = None) -> str:
+        """A memory stops being true at ``ended_at`` (replaced by ``ended_by``, if any): the row
+        stays, for reads of the past, and leaves the current ones; returns its text.
+
+        An end observed before the memory began is taken as its beginning (it never held).
+        """
         changes, old = self.changes, self.get_memory(memory_id)
-        self.execute(f"DELETE FROM {MEMORIES} WHERE id=?", [memory_id])
+        ended = max(utc(ended_at), old["valid_from"] or "")
+        self.execute(f"UPDATE {MEMORIES} SET valid_to=?, ended_by=? WHERE id=?",
+                     [ended, ended_by, memory_id])
         self._add_history(memory_id, "DELETE", old["text"], None, actor, reason, now_iso())
-        changes.put(MEMORIES, memory_id, None)
+        changes.put(MEMORIES, memory_id, None)  # the index holds current rows only
         return str(old["text"])
 
+    def chain(self, memory_id: int) -> list[int]:
+        """The memory and every version linked to it by ``ended_by`` (what it replaced, what
+        replaced it, and theirs), ascending; [] when no such memory."""
+        found: set[int] = set()
+        todo = [memory_id] if self.has_memory(memory_id) else []
+        while todo:
+            found.update(todo)
+            linked = [i for chunk in chunks(todo) for i in self._ids(
+                f"SELECT ended_by FROM {MEMORIES} WHERE id IN ({marks(len(chunk))}) AND "
+                f"ended_by IS NOT NULL UNION SELECT id FROM {MEMORIES} WHERE ended_by IN "
+                f"({marks(len(chunk))})", chunk + chunk)]
+            todo = [i for i in set(linked) - found if self.has_memory(i)]
+        return sorted(found)
+
     def erase_memories(self, memory_ids: Sequence[int]) -> None:
-        """A user's delete: the memories, their history and their source messages are gone."""
+        """A user's delete: the memories, their history and their source messages are gone.
+
+        Pass a memory's whole ``chain``: its other versions hold its past values."""
         changes, message_ids = self.changes, set[int]()
         for chunk in chunks(memory_ids):
             where = f"memory_id IN ({marks(len(chunk))})"
@@ -173,7 +200,6 @@ class Store(Connection):
         self._insert(HISTORY, {"memory_id": memory_id, "event": event, "old_text": old,
                                "new_text": new, "created_at": ts, "actor": actor, "reason": reason})
 
-
     # -- reads --
 
     def has_memory(self, memory_id: int) -> bool:
@@ -192,10 +218,10 @@ class Store(Connection):
 
     def memories(
         self, scope: Scope, limit: int | None = None, ids: Sequence[int] | None = None,
-        filters: dict[str, Any] | None = None,
+        filters: dict[str, Any] | None = None, when: Validity = CURRENT,
     ) -> list[dict[str, Any]]:
-        """Memories of a scope (newest first), or the given ids in that order."""
-        where, params = scope_where(scope, filters=filters)
+        """Memories of a scope valid ``when`` (newest first), or the given ids in that order."""
+        where, params = self._valid(scope, filters, when)
         tail = "ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
         if ids is None:
             return self._dicts(MEMORIES, where, params, tail)
@@ -233,12 +259,35 @@ class Store(Connection):
         return out
 
     def scope_ids(
-        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None,
+        when: Validity = CURRENT,
     ) -> np.ndarray:
-        """Ids of rows with a vector within a scope, as int64 (for the index's id selector)."""
-        where, params = scope_where(scope, filters=filters)
+        """Ids of rows with a vector within a scope (memories: valid ``when``), as int64."""
+        if table == MEMORIES:
+            where, params = self._valid(scope, filters, when)
+        else:
+            where, params = scope_where(scope, filters=filters)
         ids = self._ids(f"SELECT id FROM {table} WHERE embedding IS NOT NULL AND {where}", params)
         return np.asarray(ids, dtype=np.int64)
+
+    def vectors_of(self, table: str, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of those of ``ids`` with a vector, stored ones, ascending ids."""
+        found: list[tuple[int, bytes]] = []
+        for chunk in chunks(sorted(ids)):
+            found += self.execute(f"SELECT id, embedding FROM {table} WHERE embedding IS NOT "
+                                  f"NULL AND id IN ({marks(len(chunk))}) ORDER BY id", chunk)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return (np.asarray([r[0] for r in found], dtype=np.int64),
+                np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in found]))
+
+    @staticmethod
+    def _valid(scope: Scope, filters: dict[str, Any] | None, when: Validity
+               ) -> tuple[str, list[Any]]:
+        """The WHERE clause of memories in a scope, matching the filters, valid ``when``."""
+        where, params = scope_where(scope, filters=filters)
+        validity, more = valid_where(when)
+        return f"{where} AND {validity}", [*params, *more]
 
     def embeddings(self, table: str) -> tuple[np.ndarray, np.ndarray]:
         """All (ids, vectors) of a table with an embedding, for rebuilding the index.
@@ -246,7 +295,7 @@ class Store(Connection):
         Filled into one preallocated matrix (one read snapshot for the count and the rows), so
         a large table costs one copy of its vectors in memory, not three.
         """
-        where = f"FROM {table} WHERE embedding IS NOT NULL"
+        where = f"FROM {table} WHERE {INDEXED[table]}"
         with self.snapshot():
             count = int(self.value(f"SELECT count(*) {where}"))
             ids = np.zeros(count, dtype=np.int64)
@@ -264,23 +313,24 @@ class Store(Connection):
         return ids, vectors
 
     def id_digest(self, table: str) -> tuple[int, int]:
-        """(count, sum of ids) of rows with an embedding: cheap agreement check with the index."""
+        """(count, sum of ids) of the rows the index holds: cheap agreement check with it."""
         ((count, total),) = self.execute(
-            f"SELECT count(*), coalesce(sum(id), 0) FROM {table} WHERE embedding IS NOT NULL"
+            f"SELECT count(*), coalesce(sum(id), 0) FROM {table} WHERE {INDEXED[table]}"
         )
         return int(count), int(total)
 
     def find_by_hash(self, hash_: str, scope: Scope) -> dict[str, Any] | None:
-        where, params = scope_where(scope)
+        """A current memory of the scope with this text hash."""
+        where, params = self._valid(scope, None, CURRENT)
         rows = self._dicts(MEMORIES, f"hash=? AND {where}", [hash_, *params], "LIMIT 1")
         return rows[0] if rows else None
 
     def slot_memories(
         self, scope: Scope, attribute: str | None, ids: Sequence[int] = (), limit: int = 20
     ) -> list[dict[str, Any]]:
-        """Memories of a scope with this attribute (or one of ``ids``), newest first, with
-        their vectors."""
-        where, params = scope_where(scope)
+        """Current memories of a scope with this attribute (or one of ``ids``), newest first,
+        with their vectors."""
+        where, params = self._valid(scope, None, CURRENT)
         listed = marks(len(ids)) if ids else "NULL"
         found = self.execute(
             f"SELECT id, text, subject, attribute, embedding FROM {MEMORIES} WHERE "
@@ -293,24 +343,23 @@ class Store(Connection):
             for r in found
         ]
 
-    def keyword_search(
-        self, table: str, query: str, scope: Scope, limit: int,
-        filters: dict[str, Any] | None = None,
-    ) -> list[int]:
-        """Ids of rows with a vector matching any query word (FTS5, bm25 order), in a scope."""
+    def keyword_search(self, table: str, query: str, scope: Scope, limit: int) -> list[int]:
+        """Ids of indexed rows matching any query word (FTS5, bm25 order), in a scope."""
         match = fts_query(query)
         if not match:
             return []
-        where, params = scope_where(scope, prefix="t.", filters=filters)
-        sql = (
-            f"SELECT t.id FROM {table}_fts f JOIN {table} t ON t.id = f.rowid "
-            f"WHERE {table}_fts MATCH ? AND {where} AND t.embedding IS NOT NULL "
-            f"ORDER BY bm25({table}_fts) LIMIT ?"
-        )
-        return [int(r[0]) for r in self.execute(sql, [match, *params, limit])]
+        where, params = scope_where(scope, prefix="t.")
+        indexed = " AND ".join(f"t.{c}" for c in INDEXED[table].split(" AND "))
+        return [int(r[0]) for r in self.execute(
+            f"SELECT t.id FROM {table}_fts f JOIN {table} t ON t.id = f.rowid WHERE {table}_fts "
+            f"MATCH ? AND {where} AND {indexed} ORDER BY bm25({table}_fts) LIMIT ?",
+            [match, *params, limit])]
 
     def history(self, memory_id: int) -> list[dict[str, Any]]:
-        return self._dicts(HISTORY, "memory_id=?", [memory_id], "ORDER BY id")
+        """The history of the memory's whole ``chain``, oldest first (its own when ended
+        rows are gone: retired before validity, or imported without them)."""
+        ids = self.chain(memory_id) or [memory_id]
+        return self._dicts(HISTORY, f"memory_id IN ({marks(len(ids))})", ids, "ORDER BY id")
 
     def sources(self, memory_ids: Sequence[int]) -> dict[int, list[int]]:
         """Each memory's source message ids, ascending."""
@@ -332,7 +381,8 @@ class Store(Connection):
         counts: dict[tuple[Any, ...], list[int]] = {}
         for *scope, kind, n in self.execute(
             "SELECT user_id, agent_id, run_id, kind, count(*) FROM ("
-            f" SELECT user_id, agent_id, run_id, 0 AS kind FROM {MEMORIES} UNION ALL"
+            f" SELECT user_id, agent_id, run_id, 0 AS kind FROM {MEMORIES}"
+            " WHERE valid_to IS NULL UNION ALL"
             f" SELECT user_id, agent_id, run_id, 1 FROM {MESSAGES})"
             " GROUP BY user_id, agent_id, run_id, kind ORDER BY user_id, agent_id, run_id"
         ):

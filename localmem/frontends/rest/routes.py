@@ -103,6 +103,7 @@ def search(body: SearchRequest, mem: MemoryOf, key: Caller) -> SearchResponse:
     results = mem.search(
         body.query, **scope_for(key, body.user_id, body.agent_id, body.run_id),
         limit=body.limit, filters=body.filters, threshold=body.threshold, max_words=body.max_words,
+        as_of=body.as_of,
     )
     return SearchResponse(results=list(results))
 
@@ -111,7 +112,8 @@ def search(body: SearchRequest, mem: MemoryOf, key: Caller) -> SearchResponse:
 def get_all(query: Annotated[ListQuery, Query()], mem: MemoryOf, key: Caller) -> SearchResponse:
     """A scope's memories, newest first (Memory.get_all)."""
     results = mem.get_all(**scope_for(key, query.user_id, query.agent_id, query.run_id),
-                          limit=query.limit, filters=_parse_filters(query.filters))
+                          limit=query.limit, filters=_parse_filters(query.filters),
+                          include_ended=query.include_ended, as_of=query.as_of)
     return SearchResponse(results=list(results))
 
 
@@ -145,5 +147,5 @@ def delete_all(query: Annotated[ScopeQuery, Query()], mem: MemoryOf, key: Caller
 @router.get("/{memory_id}/history", response_model=list[HistoryEntry], responses=_errors(404),
             dependencies=_plain)
 def history(memory_id: MemoryId, mem: MemoryOf, key: Caller) -> list[HistoryEntry]:
-    """Every change of a memory, oldest first (Memory.history)."""
+    """Every change of a memory and of its other versions, oldest first (Memory.history)."""
     return mem.history(owned(mem, key, memory_id))

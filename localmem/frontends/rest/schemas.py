@@ -128,6 +128,10 @@ class SearchRequest(_Scope):
         None, ge=1, le=1_000_000,
         description="context budget: the best items whose texts fit in this many words",
     )
+    as_of: float | str | None = Field(
+        None, description="answer with the facts that held then (ISO 8601 or epoch seconds); "
+        "none: the current ones",
+    )
 
 
 class UpdateRequest(_Strict):
@@ -148,6 +152,9 @@ class ListQuery(ScopeQuery):
     filters: str | None = Field(
         None, description='a JSON object of exact-match metadata filters, e.g. {"topic": "food"}'
     )
+    include_ended: bool = Field(False, description="also the facts that stopped holding")
+    as_of: str | None = Field(
+        None, description="the facts that held then (ISO 8601 or epoch seconds)")
 
 
 class AddResponse(BaseModel):

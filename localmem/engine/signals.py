@@ -1,0 +1,66 @@
+"""What a query asks and what a stored text is worth as evidence (deterministic, no model).
+
+- ``low_value``: a raw turn that only asks, greets or thanks ("What is my job?", "Hey! How are
+  you?", "Thanks so much!") is kept for provenance but answers nothing: retrieval ranks it last.
+- ``is_when``: a question about a time ("When did Mel paint the sunrise?"), so the context shows
+  each item's date.
+- ``named``: the lowercased words a query uses, against which a fact's subject is matched
+  ("What does Caroline's sister do?" names ``caroline`` and ``sister``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from localmem.engine.textutil import STOP_WORDS, split_sentences, words
+
+__all__ = ["low_value", "is_when", "named", "subject_named"]
+
+# Words of small talk: a sentence made only of these (and stop words) says nothing lasting.
+_PHATIC = frozenset(
+    """hi hii hey heya hello hiya yo morning evening night good great nice cool awesome amazing
+    wow lovely sweet fine well glad happy thanks thank thx ty welcome appreciate appreciated much
+    lot bye goodbye later soon care see talk chat day doing going sure definitely totally agree
+    absolutely right true haha hahaha lol lmao omg yay aw aww sounds fun interesting exciting
+    hope hear love same too also dear friend buddy man guys one""".split()
+)
+_WHEN = re.compile(
+    r"^\s*(when|since when|how long ago)\b|\b(what|which) (date|day|year|month|time|week)\b|"
+    r"\bhow long (ago|has|have|did|was)\b",
+    re.IGNORECASE,
+)
+
+
+def _informative(sentence: str) -> bool:
+    """A sentence that states something: not a question, not only small talk."""
+    if sentence.rstrip().endswith("?"):
+        return False
+    return any(w not in STOP_WORDS and w not in _PHATIC for w in words(sentence))
+
+
+def low_value(text: str) -> bool:
+    """True when every sentence of ``text`` is a question or small talk."""
+    return not any(_informative(s) for s in split_sentences(text))
+
+
+def is_when(query: str) -> bool:
+    """True for a question about when something happened."""
+    return bool(_WHEN.search(query))
+
+
+def named(query: str) -> frozenset[str]:
+    """The query's words, lowercased, possessives dropped ("Caroline's" -> "caroline")."""
+    return frozenset(w.removesuffix("'s") for w in words(query))
+
+
+def subject_named(subject: str | None, owner: str | None, names: frozenset[str]) -> bool:
+    """Whether a fact's subject is a person the query names.
+
+    ``subject`` "user" means the scope's user (``owner``, its user_id); a subject is named when
+    the query has one of its words ("Fahim" names "Fahim Khan"; "sister" names "sister").
+    """
+    if not subject:
+        return False
+    who = owner if subject.lower() == "user" else subject
+    parts = [w.removesuffix("'s") for w in words(who or "")]
+    return any(p in names for p in parts if p not in STOP_WORDS)

@@ -23,8 +23,8 @@ from localmem.frontends.cli_common import (
     pass_state,
     table,
 )
-from localmem.frontends.cli_migrate import migrate
 from localmem.frontends.cli_crypt import crypt_commands
+from localmem.frontends.cli_migrate import migrate
 from localmem.frontends.cli_models import models
 from localmem.frontends.cli_server import keys, mcp, serve, ui
 from localmem.memory import Memory

@@ -18,8 +18,10 @@ import numpy as np
 
 from localmem.engine.textutil import fts_query
 from localmem.storage.postgres.connection import Database
+from localmem.storage.postgres.query import valid
 from localmem.storage.postgres.vectors import ScopedIds
 from localmem.storage.scale import COMMON_DOCS
+from localmem.storage.validity import CURRENT, Validity
 
 __all__ = ["Keywords", "COUNT_TTL"]
 
@@ -39,17 +41,21 @@ class Keywords:
         self._counts: dict[tuple[str, str], tuple[float, int]] = {}
         self._lock = threading.Lock()
 
-    def keyword_ids(self, table: str, query: str, allowed: np.ndarray, limit: int) -> list[int]:
-        """Ids among ``allowed`` whose text matches an uncommon query word, best first."""
+    def keyword_ids(
+        self, table: str, query: str, allowed: np.ndarray, limit: int, when: Validity = CURRENT
+    ) -> list[int]:
+        """Ids among ``allowed`` valid ``when`` whose text matches an uncommon query word, best
+        first (word counts take every row, ended ones too: they bound cost only)."""
         if allowed.size == 0:
             return []
         words = [w for w in query_words(query) if self._count(table, w) <= COMMON_DOCS]
         if not words:
             return []
         if isinstance(allowed, ScopedIds) and allowed.partial:
-            where, params = allowed.where
+            where, params = allowed.where  # the scope's clause, its validity included
         else:
-            where, params = "id = ANY(%s)", [[int(i) for i in allowed]]
+            validity, more = valid(when, table)
+            where, params = f"id = ANY(%s) AND {validity}", [[int(i) for i in allowed], *more]
         rows = self.db.execute(
             f"SELECT id FROM {table}, websearch_to_tsquery('english', %s) q "
             f"WHERE tsv @@ q AND {where} ORDER BY ts_rank(tsv, q) DESC, id LIMIT %s",

@@ -1,22 +1,30 @@
-"""Small SQL pieces for PostgreSQL: scope clauses, which memories are current, row decoding."""
+"""Small SQL pieces for PostgreSQL: scope clauses, which memories are valid, row decoding."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from localmem.storage.migrations import COLUMNS, SCOPE_KEYS
+from localmem.storage import validity
+from localmem.storage.migrations import COLUMNS, MEMORIES, SCOPE_KEYS
 from localmem.storage.sql import Scope
+from localmem.storage.validity import CURRENT, Validity
 
-__all__ = ["scope_where", "current", "READ", "scope_key", "decode"]
+__all__ = ["scope_where", "valid", "READ", "scope_key", "decode"]
 
 READ = {table: tuple(c for c in cols if c != "embedding") for table, cols in COLUMNS.items()}
 
 
-def current(prefix: str = "") -> str:
-    """The condition a memory row must meet to be searched and listed (one place to change when
-    rows gain a validity period: today every stored row is current)."""
-    return "TRUE"
+def valid(when: Validity = CURRENT, table: str = MEMORIES, prefix: str = ""
+          ) -> tuple[str, list[Any]]:
+    """The condition a row of ``table`` must meet to be read ``when``, with its parameters:
+    ``validity.where`` itself (the one rule), in psycopg's placeholders; raw messages have no
+    validity. The validity columns are ``COLLATE "C"`` (``schema.TYPES``), so comparing the
+    UTC strings compares the instants, as in SQLite."""
+    if table != MEMORIES:
+        return "TRUE", []
+    clause, params = validity.where(when, prefix)
+    return clause.replace("?", "%s"), params
 
 
 def scope_where(

@@ -8,9 +8,10 @@ from typing import Any
 
 from localmem.storage.migrations import HISTORY, MEMORIES, MESSAGES
 from localmem.storage.postgres.connection import Database
-from localmem.storage.postgres.query import READ, current, decode, scope_key, scope_where
+from localmem.storage.postgres.query import READ, decode, scope_key, scope_where, valid
 from localmem.storage.postgres.schema import SETTINGS, SOURCES
 from localmem.storage.sql import Scope
+from localmem.storage.validity import CURRENT, Validity
 
 __all__ = ["Reads"]
 
@@ -26,10 +27,11 @@ class Reads:
         return [decode(table, row) for row in self.db.execute(sql, params)]
 
     def has_memory(self, memory_id: int) -> bool:
+        """Whether the row exists, current or ended."""
         return bool(self.db.execute(f"SELECT 1 FROM {MEMORIES} WHERE id = %s", [memory_id]))
 
     def get_memory(self, memory_id: int) -> dict[str, Any]:
-        """Raises: KeyError: no memory has that id."""
+        """The row, current or ended. Raises: KeyError: no memory has that id."""
         rows = self._dicts(MEMORIES, "id = %s", [memory_id])
         if not rows:
             raise KeyError(memory_id)
@@ -37,11 +39,10 @@ class Reads:
 
     def memories(
         self, scope: Scope, limit: int | None = None, ids: Sequence[int] | None = None,
-        filters: dict[str, Any] | None = None,
+        filters: dict[str, Any] | None = None, when: Validity = CURRENT,
     ) -> list[dict[str, Any]]:
-        """A scope's current memories, newest first; or those of ``ids`` in that order."""
-        where, params = scope_where(scope, filters=filters)
-        where = f"{where} AND {current()}"
+        """A scope's memories valid ``when``, newest first; or those of ``ids`` in that order."""
+        where, params = _valid(scope, filters, when)
         tail = "ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
         if ids is None:
             return self._dicts(MEMORIES, where, params, tail)
@@ -50,11 +51,11 @@ class Reads:
         return sorted(rows, key=lambda r: order[r["id"]])
 
     def find_by_hash(self, hash_: str, scope: Scope) -> dict[str, Any] | None:
+        """A current memory of the scope with this text hash."""
         if self.db.writing:  # the re-check before an ADD: wait for this scope's other writers
             self.lock_scope(scope)
-        where, params = scope_where(scope)
-        rows = self._dicts(MEMORIES, f"hash = %s AND {where} AND {current()}",
-                           [hash_, *params], "LIMIT 1")
+        where, params = _valid(scope, None, CURRENT)
+        rows = self._dicts(MEMORIES, f"hash = %s AND {where}", [hash_, *params], "LIMIT 1")
         return rows[0] if rows else None
 
     def lock_scope(self, scope: Scope) -> None:
@@ -64,12 +65,13 @@ class Reads:
     def slot_memories(
         self, scope: Scope, attribute: str | None, ids: Sequence[int] = (), limit: int = 20
     ) -> list[dict[str, Any]]:
-        """A scope's memories with this attribute (or one of ``ids``), newest first, with vectors."""
-        where, params = scope_where(scope)
+        """A scope's current memories with this attribute (or one of ``ids``), newest first,
+        with vectors."""
+        where, params = _valid(scope, None, CURRENT)
         names = ("id", "text", "subject", "attribute", "embedding")
         found = self.db.execute(
             f"SELECT {', '.join(names)} FROM {MEMORIES} WHERE (attribute = %s OR id = ANY(%s)) "
-            f"AND {where} AND {current()} ORDER BY id DESC LIMIT %s",
+            f"AND {where} ORDER BY id DESC LIMIT %s",
             [attribute, list(ids), *params, int(limit) + len(ids)],
         )
         return [dict(zip(names, row)) for row in found]
@@ -79,8 +81,21 @@ class Reads:
         rows = {r["id"]: r for r in self._dicts(MESSAGES, "id = ANY(%s)", [list(ids)])}
         return [rows[i] for i in ids if i in rows]
 
+    def chain(self, memory_id: int) -> list[int]:
+        """The memory and every row linked to it through ``ended_by``, either way (what it
+        replaced, what replaced it, and theirs), ascending; [] when no such memory."""
+        rows = self.db.execute(
+            f"WITH RECURSIVE linked(id) AS (SELECT id FROM {MEMORIES} WHERE id = %s UNION "
+            f"SELECT n.id FROM linked l JOIN {MEMORIES} n ON n.ended_by = l.id OR n.id = "
+            f"(SELECT m.ended_by FROM {MEMORIES} m WHERE m.id = l.id)) "
+            "SELECT id FROM linked ORDER BY id", [memory_id])
+        return [int(r[0]) for r in rows]
+
     def history(self, memory_id: int) -> list[dict[str, Any]]:
-        return self._dicts(HISTORY, "memory_id = %s", [memory_id], "ORDER BY id")
+        """Every ADD / UPDATE / DELETE of the memory's ``chain``, oldest first (its own when
+        the memory is gone)."""
+        ids = self.chain(memory_id) or [memory_id]
+        return self._dicts(HISTORY, "memory_id = ANY(%s)", [ids], "ORDER BY id")
 
     def sources(self, memory_ids: Sequence[int]) -> dict[int, list[int]]:
         """Each memory's source message ids, ascending."""
@@ -104,11 +119,13 @@ class Reads:
         return int(self.db.value(f"SELECT count(*) FROM {table}"))
 
     def scope_counts(self) -> list[tuple[str | None, str | None, str | None, int, int]]:
-        """(user_id, agent_id, run_id, memories, messages) of every scope that has rows."""
+        """(user_id, agent_id, run_id, memories, messages) of every scope that has rows;
+        memories: those that hold now."""
         found = self.db.execute(
             "SELECT user_id, agent_id, run_id, count(*) FILTER (WHERE kind = 0), "
             "count(*) FILTER (WHERE kind = 1) FROM ("
-            f" SELECT user_id, agent_id, run_id, 0 AS kind FROM {MEMORIES} UNION ALL"
+            f" SELECT user_id, agent_id, run_id, 0 AS kind FROM {MEMORIES}"
+            f" WHERE {valid()[0]} UNION ALL"
             f" SELECT user_id, agent_id, run_id, 1 FROM {MESSAGES}) rows"
             " GROUP BY user_id, agent_id, run_id ORDER BY user_id, agent_id, run_id"
         )
@@ -121,6 +138,14 @@ class Reads:
     def set_setting(self, key: str, value: str) -> None:
         self.db.execute(f"INSERT INTO {SETTINGS} VALUES (%s, %s) "
                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [key, value])
+
+
+def _valid(scope: Scope, filters: dict[str, Any] | None, when: Validity
+           ) -> tuple[str, list[Any]]:
+    """The WHERE clause of memories in a scope, matching the filters, valid ``when``."""
+    where, params = scope_where(scope, filters=filters)
+    validity, more = valid(when)
+    return f"{where} AND {validity}", [*params, *more]
 
 
 def _scalar(value: Any) -> Any:

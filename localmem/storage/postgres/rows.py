@@ -3,9 +3,10 @@
 Many nodes write one database. Every write that may add a memory takes its scope's advisory
 lock first (``lock_scope``: inserting messages, the ADD's re-check by hash), so two nodes adding
 the same fact for one user store it once: the second waits, then finds the first's row. An
-update or retire locks the scope and then the row (``FOR UPDATE``), always in that order, so
+update or ending locks the scope and then the row (``FOR UPDATE``), always in that order, so
 two nodes updating one memory apply one after the other (history keeps both) and never
-deadlock. Deletes are hard: rows go, and the keyword vector goes with its row.
+deadlock. An ending keeps the row (``valid_to`` set: see ``validity``); a user's delete is hard:
+rows go, and the keyword vector goes with its row.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from localmem.storage.postgres.query import scope_where
 from localmem.storage.postgres.reads import Reads
 from localmem.storage.postgres.schema import SOURCES
 from localmem.storage.sql import Scope, dump_metadata, scope_columns
+from localmem.storage.validity import utc
 from localmem.validate import now_iso
 
 __all__ = ["Rows"]
@@ -59,13 +61,14 @@ class Rows(Reads):
         embedding: np.ndarray, observed_at: str | None, source_ids: Sequence[int], actor: str,
         reason: str = "", slot: tuple[str | None, str | None] = (None, None),
     ) -> int:
-        """Add one memory with its provenance and an ADD history row; returns its id."""
+        """Add one current memory (true from ``observed_at``, else now) with its provenance and
+        an ADD history row; returns its id."""
         self.lock_scope(scope)
         ts = now_iso()
         row = {"text": text, "hash": hash_, **scope_columns(scope),
                "metadata": dump_metadata(metadata), "embedding": _vector(embedding),
                "created_at": ts, "updated_at": ts, "observed_at": observed_at,
-               "subject": slot[0], "attribute": slot[1]}
+               "subject": slot[0], "attribute": slot[1], "valid_from": utc(observed_at or ts)}
         (memory_id,) = self.db.returning(_insert_sql(MEMORIES, list(row)), [list(row.values())])
         self.link_sources(memory_id, source_ids)
         self._add_history(memory_id, "ADD", None, text, actor, reason, ts)
@@ -109,15 +112,26 @@ class Rows(Reads):
         self._add_history(memory_id, "UPDATE", old["text"], text, actor, reason, ts)
         return str(old["text"])
 
-    def retire_memory(self, memory_id: int, actor: str, reason: str = "") -> str:
-        """Delete a memory as a model decision: history keeps its text for audit."""
+    def end_memory(self, memory_id: int, actor: str, reason: str, ended_at: str,
+                   ended_by: int | None = None) -> str:
+        """A memory stops being true at ``ended_at`` (replaced by ``ended_by``, if any): the row
+        stays, for reads of the past, and leaves the current ones; returns its text.
+
+        An end observed before the memory began is taken as its beginning (it never held).
+
+        Raises:
+            KeyError: no memory has that id.
+        """
         old = self._lock_memory(memory_id)
-        self.db.execute(f"DELETE FROM {MEMORIES} WHERE id = %s", [memory_id])
+        ended = max(utc(ended_at), old["valid_from"] or "")
+        self.db.execute(f"UPDATE {MEMORIES} SET valid_to = %s, ended_by = %s WHERE id = %s",
+                        [ended, ended_by, memory_id])
         self._add_history(memory_id, "DELETE", old["text"], None, actor, reason, now_iso())
         return str(old["text"])
 
     def erase_memories(self, memory_ids: Sequence[int]) -> None:
-        """A user's delete: the memories, their history and their source messages are gone."""
+        """A user's delete: the memories (ended ones too), their history and their source
+        messages are gone. Pass a memory's whole ``chain``: its other versions hold its past."""
         ids = [int(i) for i in memory_ids]
         message_ids = [int(r[0]) for r in self.db.execute(
             f"SELECT DISTINCT message_id FROM {SOURCES} WHERE memory_id = ANY(%s)", [ids])]

@@ -30,6 +30,10 @@ TYPES: dict[str, str] = {
     "memory_id": "BIGINT NOT NULL",
     "metadata": "TEXT NOT NULL DEFAULT '{}'",
     "reason": "TEXT NOT NULL DEFAULT ''",
+    # Byte order, as SQLite compares: the UTC ISO strings then compare as the instants do.
+    "valid_from": 'TEXT COLLATE "C"',
+    "valid_to": 'TEXT COLLATE "C"',
+    "ended_by": "BIGINT",
 }
 REQUIRED = {
     MEMORIES: {"text", "hash", "embedding", "created_at", "updated_at"},
@@ -87,12 +91,35 @@ def m005_vector_indexes(cur: Any, dims: int) -> None:
                     "USING hnsw (embedding vector_cosine_ops)")
 
 
+def m006_valid_time(cur: Any, dims: int) -> None:
+    # As SQLite's m007: each memory holds from its observation time (UTC) until ``valid_to``,
+    # replaced by ``ended_by``. A store's rows are all current, true since observed (or stored).
+    from localmem.storage.validity import utc
+
+    for column in ("valid_from", "valid_to", "ended_by"):  # a new store has them (m002)
+        cur.execute(f"ALTER TABLE {MEMORIES} ADD COLUMN IF NOT EXISTS {column} "
+                    f"{column_type(MEMORIES, column, dims)}")
+    cur.execute(f"UPDATE {MEMORIES} SET valid_from = coalesce(observed_at, created_at) "
+                "WHERE valid_from IS NULL")
+    cur.execute(f"SELECT id, valid_from FROM {MEMORIES} WHERE valid_from NOT LIKE "
+                "'____-__-__T__:__:__.______+00:00'")
+    for memory_id, stamp in cur.fetchall():  # a time given with another offset: stored in UTC
+        try:
+            cur.execute(f"UPDATE {MEMORIES} SET valid_from = %s WHERE id = %s",
+                        [utc(stamp), memory_id])
+        except ValueError:  # not a timestamp (written by hand): kept, it compares as text
+            pass
+    cur.execute(f"CREATE INDEX idx_memories_valid_to ON {MEMORIES} (valid_to)")
+    cur.execute(f"CREATE INDEX idx_memories_ended_by ON {MEMORIES} (ended_by)")
+
+
 MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (
     m001_vector_extension,
     m002_create_tables,
     m003_scope_indexes,
     m004_keyword_search,
     m005_vector_indexes,
+    m006_valid_time,
 )
 
 

@@ -5,6 +5,10 @@ than asked. Each search picks its plan by the scope's size (``scope_ids`` counts
 of at most ``EXACT_MAX`` rows is scored exactly through its btree (every row, no index over the
 vectors); a larger one goes through HNSW with ``hnsw.iterative_scan``, which keeps scanning
 until the limit is filled. ``scripts/bench.py --backend postgres`` measures both.
+
+The HNSW index holds every memory row, ended ones too: each search filters by the validity of
+its read (``query.valid``), so the default never returns an ended row and a read of the past
+still ranks them.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from localmem.storage.postgres.connection import Database
-from localmem.storage.postgres.query import current, scope_where
-from localmem.storage.migrations import MEMORIES
+from localmem.storage.postgres.query import scope_where, valid
 from localmem.storage.sql import Scope
+from localmem.storage.validity import CURRENT, Validity
 
 __all__ = ["ScopedIds", "Vectors", "register_vector", "EXACT_MAX", "EF_SEARCH"]
 
@@ -89,42 +93,50 @@ class Vectors:
         self.exact_max = exact_max
 
     def scope_ids(
-        self, table: str, scope: Scope, filters: dict[str, Any] | None = None
+        self, table: str, scope: Scope, filters: dict[str, Any] | None = None,
+        when: Validity = CURRENT,
     ) -> np.ndarray:
-        """Ids of the scope's current rows with a vector (a large scope: the first ones only,
-        see ``ScopedIds``)."""
+        """Ids of the scope's rows with a vector (memories: valid ``when``); a large scope: the
+        first ones only, see ``ScopedIds``."""
         where, params = scope_where(scope, filters=filters)
-        where = f"{where} AND embedding IS NOT NULL" + (f" AND {current()}" if table == MEMORIES
-                                                          else "")
+        validity, more = valid(when, table)
+        where, params = f"{where} AND embedding IS NOT NULL AND {validity}", [*params, *more]
         rows = self.db.execute(f"SELECT id FROM {table} WHERE {where} LIMIT %s",
                                [*params, self.exact_max + 1])
         return scoped_ids([r[0] for r in rows], (where, params), len(rows) > self.exact_max)
 
     def search(
-        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, table: str, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
+        when: Validity = CURRENT,
     ) -> list[tuple[int, float]]:
-        """The ``k`` nearest rows among ``allowed``, best first, with cosine scores."""
+        """The ``k`` nearest rows among ``allowed`` valid ``when``, best first, with cosine
+        scores (``allowed`` may name rows ended or deleted since: they are left out)."""
         query = np.ascontiguousarray(vector, dtype=np.float32)
         if isinstance(allowed, ScopedIds) and allowed.partial:
             where, params = allowed.where
         elif allowed is not None:
             # Exact: ordering by the score (not the distance operator) keeps HNSW out.
+            validity, more = valid(when, table)
             rows = self.db.execute(
-                f"SELECT id, 1 - (embedding <=> %s) AS score FROM {table} "
-                "WHERE id = ANY(%s) AND embedding IS NOT NULL ORDER BY score DESC, id LIMIT %s",
-                [query, [int(i) for i in allowed], k])
+                f"SELECT id, 1 - (embedding <=> %s) AS score FROM {table} WHERE id = ANY(%s) "
+                f"AND embedding IS NOT NULL AND {validity} ORDER BY score DESC, id LIMIT %s",
+                [query, [int(i) for i in allowed], *more, k])
             return [(int(i), float(s)) for i, s in rows]
         else:
-            where, params = "embedding IS NOT NULL", []
+            validity, params = valid(when, table)
+            where = f"embedding IS NOT NULL AND {validity}"
         rows = self.db.execute(
             f"SELECT id, 1 - (embedding <=> %s) FROM {table} WHERE {where} "
             "ORDER BY embedding <=> %s LIMIT %s", [query, *params, query, k])
         return [(int(i), float(s)) for i, s in rows]
 
-    def scores(self, table: str, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Exact cosine with each of ``ids`` that has a vector."""
+    def scores(
+        self, table: str, vector: np.ndarray, ids: list[int], when: Validity = CURRENT
+    ) -> dict[int, float]:
+        """Exact cosine with each of ``ids`` that has a vector and is valid ``when``."""
+        validity, more = valid(when, table)
         rows = self.db.execute(
             f"SELECT id, 1 - (embedding <=> %s) FROM {table} "
-            "WHERE id = ANY(%s) AND embedding IS NOT NULL",
-            [np.ascontiguousarray(vector, dtype=np.float32), [int(i) for i in ids]])
+            f"WHERE id = ANY(%s) AND embedding IS NOT NULL AND {validity}",
+            [np.ascontiguousarray(vector, dtype=np.float32), [int(i) for i in ids], *more])
         return {int(i): float(s) for i, s in rows}

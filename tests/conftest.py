@@ -21,5 +21,6 @@ def isolated_home(tmp_path, monkeypatch):
     return home
 
 
-# The backend suite's PostgreSQL server (one per session) and a database per test.
-from tests.pg_fixtures import pg_server, pg_url  # noqa: E402,F401
+# The backend suites' PostgreSQL server (one per session), a database per test, and the
+# ``backend`` each of their tests runs on (a home folder, then a PostgreSQL URL).
+from tests.pg_fixtures import backend, pg_server, pg_url  # noqa: E402,F401

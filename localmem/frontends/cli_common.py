@@ -22,7 +22,9 @@ from localmem.config import (
     EmbedderProvider,
     LLMConfig,
     LLMProvider,
+    POSTGRES_SCHEMES,
     MemoryConfig,
+    VectorStoreConfig,
     providers,
 )
 from localmem.errors import ConfigError, LocalmemError
@@ -36,6 +38,8 @@ __all__ = [
     "LocalmemGroup",
     "pass_state",
     "home_option",
+    "HOME",
+    "postgres_store",
     "json_option",
     "key_file_option",
     "emit_json",
@@ -55,7 +59,15 @@ class CliState:
 
     home: Path | None = None
     as_json: bool = False
+    url: str | None = None  # ``--home postgresql://...``: the store is that database
     _memory: Memory | None = field(default=None, repr=False)
+
+    def place(self, home: Path | str | None) -> None:
+        """``--home``'s value: a folder, or a PostgreSQL URL (the home stays the default)."""
+        if isinstance(home, str):
+            self.url = home
+        elif home is not None:
+            self.home = home
 
     def memory(self, model: str | None = None) -> Memory:
         """The ``Memory`` of the home, opened on first use and closed when the command ends.
@@ -70,7 +82,9 @@ class CliState:
 
             llm = LLMConfig(model=model, **_provider_from_env("LOCALMEM_LLM"))
             embedder = EmbedderConfig(**_provider_from_env("LOCALMEM_EMBEDDER"))
-            self._memory = Memory(MemoryConfig(llm=llm, embedder=embedder), path=self.home)
+            store = {"vector_store": postgres_store(self.url)} if self.url else {}
+            self._memory = Memory(MemoryConfig(llm=llm, embedder=embedder, **store),
+                                  path=self.home)
             click.get_current_context().call_on_close(self._memory.close)
         return self._memory
 
@@ -130,9 +144,31 @@ class LocalmemGroup(_UserErrors, click.Group):
 pass_state = click.make_pass_decorator(CliState, ensure=True)
 
 
+def postgres_store(url: str) -> VectorStoreConfig:
+    """Raises: ConfigError: not a PostgreSQL URL."""
+    return VectorStoreConfig(provider="postgres", url=url)
+
+
+class HomeParam(click.ParamType):
+    """``--home``: a folder (as ``click.Path``), or a ``postgresql://`` URL kept as text."""
+
+    name = "home"
+    _folder = click.Path(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.startswith(POSTGRES_SCHEMES):
+            return value
+        return self._folder.convert(value, param, ctx)
+
+
+HOME = HomeParam()
+
+
 def _set_state(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
-        if value:  # not given: keep what the root command set
+        if value and attribute == "home":
+            ctx.ensure_object(CliState).place(value)
+        elif value:  # not given: keep what the root command set
             setattr(ctx.ensure_object(CliState), attribute, value)
 
     return callback
@@ -141,9 +177,9 @@ def _set_state(attribute: str) -> Callable[[click.Context, click.Parameter, Any]
 def home_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--home`` on a subcommand: the same as the root's ``localmem --home``."""
     return click.option(
-        "--home", type=click.Path(file_okay=False, path_type=Path), expose_value=False,
-        is_eager=True, callback=_set_state("home"),
-        help="Home directory holding the memories (same as `localmem --home`).",
+        "--home", type=HOME, expose_value=False, is_eager=True, callback=_set_state("home"),
+        help="Home directory holding the memories, or a postgresql:// URL (same as "
+        "`localmem --home`).",
     )(func)
 
 

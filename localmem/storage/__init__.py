@@ -1,7 +1,7 @@
 """Storage (internal): the source of truth and the search over it, behind one seam (``base``).
 
-The only package that touches SQLite or FAISS. ``open_storage`` is the one place a backend is
-chosen, by ``VectorStoreConfig.provider``.
+The only package that touches SQLite, FAISS or PostgreSQL (``postgres``). ``open_storage`` is the
+one place a backend is chosen, by ``VectorStoreConfig.provider``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ def open_storage(
     config: VectorStoreConfig, home: Path | None, embedder: str, dims: int,
     key: Secret | str | bytes | None = None,
 ) -> Storage:
-    """The storage backend ``config.provider`` names, for ``home`` (None: in memory) and
-    vectors of ``dims`` dimensions from the embedder named ``embedder``; ``key`` opens an
-    encrypted home (else the environment's, see ``crypt_home``).
+    """The storage backend ``config.provider`` names, for ``home`` (None: in memory; ignored for
+    "postgres", which opens ``config.url``) and vectors of ``dims`` dimensions from the embedder
+    named ``embedder``; ``key`` opens an encrypted home (else the environment's, see
+    ``crypt_home``).
 
     Raises:
         ConfigError: unknown provider, or the store's vectors come from another embedder.
@@ -33,4 +34,10 @@ def open_storage(
         from localmem.storage.sqlite_backend import open_sqlite_faiss
 
         return open_sqlite_faiss(home, embedder, dims, key)
-    raise ConfigError(f"unknown vector_store provider {config.provider!r}; use 'faiss'")
+    if config.provider == "postgres" and config.url:
+        from localmem.storage.postgres import open_postgres
+
+        return open_postgres(config.url, embedder, dims)
+    raise ConfigError(
+        f"unknown vector_store provider {config.provider!r}; use 'faiss', or 'postgres' with a url"
+    )

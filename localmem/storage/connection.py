@@ -208,6 +208,12 @@ class Connection:
         with self._guard():
             self.db.table(table).insert_all(rows, ignore=ignore)
 
+    def reserve_ids(self, table: str, upto: int) -> None:
+        """New rows of ``table`` get ids above ``upto`` (a retired memory's history keeps its id)."""
+        self.execute("INSERT INTO sqlite_sequence (name, seq) SELECT ?, 0 WHERE NOT EXISTS "
+                     "(SELECT 1 FROM sqlite_sequence WHERE name = ?)", [table, table])
+        self.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", [upto, table])
+
     def get_setting(self, key: str) -> str | None:
         value = self.value("SELECT value FROM store_settings WHERE key=?", [key])
         return None if value is None else str(value)

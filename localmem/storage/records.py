@@ -108,7 +108,7 @@ def import_records(
             links = [{"memory_id": r["id"], "message_id": m}
                      for r in records.get(kind, ()) for m in r["source_message_ids"]]
             store.insert_rows(SOURCES, links, ignore=True)
-    _reserve_ids(store, MEMORIES, retired)
+    store.reserve_ids(MEMORIES, retired)
     return replaced
 
 
@@ -166,13 +166,6 @@ def _outside(store: Store, kind: str, ids: list[int], scope: Scope) -> list[int]
             f"SELECT id FROM {table} WHERE id IN ({marks(len(chunk))}) AND NOT ({inside})",
             [*chunk, *params])]
     return found
-
-
-def _reserve_ids(store: Store, table: str, upto: int) -> None:
-    """New rows of ``table`` get ids above ``upto`` (a retired memory's history keeps its id)."""
-    store.execute("INSERT INTO sqlite_sequence (name, seq) SELECT ?, 0 WHERE NOT EXISTS "
-                  "(SELECT 1 FROM sqlite_sequence WHERE name = ?)", [table, table])
-    store.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", [upto, table])
 
 
 def _existing_ids(store: Store, table: str, ids: list[int]) -> list[int]:

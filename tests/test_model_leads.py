@@ -49,21 +49,21 @@ def perfect(harness, tune):
 
 def test_rules_alone_on_the_tuning_split(rules):
     detail = "\n".join(rules.failures)
-    assert rules.precision >= 0.72, detail  # measured 0.744 (90/121), HashEmbedder
-    assert rules.recall >= 0.90, detail  # measured 0.930 (66/71)
-    assert rules.update_accuracy >= 0.86, detail  # measured 0.895 (34/38)
+    assert rules.precision >= 0.71, detail  # measured 0.737 (129/175), HashEmbedder
+    assert rules.recall >= 0.92, detail  # measured 0.942 (98/104)
+    assert rules.update_accuracy >= 0.9, detail  # measured 0.931 (54/58)
     assert rules.repeat_accuracy == 1.0, detail
-    assert rules.stale_rate <= 0.14, detail  # measured 0.105 (4/38)
+    assert rules.stale_rate <= 0.08, detail  # measured 0.052 (3/58)
     assert rules.invented_rate <= 0.02 and rules.unsupported_rate <= 0.02, detail
     assert rules.errors == 0, detail
 
 
 def test_a_perfect_model_beats_the_rules_on_every_figure(rules, perfect):
     detail = "\n".join(perfect.failures)
-    assert perfect.precision > rules.precision, detail  # measured 0.990 (100/101)
-    assert perfect.recall > rules.recall, detail  # measured 0.986 (70/71)
-    assert perfect.update_accuracy > rules.update_accuracy, detail  # measured 0.974 (37/38)
-    assert perfect.stale_rate < rules.stale_rate, detail  # measured 0.026 (1/38)
+    assert perfect.precision > rules.precision, detail  # measured 0.973 (146/150)
+    assert perfect.recall > rules.recall, detail  # measured 0.981 (102/104)
+    assert perfect.update_accuracy > rules.update_accuracy, detail  # measured 0.966 (56/58)
+    assert perfect.stale_rate < rules.stale_rate, detail  # measured 0.034 (2/58)
     assert perfect.repeat_accuracy >= rules.repeat_accuracy, detail
     assert perfect.invented_rate <= rules.invented_rate, detail
     assert perfect.unsupported_rate <= rules.unsupported_rate, detail

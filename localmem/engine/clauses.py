@@ -22,7 +22,8 @@ _GREETING = re.compile(
     re.I,
 )
 _FILLER = re.compile(
-    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|no|"
+    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|"
+    r"no(?!\s+(?:more|longer)\b)|"
     r"ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
     re.I,
 )
@@ -37,20 +38,24 @@ _PLEASANTRY = re.compile(
 )
 _CLAUSE_SPLIT = re.compile(
     r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
-    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)",
+    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)"
+    # a comment on what was just said: "a beagle named Cooper, he's the laziest dog ever"
+    r"|,\s+(?=(?:he|she|it|that|they)(?:'s|'re|\s))|\s+(?:and|but|so)\s+(?=(?:it|that)(?:'s|\s))",
     re.I,
 )
 # An ending said without "I": "the Japan trip is off", "our wedding got cancelled".
 _ENDED_THING = re.compile(
     r"^(?i:(?:the|our|my) [\w' -]{1,40}? (?:is|are|was|got|has been) "
     r"(?:off|cancell?ed|called off))\b"
+    r"|^(?:(?i:the|our|my) [\w' -]{1,40}?|[A-Z][\w'-]+(?: [a-z][\w'-]+){0,2}) "
+    r"(?i:(?:isn't|is not|won't be|is no longer|aren't|are not) happening)\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
 _TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl))+$|[^\w)'\"]+$", re.I)
 # Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
 _LEAD_IN = re.compile(
     r"^(\w+(?: \w+)?:\s+|as for me,?\s+|for me,?\s+|personally,?\s+|plus,?\s+|these days,?\s+|"
-    r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
+    r"nowadays,?\s+|now,?\s+|guess what[,!.]*\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
     r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+)",
     re.I,
 )
@@ -91,12 +96,16 @@ def candidate_clauses(text: str) -> list[str]:
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
+        sentence = _GUESS_WHO.sub("I'm", sentence)  # "guess who's the manager now"
+        person = None
         for clause in _split_clauses(sentence):
             clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
-            if _PLEASANTRY.search(clause):
+            clause, person = _resolve_pronoun(clause, person)
+            if _PLEASANTRY.search(clause) or _led_by_someone_else(clause):
                 continue
             if not (_speaks_for_user(clause) or _ENDED_THING.search(clause)
-                    or _said_without_subject(clause) or _about_family(clause)):
+                    or _said_without_subject(clause) or _about_family(clause)
+                    or _about_named(clause)):
                 continue
             if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or _passing(clause):
                 continue
@@ -106,13 +115,48 @@ def candidate_clauses(text: str) -> list[str]:
     return out
 
 
+_GUESS_WHO = re.compile(r"^guess who(?:'s| is)\b", re.I)
+_PERSON_LEAD = re.compile(
+    r"^(?i:my|our) ((?i:best |older |younger |little |big )?(?i:mom|mum|mother|dad|father|sister|"
+    r"brother|wife|husband|partner|girlfriend|boyfriend|son|daughter|friend|boss|roommate|cousin|"
+    r"aunt|uncle|grandma|grandpa|coworker|colleague|neighbou?r))(?: ([A-Z][\w-]+))?(?:'s)?\b"
+)
+_HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
+_OTHER_LEAD = re.compile(r"^(?:he|she|it|they|that|this|there|these|those)(?:'s|'re|\s|$)", re.I)
+
+
+def _resolve_pronoun(clause: str, person: str | None) -> tuple[str, str | None]:
+    """"she's a nurse" after "my sister Ana's job ..." is "my sister Ana is a nurse"; returns the
+    clause and the person a later "she" / "he" stands for."""
+    lead = _PERSON_LEAD.match(clause)
+    if lead:
+        return clause, " ".join(p for p in ("my", lead.group(1), lead.group(2)) if p)
+    said = _HE_SHE.match(clause)
+    if said and person:
+        verb = " is" if said.group(0).lower().endswith(("'s", "is")) else ""
+        return f"{person}{verb}{clause[said.end():]}", person
+    return clause, person
+
+
+def _led_by_someone_else(clause: str) -> bool:
+    """A clause whose subject is someone or something else ("they finally gave me the keys",
+    "it broke my heart"): kept only when it sets an attribute ("they made me sous chef")."""
+    if not _OTHER_LEAD.match(clause):
+        return False
+    from localmem.engine.attributes import rule_attribute  # attributes imports this module
+
+    return rule_attribute(clause) is None
+
+
 # Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".
 _MOOD = re.compile(
     r"^(?:i'm|im|i am|we're|we are|i was|we were|i feel|i felt|feeling|(?:i've|i have|we've|"
     r"we have|have)? ?never been) (?:so |really |very |all so |kind of |a bit |pretty |super |"
     r"just |honestly |totally |a little )*(?:happy|happier|proud|tired|exhausted|excited|"
     r"nervous|sad|relieved|stressed|bored|glad|thrilled|sorry|grateful|lucky|sick|hungry|"
-    r"sleepy|busy|jealous)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
+    r"sleepy|busy|jealous|terrified|scared|worried|anxious|upset|bummed|heartbroken|gutted|"
+    r"devastated|overwhelmed|stoked|pumped)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
+    r"|^(?:i'm|im|i am) (?:gonna|going to) miss\b|^(?:i )?just (?:got back|got home|woke up)\b"
     r"|\b(?:right now|at the moment|atm)\b",
     re.I,
 )
@@ -164,6 +208,25 @@ def _about_family(clause: str) -> bool:
     verb = match.group(2).lower() if match else ""
     return verb not in ("is", "was", "are", "were", "and") and (
         verb in _IRREGULAR_PAST or verb.endswith(("ed", "s")) and len(verb) > 3
+    )
+
+
+_NAMED = re.compile(r"^([A-Z][a-z]+) (?:(?:finally|just|also|now|already|actually) )?([a-z]+)\b")
+_NOT_A_NAME = {"the", "this", "that", "these", "those", "there", "it", "today", "tonight",
+               "yesterday", "everyone", "everybody", "nobody", "someone", "work", "school",
+               "life", "everything", "nothing", "something", "monday", "tuesday", "wednesday",
+               "thursday", "friday", "saturday", "sunday", "he", "she", "they", "what", "who"}
+
+
+def _about_named(clause: str) -> bool:
+    """A statement about someone the user names, said without "my": "Jake got a job at Google",
+    "Ana finally quit the hospital" (the user's family and friends, known by name)."""
+    match = _NAMED.match(clause)
+    if not match or match.group(1).lower() in _NOT_A_NAME:
+        return False
+    verb = match.group(2)
+    return verb in _IRREGULAR_PAST and verb not in ("was", "were", "did", "had") or (
+        verb.endswith("ed") and len(verb) > 4 and verb not in _NOT_A_DEED
     )
 
 

@@ -13,13 +13,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from localmem.engine.attributes import is_additive, is_ending, subjects_match
+from localmem.engine.attributes import (
+    is_additive, is_ending, is_hypothetical, is_partner, subjects_match,
+)
 from localmem.engine.extract import has_negation, topic_words
 from localmem.engine.textutil import content_words, stem
+from localmem.engine.vocab import REPLACED
 from localmem.types import Action
 
 __all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
-           "negation_flip", "preference_target"]
+           "negation_flip", "preference_target", "replaced_target", "partner_facts"]
 
 
 @dataclass
@@ -54,7 +57,9 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
     "canceled called fell through ended stopped lost moved out broke split up divorced separated "
     "anymore longer job position company boyfriend girlfriend partner relationship together "
     "last week month year ago yesterday today weekend day night morning evening tonight "
-    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without"
+    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without rehome "
+    "happening happen had monday tuesday wednesday thursday friday saturday sunday january "
+    "february march april may june july august september october november december"
 )
 _SWITCH = re.compile(r"\b(switched|replaced|instead|traded|swapped|upgraded|changed)\b", re.I)
 _PREFERS = re.compile(
@@ -89,6 +94,8 @@ def slot_verdict(text: str, attribute: str, single: bool, change: str,
     said = set().union(*(content_words(c.text) for c in slot if not has_negation(c.text)))
     if not single and not has_negation(text) and _values(text) <= said:
         return Verdict(Action.NONE, slot[0], f"{attribute} already known")  # told value by value
+    if is_hypothetical(text):
+        return None  # "might get a Tesla one day" replaces nothing yet
     if single and not (is_additive(text) and change != "changed"):
         return Verdict(Action.UPDATE, slot[0], f"new value for {attribute}")
     if change == "changed" and len(slot) == 1 and _SWITCH.search(text):
@@ -173,3 +180,32 @@ def preference_target(text: str, subject: str, candidates: Sequence[Candidate]) 
         if _LIKING.search(cand.text) and over and over <= theirs and not chosen <= theirs:
             return cand
     return None
+
+
+def _like(a: str, b: str) -> bool:
+    """Same word up to its ending: "running" / "runs" ("runn" / "run")."""
+    return a == b or min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a))
+
+
+def replaced_target(text: str, subject: str, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The current fact a new one says it replaced: "Swims laps instead of running now" after
+    "Runs every morning"; "Switched from tea to coffee" after "Drinks tea"."""
+    match = re.search(REPLACED, text, re.I)
+    if not match:
+        return None
+    old = set(content_words(next(g for g in match.groups() if g))) - _NOT_A_VALUE
+    for cand in candidates:
+        if not old or not subjects_match(subject, cand.subject) or has_negation(cand.text) \
+                or is_ending(cand.text) or re.search(REPLACED, cand.text, re.I):
+            continue
+        theirs = topic_words(cand.text)
+        if all(any(_like(w, t) for t in theirs) for w in old):
+            return cand
+    return None
+
+
+def partner_facts(text: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Facts about a partner a break-up names ("Boyfriend Theo surprised them ..." for "Broke up
+    with Theo"): an ending of the relationship ends them too."""
+    names = _names(text)
+    return [c for c in candidates if is_partner(c.subject) and names & set(c.subject.split())]

@@ -65,6 +65,7 @@ _CONTRACTIONS = [
 _MID_SENTENCE = [
     (r"\bi'm\b|\bim\b", "they're"),
     (r"\bi am\b", "they are"),
+    (r"\bi was\b", "they were"),
     (r"\bi've\b", "they've"),
     (r"\bi'd\b", "they'd"),
     (r"\bi'll\b", "they'll"),
@@ -104,7 +105,7 @@ _SYNONYMS = [
 
 
 def _third_person(verb: str) -> str:
-    if verb in _IRREGULAR_PAST or verb in _MODALS or verb.endswith("ed"):
+    if "'" in verb or verb in _IRREGULAR_PAST or verb in _MODALS or verb.endswith("ed"):
         return verb
     special = {"have": "has", "do": "does", "go": "goes", "be": "is", "am": "is"}
     if verb in special:
@@ -190,9 +191,10 @@ def is_grounded(fact: str, source: str) -> bool:
         return False
     source_stems = set(content_words(source)) | {stem(w) for w in words(source)}
     raw_source = {w for w in words(source)}
-    for token in re.findall(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", fact[1:] if fact else fact):
-        if token.lower() not in raw_source:
-            return False  # a name or number the user never said
+    raw_source |= {w.split("'")[0] for w in raw_source}  # "Mary's" says Mary
+    for found in re.finditer(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", fact):
+        if found.start() > 0 and found.group().lower() not in raw_source:
+            return False  # a name or number the user never said (the first word is the verb)
     if any(w in _RELATIONS and w not in source_stems for w in fact_words):
         return False  # a relative or pet the user never mentioned ("Daughter Mia" from "sister")
     template = _STATE_SLOT_WORDS | (_AGE_WORDS if re.search(r"\d+ years? old\b", fact) else set())

@@ -15,7 +15,7 @@ from localmem.engine.extract import has_negation, rewrite_clause, strip_lead_in
 from localmem.engine.textutil import content_words, words
 
 __all__ = ["Fact", "stored_form", "with_subject", "derived_facts", "annotate", "covers",
-           "best_clause", "touches"]
+           "best_clause", "touches", "known_subject"]
 
 
 @dataclass
@@ -52,7 +52,7 @@ def with_subject(text: str, subject: str | None, said: str) -> str:
     moved to Lisbon". The subject is written as the user wrote it (``said``)."""
     if not subject or subject.lower() in ("user", "the user", "i", "me") or set(
         subject.lower().split()
-    ) & {w.lower() for w in words(text)}:
+    ) & {w.split("'")[0] for w in words(text)}:
         return text
     spelled = " ".join(
         next((w for w in re.findall(r"[\w'-]+", said) if w.lower() == part), part)
@@ -148,3 +148,22 @@ def touches(fact: str, clause: str) -> bool:
     clause_words = set(content_words(clause))
     shared = clause_words & set(content_words(fact))
     return len(shared) >= 2 or bool(clause_words) and len(shared) / len(clause_words) >= 0.25
+
+
+def known_subject(fact: Fact, subjects: list[str | None]) -> bool:
+    """Name the fact's subject as the store knows them: "Jake got a job at Google" is about
+    "brother jake" when a stored fact is; the text then says so ("Brother Jake got a job ...").
+    Returns whether the fact changed."""
+    lead = re.match(r"^([A-Z][a-z]+)\s+(?=[a-z])", fact.text)
+    if not lead or fact.subject not in (USER, lead.group(1).lower()):
+        return False
+    name = lead.group(1).lower()
+    fuller = next((s for s in subjects if s and name in s.split()[1:]), None)
+    if fuller is None:
+        return False
+    said = " ".join(w for w in fuller.split() if w != name)
+    fact.text = f"{said[0].upper()}{said[1:]} {fact.text}"
+    fact.subject = fuller
+    fact.attribute = rule_attribute(fact.text) or fact.attribute
+    fact.single = is_single(fact.attribute or None)
+    return True

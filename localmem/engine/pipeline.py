@@ -31,13 +31,15 @@ from localmem.engine.attributes import (
     Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
 )
 from localmem.engine.decisions import (
-    Candidate, Verdict, ending_targets, negation_flip, preference_target, slot_verdict,
+    Candidate, Verdict, ending_targets, negation_flip, partner_facts, preference_target,
+    replaced_target, slot_verdict,
 )
 from localmem.engine.extract import (
     candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause,
 )
 from localmem.engine.facts import (
-    Fact, annotate, best_clause, covers, derived_facts, stored_form, touches, with_subject,
+    Fact, annotate, best_clause, covers, derived_facts, known_subject, stored_form, touches,
+    with_subject,
 )
 from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
@@ -259,6 +261,11 @@ class Pipeline:
         near = [_annotated(c) for c in similar(vector, CANDIDATES) if c.id not in ended]
         found = [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
                                           if related else []) if c.id not in ended]
+        if known_subject(fact, [c.subject for c in [*found, *near]]):  # "Jake" is "brother jake"
+            vector = self.embedder.embed_many([fact.text])[0]
+            found += [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
+                                              if related and fact.attribute else [])
+                      if c.id not in ended and c.id not in {f.id for f in found}]
         slot = self._slot(fact, [*found, *near])
         seen = {c.id for c in [*near, *slot]}
         by_word = [c for c in found if c.id not in seen]
@@ -266,6 +273,8 @@ class Pipeline:
         if any(normalize(c.text) == normalize(fact.text) for c in candidates):
             return [change(Verdict(Action.NONE, candidates[0], "same text is stored"))]
         mine = [c for c in candidates if subjects_match(fact.subject, c.subject)]
+        if fact.change == "ended" and fact.attribute == "relationship":
+            mine += partner_facts(fact.text, candidates)  # "Broke up with Theo" ends "Theo ..."
         told = [c for c in pending if c.attribute == fact.attribute and subjects_match(
             fact.subject, c.subject)] if fact.attribute else []
         verdicts = self._rules(fact, slot, mine, told)
@@ -318,6 +327,9 @@ class Pipeline:
                 return [verdict, *rest]
             if verdict:
                 return [verdict]
+        replaced = replaced_target(fact.text, fact.subject, [*slot, *mine])
+        if replaced:
+            return [Verdict(Action.UPDATE, replaced, "says what it replaced")]
         liked = preference_target(fact.text, fact.subject, mine)
         if liked:
             return [Verdict(Action.UPDATE, liked, "the preference changed")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from localmem.engine.extract import candidate_clauses, rewrite_clause
+from localmem.engine.extract import candidate_clauses, correction, rewrite_clause
 
 
 def facts(text: str) -> list[str]:
@@ -58,3 +58,14 @@ def test_moods_moments_and_small_talk_give_nothing(text):
 def test_a_mood_about_something_keeps_the_something():
     assert facts("I'm excited to start my new job at Google") == [
         "Is excited to start their new job at Google"]
+
+
+@pytest.mark.parametrize("text, fixed", [
+    ("*Kieran, not Kiran", ("Kieran", "Kiran")),
+    ("oops it's Aidan with an a", ("Aidan", None)),
+    ("sorry I meant Tuesday", ("Tuesday", None)),
+    ("It's Aidan and he is great", None),  # a name, not a correction
+    ("I spelled it wrong", None),  # no name to fix it with
+])
+def test_a_spelling_correction_is_recognised(text, fixed):
+    assert correction(text) == fixed

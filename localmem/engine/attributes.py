@@ -40,8 +40,9 @@ _CASED = [(re.compile(p), key) for p, key in CASED_PATTERNS]
 _PET_WORDS = {"dog", "cat", "puppy", "kitten"}  # "Dog Rex died" is about the user's pet
 _PERSON = sorted({r for r in RELATIONS if r not in _PET_WORDS}, key=len, reverse=True)
 _LEAD = re.compile(  # case matters only for the name: "Sister Ana ..." but "Sister is ..."
-    rf"^(?i:(?:(?:their|the|user's|his|her|my|our) )?((?:best |older |younger |little |big )?"
-    rf"(?:{'|'.join(_PERSON)})s?))(?: ([A-Z][\w-]+)(?:'s)?)?\s+(?=\S)"
+    rf"^(?i:(?:(?:their|the|user's|his|her|my|our) )?((?:(?:{'|'.join(_PERSON)})'s )*"
+    rf"(?:best |older |younger |little |big )?(?:{'|'.join(_PERSON)})s?))"
+    rf"(?: ([A-Z][\w-]+)(?:'s)?)?\s+(?=\S)"
 )
 _PREDICATE_LEAD = re.compile(
     r"^(?:still|now|also|just|recently|currently|finally|actually|really|even|already|"

@@ -12,7 +12,7 @@ import re
 
 from localmem.engine.textutil import content_words, split_sentences
 
-__all__ = ["candidate_clauses", "strip_lead_in"]
+__all__ = ["candidate_clauses", "strip_lead_in", "correction"]
 
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
@@ -75,7 +75,9 @@ _NOT_A_FACT = re.compile(
     r"heading (to bed|out|off)|talk (to you )?(soon|later)|catching up)\b",
     re.I,
 )
-_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|u|ur|yourself)\b", re.I)
+_SECOND_PERSON = re.compile(
+    r"\b(you|your|yours|you're|you've|you'd|you'll|yourself)\b|(?<![\w-])(?i:u|ur)(?![\w-])", re.I
+)
 _IRREGULAR_PAST = {
     "went", "was", "were", "had", "got", "made", "took", "saw", "bought", "came", "became",
     "began", "felt", "found", "gave", "grew", "heard", "kept", "knew", "left", "lost", "met",
@@ -116,11 +118,11 @@ def candidate_clauses(text: str) -> list[str]:
 
 
 _GUESS_WHO = re.compile(r"^guess who(?:'s| is)\b", re.I)
-_PERSON_LEAD = re.compile(
-    r"^(?i:my|our) ((?i:best |older |younger |little |big )?(?i:mom|mum|mother|dad|father|sister|"
-    r"brother|wife|husband|partner|girlfriend|boyfriend|son|daughter|friend|boss|roommate|cousin|"
-    r"aunt|uncle|grandma|grandpa|coworker|colleague|neighbou?r))(?: ([A-Z][\w-]+))?(?:'s)?\b"
-)
+_RELATION = (r"(?i:best |older |younger |little |big )?(?i:mom|mum|mother|dad|father|sister|"
+             r"brother|wife|husband|partner|girlfriend|boyfriend|son|daughter|friend|boss|"
+             r"roommate|cousin|aunt|uncle|grandma|grandpa|coworker|colleague|neighbou?r)")
+# "my sister Ana", "my brother's wife Lena": who a later "she" / "he" is
+_PERSON_LEAD = re.compile(rf"^(?i:my|our) ((?:{_RELATION}'s )*{_RELATION})(?: ([A-Z][\w-]+))?(?:'s)?\b")
 _HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
 _OTHER_LEAD = re.compile(r"^(?:he|she|it|they|that|this|there|these|those)(?:'s|'re|\s|$)", re.I)
 
@@ -228,6 +230,25 @@ def _about_named(clause: str) -> bool:
     return verb in _IRREGULAR_PAST and verb not in ("was", "were", "did", "had") or (
         verb.endswith("ed") and len(verb) > 4 and verb not in _NOT_A_DEED
     )
+
+
+_CORRECTION_CUE = re.compile(
+    r"\b(oops|sorry|typo|spelled|spelt|misspelled|autocorrect|wrong|with an? [a-z]\b)|^\s*\*", re.I
+)
+_CORRECTED = re.compile(r"^\s*\*\s*([A-Z][\w-]+)|\b(?i:it'?s|it is|i meant)\s+([A-Z][\w-]+)")
+_WRONG = re.compile(r"\bnot ([A-Z][\w-]+)")
+
+
+def correction(text: str) -> tuple[str, str | None] | None:
+    """(the right name, the wrong one if said) when a message corrects how a name was spelled:
+    "*Mochi, not Mocha", "oops it's Aidan with an a"; else None."""
+    if not _CORRECTION_CUE.search(text):
+        return None
+    right = _CORRECTED.search(text)
+    if not right:
+        return None
+    wrong = _WRONG.search(text)
+    return right.group(1) or right.group(2), wrong.group(1) if wrong else None
 
 
 def _speaks_for_user(clause: str) -> bool:

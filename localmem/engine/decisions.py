@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from dataclasses import dataclass
 
 from localmem.engine.attributes import (
-    is_additive, is_ending, is_hypothetical, is_partner, subjects_match,
+    is_additive, is_ending, is_hypothetical, is_partner, split_subject, subjects_match,
 )
 from localmem.engine.extract import has_negation, topic_words
 from localmem.engine.textutil import content_words, stem
@@ -22,7 +23,8 @@ from localmem.engine.vocab import REPLACED
 from localmem.types import Action
 
 __all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
-           "negation_flip", "preference_target", "replaced_target", "partner_facts"]
+           "negation_flip", "preference_target", "replaced_target", "partner_facts",
+           "corrected_target"]
 
 
 @dataclass
@@ -58,16 +60,17 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
     "anymore longer job position company boyfriend girlfriend partner relationship together "
     "last week month year ago yesterday today weekend day night morning evening tonight "
     "tbh lol haha honestly sadly finally dropped notice handed got rid hung without rehome "
-    "happening happen had monday tuesday wednesday thursday friday saturday sunday january "
+    "happening happen had scrapped scrapping bailed backed pulled quits trip vacation holiday plan plans practice firm office monday tuesday wednesday thursday friday saturday sunday january "
     "february march april may june july august september october november december"
 )
+_ADVERB = re.compile(r"\w{4,}ly")  # "completely": how, not what
 _SWITCH = re.compile(r"\b(switched|replaced|instead|traded|swapped|upgraded|changed)\b", re.I)
 _PREFERS = re.compile(
     r"\bprefers? ([\w' -]+?) (?:over|to|rather than|more than|instead of) ([\w' -]+?)"
     r"(?: (?:now|these days|nowadays|lately))?(?:[,.;!]|$)",
     re.I,
 )
-_LIKING = re.compile(r"\b(likes?|loves?|enjoys?|prefers?|favou?rite|fan of|into|is a \w+ person)\b",
+_LIKING = re.compile(r"\b(likes?|loves?|enjoys?|prefers?|favou?rite|fan of|into|a \w+ person)\b",
                      re.I)
 
 
@@ -113,29 +116,40 @@ def ending_targets(text: str, single: bool, slot: Sequence[Candidate],
     if first is None:
         return []
     names = _names(text) & _names(first.text)
-    told = set(content_words(first.text))
+    told = set(content_words(split_subject(first.text)[1]))  # what was said, not of whom
     more = [
         c for c in [*slot, *others]
         if c.id != first.id and c.id > 0 and not is_ending(c.text) and not has_negation(c.text)
-        and names & _names(c.text) and len(told & set(content_words(c.text)) - names) >= 1
+        and names & _names(c.text)
+        and len(told & set(content_words(split_subject(c.text)[1])) - names) >= 1
     ]
     return [first, *{c.id: c for c in more}.values()]
 
 
 def _ending_target(text: str, single: bool, slot: Sequence[Candidate],
                    others: Sequence[Candidate]) -> Candidate | None:
-    named = {w for w in content_words(text) if not w[0].isdigit()} - _NOT_A_VALUE
+    named = _named(text)
     for cand in slot:
         if _shares(named, set(content_words(cand.text))):
             return cand
-    if single and slot and not named:
-        return slot[0]
+    if single and slot and (not named or len(slot) == 1):
+        return slot[0]  # one value at a time, and one known: "Quit the hospital" ends it
     for cand in others:
         if is_ending(cand.text) or has_negation(cand.text):
             continue
         if negation_flip(text, cand.text) or _overlap(named, cand.text) >= 0.6:
             return cand
     return None
+
+
+def _named(text: str) -> set[str]:
+    """What an ending names, from the part of it that says the ending ("Gave up coffee
+    completely, day 10 and the headaches are gone" names coffee), without its subject's name."""
+    pieces = [p for p in re.split(r"[,;]\s*|\s+(?:and|but|so)\s+", text) if p.strip()]
+    said = next((p for p in pieces if is_ending(p) or has_negation(p)), text)
+    said = " ".join(w for w in said.split() if not _ADVERB.fullmatch(w.lower()))
+    who = set(content_words(text[: len(text) - len(split_subject(text)[1])]))
+    return {w for w in content_words(said) if not w[0].isdigit()} - _NOT_A_VALUE - who
 
 
 def _names(text: str) -> set[str]:
@@ -173,7 +187,9 @@ def preference_target(text: str, subject: str, candidates: Sequence[Candidate]) 
     for cand in candidates:
         if not subjects_match(subject, cand.subject) or has_negation(cand.text):
             continue
-        theirs = set(content_words(cand.text))
+        liking = next((p for p in re.split(r"[,;]\s*|\s+but\s+", cand.text) if _LIKING.search(p)),
+                      cand.text)
+        theirs = set(content_words(liking))  # "a dog person, cats freak them out": dogs
         old = _PREFERS.search(cand.text)
         if old:  # "Prefers tea over coffee": its first choice is what counts
             theirs = set(content_words(old.group(1)))
@@ -209,3 +225,20 @@ def partner_facts(text: str, candidates: Sequence[Candidate]) -> list[Candidate]
     with Theo"): an ending of the relationship ends them too."""
     names = _names(text)
     return [c for c in candidates if is_partner(c.subject) and names & set(c.subject.split())]
+
+
+def _spelled_alike(a: str, b: str) -> bool:
+    """"Aiden" / "Aidan", "Biskit" / "Biscuit": one name misspelled as the other."""
+    a, b = a.lower(), b.lower()
+    return a != b and a[0] == b[0] and SequenceMatcher(None, a, b).ratio() >= 0.6
+
+
+def corrected_target(right: str, wrong: str | None,
+                     candidates: Sequence[Candidate]) -> tuple[Candidate, str] | None:
+    """The stored fact a spelling correction fixes, and its corrected text: the fact naming
+    ``wrong`` (or, when it was not said, a name spelled like ``right``)."""
+    for cand in candidates:
+        for name in re.findall(r"\b[A-Z][\w-]+", cand.text):
+            if name == wrong or (wrong is None and _spelled_alike(name, right)):
+                return cand, re.sub(rf"\b{re.escape(name)}\b", right, cand.text)
+    return None

@@ -31,11 +31,11 @@ from localmem.engine.attributes import (
     Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
 )
 from localmem.engine.decisions import (
-    Candidate, Verdict, ending_targets, negation_flip, partner_facts, preference_target,
-    replaced_target, slot_verdict,
+    Candidate, Verdict, corrected_target, ending_targets, negation_flip, partner_facts,
+    preference_target, replaced_target, slot_verdict,
 )
 from localmem.engine.extract import (
-    candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause,
+    candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
 )
 from localmem.engine.facts import (
     Fact, annotate, best_clause, covers, derived_facts, known_subject, stored_form, touches,
@@ -131,7 +131,9 @@ class Pipeline:
         if not user_messages:
             return report
         source = "\n".join(text for _, text in user_messages)
-        clauses = [(mid, c) for mid, text in user_messages for c in candidate_clauses(text)]
+        fixes = {mid: fix for mid, text in user_messages if (fix := correction(text))}
+        clauses = [(mid, c) for mid, text in user_messages if mid not in fixes
+                   for c in candidate_clauses(text)]
         kept = self._model_facts(source, observed, prompt, report)
         if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
             report.partial = [t for t, _ in kept if any(touches(t, c) for _, c in clauses)]
@@ -145,6 +147,10 @@ class Pipeline:
             rewritten = rewrite_clause(clause)
             if not self.model_leads or self._fills_gap(rewritten, report.model_error is None):
                 facts.append(Fact(rewritten, [msg_id], "rule"))
+        for mid, (right, wrong) in fixes.items():  # "*Mochi, not Mocha": fixes a stored name
+            said = f"It's {right}" + (f", not {wrong}" if wrong else "")  # if nothing to fix
+            facts.append(Fact(said, [mid], "rule", attribute="", change="corrected",
+                              fields={"right": right, "wrong": wrong}))
         for fact in list(facts):
             for text, attribute, event in derived_facts(fact.text):
                 facts.append(Fact(text, fact.source_ids, fact.origin, attribute=attribute))
@@ -157,7 +163,8 @@ class Pipeline:
             if key not in seen and fact.text:
                 seen.add(key)
                 said = [c for _, c in clauses] if fact.origin == "model" else []
-                annotate(fact, source, self.model_leads, best_clause(fact.text, said))
+                if fact.change != "corrected":
+                    annotate(fact, source, self.model_leads, best_clause(fact.text, said))
                 report.facts.append(fact)
         return report
 
@@ -255,6 +262,11 @@ class Pipeline:
                 ends=[c.id for c in ends if c.id > 0],  # not a fact of this same add
             )
 
+        if fact.change == "corrected":
+            fixed = corrected_target(fact.fields["right"], fact.fields["wrong"],
+                                     similar(vector, 4 * CANDIDATES))
+            if fixed:
+                return [change(Verdict(Action.UPDATE, fixed[0], "corrects a name"), fixed[1])]
         same = by_hash(text_hash(fact.text))
         if same is not None:
             return [change(Verdict(Action.NONE, same, "same text is stored"))]

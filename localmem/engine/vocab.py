@@ -154,6 +154,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^birthday is\b|^was born on\b", "birthday"),
     (r"^(is|comes) (originally )?from\b", "origin"),
     (r"\b(linux|ubuntu|fedora|debian|arch linux|linux mint|macos|mac os|os x|windows \d+|windows|"
+     r"(?:a|the|on) mac|"
      r"chromeos|chrome os|freebsd|pop!?_os)\b", "os"),
     (r"\b(iphone|pixel \d|pixel phone|google pixel|galaxy s\d+|samsung galaxy|oneplus|motorola|"
      r"android phone|smartphone|flip phone|new phone|(?:their|a|an|the) phone)\b", "phone"),
@@ -171,7 +172,8 @@ PATTERNS: list[tuple[str, str]] = [
      r"(has )?been dating|is single|is divorced|is separated|is in a relationship|wife is|"
      r"husband is|partner is|girlfriend is|boyfriend is|fianc[eé]e? is|"
      r"has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
-     r"\b(broke up|split up|got divorced|got married|got engaged|separated from)\b",
+     r"\b(broke up|split up|got divorced|got married|got engaged|separated from|"
+     r"called it quits)\b",
      "relationship"),
     (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
      rf"traded in|ditched) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|^drives (a|an)\b", "car"),
@@ -182,14 +184,17 @@ PATTERNS: list[tuple[str, str]] = [
     (r"\b(works? from home|wfh|remote work|works remotely|in the office|hybrid schedule|"
      r"back in the office|commutes?)\b", "work_setup"),
     (r"^(works?( [\w-]+){0,2} (as|at|for|in)|(is|has been|have been|been) working (as|at|for)|"
-     r"got (a )?(new )?job|"
+     r"got (a |an )?(new )?(job|internship|position|gig|role)|"
      r"started (a |their )?(new )?(job|gig|role|position)|new (job|gig|role|position) as|"
      r"got promoted|was promoted|got hired|was hired|is employed|is self-employed|is unemployed|"
      r"freelancing|is freelancing|lost their job|got laid off|was laid off|got fired|was fired|"
      r"retired|is retired|handed in (their|a) notice|"
-     r"(quit|left|resigned from) (their )?(job|work|position))\b", "job"),
+     r"(quit|left|resigned from) (their |her |his )?(job|work|position|practice|firm|company)|"
+     r"quit (the|their|her|his) \w+$)\b",
+     "job"),
     (r"^(is|became|is now|was promoted to|got promoted to|was made|made (them|me)) (a |an |the )?"
-     r"([\w-]+ ){0,3}({jobs})s?\b|\b(they|them) made (them|me) ([\w-]+ ){0,2}({jobs})\b", "job"),
+     r"([\w-]+ ){0,3}({jobs})s?\b|\b(they|them|boss|manager) (made|bumped|promoted|moved|hired) "
+     r"(them|me)( up)?( to| as)? ([\w-]+ ){0,2}({jobs})\b", "job"),
     (r"\b(night owl|morning person|early bird|early riser|night person)\b", "chronotype"),
     (r"^favou?rite (\w+)(?: [\w ]+?)? (is|are)\b", "favourite"),
     (r"\b(allergic|allergy|diabetes|diabetic|asthma|pregnant|injured|surgery|migraines?|"
@@ -215,7 +220,9 @@ ENDING = (
     r"retired|laid off|got fired|was fired|sold|gave away|gave up|rehomed|passed away|died|"
     r"(?:is|are|was|got) off|(?:is|was|got|been) cancell?ed|called off|fell through|stopped|"
     r"ended|lost their job|moved out|handed in (?:their|my|a) notice|last day|got rid of|"
-    r"rehomed?|rehoming|(?:isn't|is not|aren't|are not|won't be) happening|"
+    r"rehomed?|rehoming|(?:isn't|is not|aren't|are not|won't be) happening|called it quits|"
+    r"calling it quits|scrapped|scrapping|bailed on|backed out of|pulled out of|"
+    r"put in (?:my|their|a) (?:two weeks|notice)|gave (?:my|their) notice|"
     r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
     r"is over|got better|cleared up)\b"
 )

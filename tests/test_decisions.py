@@ -84,6 +84,16 @@ SCENARIOS: list[tuple[str, list[str], list[str], list[str]]] = [
      ["no more donuts"], ["every morning"]),
     ("misspelled-name-fixed", ["My neighbour Kiran lent me a ladder.", "*Kieran, sorry"],
      ["kieran lent"], ["kiran"]),
+    ("aside-to-the-listener", ["I wait tables at a diner.", "I'm the head waiter now, can you "
+                               "believe it"], ["head waiter"], ["wait tables"]),
+    ("not-since-then", ["I bite my nails constantly.", "I haven't bitten my nails in 2 weeks!"],
+     ["not bitten"], ["constantly"]),
+    ("plan-put-off-without-i", ["We're flying to Bali in July.", "Bali trip got postponed."],
+     ["postponed"], ["flying to bali"]),
+    ("graduated", ["I'm a senior at Rutgers.", "I graduated from Rutgers last week"],
+     ["graduated"], ["senior at rutgers"]),
+    ("divorce", ["I'm married to Carla.", "Carla and I are getting divorced"],
+     ["divorced"], ["married to carla"]),
 ]
 
 
@@ -108,6 +118,9 @@ def test_the_right_fact_stays_current(name, adds, current, gone):
     ("I live in Denver.", "I'm still living in Denver."),
     ("I work as a nurse at Mercy hospital.", "I work as a nurse."),
     ("I have a dog named Rex.", "I have a dog named Rex."),
+    ("I live in York, grew up here and never left.", "still living in York, love it"),
+    ("I play bass in a jazz trio.", "still playing bass with the trio every week"),
+    ("I teach chemistry at Hill High.", "I'm a chemistry teacher at Hill High."),
 ])
 def test_a_repeated_value_changes_nothing(first, again):
     memory = fake_memory()

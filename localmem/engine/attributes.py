@@ -148,7 +148,10 @@ def rule_attribute(text: str) -> str | None:
 
 def is_ending(text: str) -> bool:
     """Whether the fact says something stopped ("no longer", "split up", "is off")."""
-    return bool(re.search(ENDING, text.replace("\u2019", "'"), re.I))
+    text = text.replace("\u2019", "'")
+    return any(not re.search(r"\b(?:never|not|didn't|don't|won't|haven't|hasn't)\s+$",
+                             text[: m.start()], re.I)  # "never left" ended nothing
+               for m in re.finditer(ENDING, text, re.I))
 
 
 def is_additive(text: str) -> bool:

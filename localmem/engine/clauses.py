@@ -45,10 +45,9 @@ _CLAUSE_SPLIT = re.compile(
 )
 # An ending said without "I": "the Japan trip is off", "our wedding got cancelled".
 _ENDED_THING = re.compile(
-    r"^(?i:(?:the|our|my) [\w' -]{1,40}? (?:is|are|was|got|has been) "
-    r"(?:off|cancell?ed|called off))\b"
-    r"|^(?:(?i:the|our|my) [\w' -]{1,40}?|[A-Z][\w'-]+(?: [a-z][\w'-]+){0,2}) "
-    r"(?i:(?:isn't|is not|won't be|is no longer|aren't|are not) happening)\b"
+    r"^(?:(?i:the|our|my) [\w' -]{1,40}?|[A-Z][\w'-]+(?: [a-z][\w'-]+){0,2}) "
+    r"(?i:(?:is|are|was|got|has been) (?:off|cancell?ed|called off|postponed|scrapped)"
+    r"|(?:isn't|is not|won't be|is no longer|aren't|are not) happening|fell through)\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
 _TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl))+$|[^\w)'\"]+$", re.I)
@@ -96,9 +95,9 @@ def candidate_clauses(text: str) -> list[str]:
         sentence = sentence.strip().strip('"')
         for _ in range(3):
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
+        sentence = _GUESS_WHO.sub("I'm", _ASIDE.sub("", sentence))  # "guess who's ..."
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
-        sentence = _GUESS_WHO.sub("I'm", sentence)  # "guess who's the manager now"
         person = None
         for clause in _split_clauses(sentence):
             clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
@@ -109,6 +108,7 @@ def candidate_clauses(text: str) -> list[str]:
                     or _said_without_subject(clause) or _about_family(clause)
                     or _about_named(clause)):
                 continue
+            clause = _without_aside(clause)
             if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or _passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
@@ -138,6 +138,18 @@ def _resolve_pronoun(clause: str, person: str | None) -> tuple[str, str | None]:
         verb = " is" if said.group(0).lower().endswith(("'s", "is")) else ""
         return f"{person}{verb}{clause[said.end():]}", person
     return clause, person
+
+
+# An aside to the listener after a statement: "I'm head chef now, can you believe it".
+_ASIDE = re.compile(r",\s*(?:can you believe|would you believe|believe it or not|you know|ya know|"
+                    r"if you can believe)\b[^,]*$", re.I)
+
+
+def _without_aside(clause: str) -> str:
+    """A statement without an aside to the listener after it: "I'm head chef now, can you
+    believe it" says "I'm head chef now"."""
+    head = re.split(r",\s*(?=[^,]*\b(?:you|your|u)\b)", clause, maxsplit=1, flags=re.I)[0]
+    return head if head != clause and not _SECOND_PERSON.search(head) else clause
 
 
 def _led_by_someone_else(clause: str) -> bool:
@@ -191,8 +203,10 @@ def _said_without_subject(clause: str) -> bool:
     if len(tokens) < 2 or len(content_words(clause)) < 2:
         return False
     first = tokens[0].lower().strip(",.!")
-    if first == "just" and len(tokens) > 2:
-        first = tokens[1].lower()
+    while first in ("just", "finally", "now", "still", "also", "already", "currently") \
+            and len(tokens) > 2:
+        tokens = tokens[1:]
+        first = tokens[0].lower().strip(",.!")
     if first in _NOT_A_DEED:
         return False
     if first == "back" and tokens[1].lower() in ("in", "at", "to", "on", "home"):

@@ -60,9 +60,10 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
     "anymore longer job position company boyfriend girlfriend partner relationship together "
     "last week month year ago yesterday today weekend day night morning evening tonight "
     "tbh lol haha honestly sadly finally dropped notice handed got rid hung without rehome "
-    "happening happen had scrapped scrapping bailed backed pulled quits trip vacation holiday plan plans practice firm office monday tuesday wednesday thursday friday saturday sunday january "
+    "happening happen had going goes go went doing getting graduated dumped postponed divorced getting scrapped scrapping bailed backed pulled quits trip vacation holiday plan plans practice firm office monday tuesday wednesday thursday friday saturday sunday january "
     "february march april may june july august september october november december"
 )
+_CONTINUES = re.compile(r"^(?:still|as always|as usual)\b", re.I)
 _ADVERB = re.compile(r"\w{4,}ly")  # "completely": how, not what
 _SWITCH = re.compile(r"\b(switched|replaced|instead|traded|swapped|upgraded|changed)\b", re.I)
 _PREFERS = re.compile(
@@ -83,14 +84,27 @@ def same_value(new: str, old: str) -> bool:
     Denver")."""
     if has_negation(new) != has_negation(old) or is_ending(new) != is_ending(old):
         return False
-    return _values(new) <= set(content_words(old))
+    theirs = set(content_words(old))  # "teacher" says what "teaches" does
+    return all(w in theirs or len(w) >= 4 and any(_like(w, t) and len(t) >= 4 for t in theirs)
+               for w in _values(new))
+
+
+def _head(text: str) -> str:
+    """The statement before a comment: "Is based in Leeds, came up here for uni"."""
+    return re.split(r",\s+", text, maxsplit=1)[0]
 
 
 def slot_verdict(text: str, attribute: str, single: bool, change: str,
                  slot: Sequence[Candidate]) -> Verdict | None:
-    """A new (not ending) value against the slot's current values, best match first."""
+    """A new (not ending) value against the slot's current values, best match first. The
+    value is in the statement before a comment ("Still in Leeds, can't imagine leaving"), and a
+    "still" that names a known value says it again ("Still playing guitar with the guys")."""
+    head = _head(text)
     for cand in slot:
-        if same_value(text, cand.text):
+        if same_value(text, cand.text) or same_value(head, _head(cand.text)) or (
+            _CONTINUES.match(text) and not has_negation(text)
+            and _values(head) & set(content_words(cand.text))
+        ):
             return Verdict(Action.NONE, cand, f"{attribute} already known")
     if not slot:
         return None
@@ -170,12 +184,21 @@ def _overlap(named: set[str], old: str) -> float:
     return hits / min(len(named), len(theirs))
 
 
+_TIME = _stems("day days week weeks month months year years time times minute minutes hour hours")
+
+
+def _topic(text: str) -> set[str]:
+    return {w for w in topic_words(text) if not w[0].isdigit()} - _TIME
+
+
 def negation_flip(new: str, old: str) -> bool:
     """Same topic, opposite polarity: "Does not smoke anymore" / "Smokes a pack a week"."""
     if has_negation(new) == has_negation(old):
         return False
-    a, b = topic_words(new), topic_words(old)  # "anymore" / "quit" must not dilute the overlap
-    return bool(a and b) and sum(_shares({w}, b) for w in a) / min(len(a), len(b)) >= 0.6
+    # "anymore" / "quit", numbers and times ("in 3 months") must not dilute the overlap
+    a, b = (_topic(t) for t in (new, old))
+    shared = sum(_shares({w}, b) or any(_like(w, t) for t in b) for w in a)  # "bitt" / "bit"
+    return bool(a and b) and shared / min(len(a), len(b)) >= 0.6
 
 
 def preference_target(text: str, subject: str, candidates: Sequence[Candidate]) -> Candidate | None:

@@ -32,7 +32,7 @@ from localmem.engine.attributes import (
 )
 from localmem.engine.decisions import (
     Candidate, Verdict, corrected_target, ending_targets, negation_flip, partner_facts,
-    preference_target, replaced_target, slot_verdict,
+    preference_target, replaced_target, same_value, slot_verdict,
 )
 from localmem.engine.extract import (
     candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
@@ -348,6 +348,8 @@ class Pipeline:
         for cand in mine:
             if negation_flip(fact.text, cand.text):
                 return [Verdict(Action.UPDATE, cand, "contradicts the stored memory")]
+            if cand.id > 0 and fact.change != "ended" and same_value(fact.text, cand.text):
+                return [Verdict(Action.NONE, cand, "says nothing new")]  # in other words
         return []
 
     def _ask_model(self, fact: Fact, offered: list[Candidate], change) -> list[PlannedChange]:

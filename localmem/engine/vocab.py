@@ -173,7 +173,7 @@ PATTERNS: list[tuple[str, str]] = [
      r"husband is|partner is|girlfriend is|boyfriend is|fianc[eé]e? is|"
      r"has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
      r"\b(broke up|split up|got divorced|got married|got engaged|separated from|"
-     r"called it quits)\b",
+     r"called it quits|getting divorced|getting a divorce|filed for divorce|dumped)\b",
      "relationship"),
     (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
      rf"traded in|ditched) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|^drives (a|an)\b", "car"),
@@ -221,7 +221,8 @@ ENDING = (
     r"(?:is|are|was|got) off|(?:is|was|got|been) cancell?ed|called off|fell through|stopped|"
     r"ended|lost their job|moved out|handed in (?:their|my|a) notice|last day|got rid of|"
     r"rehomed?|rehoming|(?:isn't|is not|aren't|are not|won't be) happening|called it quits|"
-    r"calling it quits|scrapped|scrapping|bailed on|backed out of|pulled out of|"
+    r"calling it quits|scrapped|scrapping|bailed on|backed out of|pulled out of|postponed|"
+    r"getting divorced|getting a divorce|filed for divorce|graduated|dumped|"
     r"put in (?:my|their|a) (?:two weeks|notice)|gave (?:my|their) notice|"
     r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
     r"is over|got better|cleared up)\b"

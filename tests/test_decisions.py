@@ -94,6 +94,17 @@ SCENARIOS: list[tuple[str, list[str], list[str], list[str]]] = [
      ["graduated"], ["senior at rutgers"]),
     ("divorce", ["I'm married to Carla.", "Carla and I are getting divorced"],
      ["divorced"], ["married to carla"]),
+    ("car-said-goodbye", ["My daily driver is a 2009 Mazda 3.",
+                          "Said goodbye to the Mazda, picked up a used Subaru Forester"],
+     ["subaru"], ["daily driver"]),
+    ("shift-change", ["I work the graveyard shift at the warehouse.",
+                      "I finally got moved to day shifts!"], ["day shifts"], ["graveyard"]),
+    ("named-relative-moves-home", ["My cousin Ivy lives in Leeds.", "Ivy moved back home to York"],
+     ["cousin ivy moved back home to york"], ["lives in leeds"]),
+    ("a-named-friend-s-home-is-theirs", ["I live in Perth.", "Tom moved to Sydney last year"],
+     ["lives in perth", "tom moved to sydney"], []),
+    ("the-class-ended", ["I'm taking a salsa class on Mondays.", "The salsa class ended last week"],
+     ["class ended"], ["taking a salsa"]),
 ]
 
 

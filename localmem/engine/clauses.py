@@ -12,7 +12,7 @@ import re
 
 from localmem.engine.textutil import content_words, split_sentences
 
-__all__ = ["candidate_clauses", "strip_lead_in", "correction"]
+__all__ = ["candidate_clauses", "strip_lead_in", "correction", "named_lead"]
 
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
@@ -47,7 +47,8 @@ _CLAUSE_SPLIT = re.compile(
 _ENDED_THING = re.compile(
     r"^(?:(?i:the|our|my) [\w' -]{1,40}?|[A-Z][\w'-]+(?: [a-z][\w'-]+){0,2}) "
     r"(?i:(?:is|are|was|got|has been) (?:off|cancell?ed|called off|postponed|scrapped)"
-    r"|(?:isn't|is not|won't be|is no longer|aren't|are not) happening|fell through)\b"
+    r"|(?:isn't|is not|won't be|is no longer|aren't|are not) happening|fell through"
+    r"|ended|finished|wrapped up|(?:is|was) over)\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
 _TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl))+$|[^\w)'\"]+$", re.I)
@@ -234,16 +235,38 @@ _NOT_A_NAME = {"the", "this", "that", "these", "those", "there", "it", "today", 
                "thursday", "friday", "saturday", "sunday", "he", "she", "they", "what", "who"}
 
 
-def _about_named(clause: str) -> bool:
-    """A statement about someone the user names, said without "my": "Jake got a job at Google",
-    "Ana finally quit the hospital" (the user's family and friends, known by name)."""
-    match = _NAMED.match(clause)
-    if not match or match.group(1).lower() in _NOT_A_NAME:
-        return False
-    verb = match.group(2)
+# First words of stored facts and statements that are not names.
+_LEADS = {"is", "has", "does", "goes", "was", "had", "just", "finally", "also", "still", "now",
+          "really", "actually", "recently", "always", "never", "usually", "girlfriend",
+          "boyfriend", "wife", "husband", "partner", "fiance", "fiancee", "name", "commute",
+          "job", "home", "plan", "trip", "can", "will", "would", "could", "should", "might"}
+
+
+def _done(verb: str) -> bool:
+    """Whether a verb says what someone did ("got", "quit", "moved")."""
     return verb in _IRREGULAR_PAST and verb not in ("was", "were", "did", "had") or (
         verb.endswith("ed") and len(verb) > 4 and verb not in _NOT_A_DEED
     )
+
+
+def named_lead(clause: str) -> str | None:
+    """The name a statement about someone the user names starts with, said without "my":
+    "Jake got a job at Google", "Maya lives in Austin"; else None."""
+    match = _NAMED.match(clause)
+    if not match:
+        return None
+    first = match.group(1).lower()
+    if first in _NOT_A_NAME or first in _LEADS or _done(first) or first.endswith("ing"):
+        return None  # "Is based in ...", "Switched to ...", "Just closed on ...": a verb leads
+    verb = match.group(2)
+    return match.group(1) if _done(verb) or verb in ("lives", "works") else None
+
+
+def _about_named(clause: str) -> bool:
+    """A statement of what someone the user names did: "Ana finally quit the hospital" (the
+    user's family and friends, known by name)."""
+    match = _NAMED.match(clause)
+    return bool(named_lead(clause)) and _done(match.group(2))
 
 
 _CORRECTION_CUE = re.compile(

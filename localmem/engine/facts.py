@@ -11,6 +11,7 @@ from localmem.engine.attributes import (
     USER, change_of, is_ending, is_single, normalise_key, normalise_subject, rule_attribute,
     split_subject,
 )
+from localmem.engine.clauses import named_lead
 from localmem.engine.extract import has_negation, rewrite_clause, strip_lead_in
 from localmem.engine.textutil import content_words, words
 
@@ -73,7 +74,7 @@ def _repeats_itself(fact: str) -> bool:
 
 _PLACE = r"([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)"
 _MOVES = [
-    re.compile(rf"\b(?i:moved|relocated)(?: back| here| out)? (?:from [\w .'-]+? )?to {_PLACE}"),
+    re.compile(rf"\b(?i:moved|relocated)(?: back)?(?: home| here| out)? (?:from [\w .'-]+? )?to {_PLACE}"),
     re.compile(rf"\b(?i:moved into|settled into|moved in to) (?:a|an|our|their|the) "
                rf"(?:new )?(?:\w+ )?(?i:house|home|place|apartment|flat|condo) in {_PLACE}"),
     re.compile(rf"\b(?i:bought|got|rented|found) (?:a|an|our|their|the) (?:new )?(?:\w+ )?"
@@ -89,6 +90,8 @@ def derived_facts(fact: str) -> list[tuple[str, str, bool]]:
     a move sets home, a birthday sets age, "with their wife Anna" names the partner."""
     out = []
     who = fact[: len(fact) - len(split_subject(fact)[1])]  # "Sister Ana " or ""
+    name = named_lead(fact)
+    who = who or (f"{name} " if name else "")  # "Maya moved back home to Austin"
     for pattern in _MOVES:
         moved = pattern.search(fact)
         if moved:
@@ -106,11 +109,20 @@ def derived_facts(fact: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+# Attributes a named person's statement must not take from the user ("Jake got a job at ...").
+_PERSONAL = {"home", "job", "school", "work_setup", "origin"}
+
+
 def annotate(fact: Fact, source: str, leads: bool, clause: str | None = None) -> None:
     """Set subject, attribute, single and change: the model's where it leads and said something
     usable, the rules' otherwise. A model's "ended" needs a word of ending or a negation; a
     fact from a clause that says something ended ("I don't have fish anymore") ended it too."""
     rule_subject = split_subject(fact.text)[0]
+    name = named_lead(fact.text)
+    if rule_subject == USER and name and not is_ending(fact.text) and (
+        rule_attribute(fact.text[len(name):].strip()) in _PERSONAL
+    ):
+        rule_subject = name.lower()  # "Maya lives in Austin" is Maya's home, not the user's
     got = fact.fields if leads else {}
     model_subject = normalise_subject(got.get("subject"), source) if got else None
     fact.subject = rule_subject if rule_subject != USER else (model_subject or USER)

@@ -111,7 +111,7 @@ son daughter friend boss coworker colleague roommate cousin aunt uncle grandma g
 grandfather niece nephew fiance fiancee fiancé kid kids child children parents neighbor neighbour
 dog cat puppy kitten baby sibling stepmom stepdad""".split()
 
-JOB_WORDS = """nurse doctor teacher engineer developer programmer designer manager barista chef
+JOB_WORDS = """nurse doctor teacher engineer developer programmer designer manager barista chef cook
 waiter waitress bartender cashier accountant lawyer attorney pharmacist dentist therapist
 electrician plumber carpenter mechanic pilot firefighter officer cop policeman soldier scientist
 researcher professor lecturer tutor librarian analyst consultant architect journalist editor
@@ -176,12 +176,14 @@ PATTERNS: list[tuple[str, str]] = [
      r"called it quits|getting divorced|getting a divorce|filed for divorce|dumped)\b",
      "relationship"),
     (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
-     rf"traded in|ditched) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|^drives (a|an)\b", "car"),
+     rf"traded in|ditched|picked up|purchased) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|"
+     rf"^drives (a|an)\b", "car"),
     (rf"\b(plays|playing|play|learning|learned|took up|picked up|practicing|practices|switched to|"
      rf"started|stopped|quit|gave up) (the )?({_INSTRUMENTS})\b", "instrument"),
     (rf"\b(speaks|speak|learning|learned|studying|fluent in|doing|stopped|quit|gave up|dropped|"
      rf"switched to|started) (some |a little |fluent )?({_LANGUAGES})\b", "language"),
     (r"\b(works? from home|wfh|remote work|works remotely|in the office|hybrid schedule|"
+     r"(?:night|day|morning|evening|graveyard|late|early) shifts?|"
      r"back in the office|commutes?)\b", "work_setup"),
     (r"^(works?( [\w-]+){0,2} (as|at|for|in)|(is|has been|have been|been) working (as|at|for)|"
      r"got (a |an )?(new )?(job|internship|position|gig|role)|"
@@ -192,7 +194,7 @@ PATTERNS: list[tuple[str, str]] = [
      r"(quit|left|resigned from) (their |her |his )?(job|work|position|practice|firm|company)|"
      r"quit (the|their|her|his) \w+$)\b",
      "job"),
-    (r"^(is|became|is now|was promoted to|got promoted to|was made|made (them|me)) (a |an |the )?"
+    (r"^(is|became|is now|has been|was promoted to|got promoted to|was made|made (them|me)) (a |an |the )?"
      r"([\w-]+ ){0,3}({jobs})s?\b|\b(they|them|boss|manager) (made|bumped|promoted|moved|hired) "
      r"(them|me)( up)?( to| as)? ([\w-]+ ){0,2}({jobs})\b", "job"),
     (r"\b(night owl|morning person|early bird|early riser|night person)\b", "chronotype"),
@@ -212,6 +214,9 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^(is planning|plans|is going to go|is hoping to go|is saving for|is booking)\b|"
      r"\b(trip|vacation|holiday) (to|in)\b|\b(trip|vacation|holiday) (is|was|got)\b|"
      r"\bthe \w+ trip\b", "plan"),
+    # a car named by its make alone, last: "Works at Tesla" is a job, "The Camry is a tank" a car
+    (r"\b(honda|toyota|subaru|mazda|nissan|hyundai|kia|chevy|chevrolet|volvo|prius|civic|"
+     r"corolla|camry|accord|mustang|daily driver)\b", "car"),
 ]
 
 # A fact says something stopped ("anymore", "split up", "the trip is off").
@@ -223,7 +228,8 @@ ENDING = (
     r"rehomed?|rehoming|(?:isn't|is not|aren't|are not|won't be) happening|called it quits|"
     r"calling it quits|scrapped|scrapping|bailed on|backed out of|pulled out of|postponed|"
     r"getting divorced|getting a divorce|filed for divorce|graduated|dumped|"
-    r"put in (?:my|their|a) (?:two weeks|notice)|gave (?:my|their) notice|"
+    r"put in (?:my|their|a) (?:two weeks|notice)|gave (?:my|their) notice|said goodbye to|"
+    r"(?:is|was) over|wrapped up|"
     r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
     r"is over|got better|cleared up)\b"
 )

@@ -125,6 +125,15 @@ _RELATION = (r"(?i:best |older |younger |little |big )?(?i:mom|mum|mother|dad|fa
 # "my sister Ana", "my brother's wife Lena": who a later "she" / "he" is
 _PERSON_LEAD = re.compile(rf"^(?i:my|our) ((?:{_RELATION}'s )*{_RELATION})(?: ([A-Z][\w-]+))?(?:'s)?\b")
 _HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
+# "my knees gave out": a thing of the user's doing something, the user only its owner
+_MY_THING = re.compile(r"^(?:my|our) (?:whole |new |old |little |own )?([a-z]+)(?:'s)? (?!(?:is|are) "
+                       r"(?:a|an|the|my|our)\b)[a-z']+\b(?!.*\b(?:i|me|i'm|i've)\b)", re.I)
+_PEOPLE = set("""mom mum mother dad father sister brother wife husband partner girlfriend boyfriend
+son daughter friend boss roommate cousin aunt uncle grandma grandpa grandmother grandfather niece
+nephew fiance fiancee kid kids child children parents parent family baby coworker colleague
+neighbor neighbour best older younger dog cat puppy kitten name favorite favourite birthday
+doctor manager teacher team company employer school landlord hamster rabbit bunny parrot
+fish goldfish turtle horse bird snake gecko lizard""".split())
 _OTHER_LEAD = re.compile(r"^(?:he|she|it|they|that|this|there|these|those)(?:'s|'re|\s|$)", re.I)
 
 
@@ -155,12 +164,14 @@ def _without_aside(clause: str) -> str:
 
 def _led_by_someone_else(clause: str) -> bool:
     """A clause whose subject is someone or something else ("they finally gave me the keys",
-    "it broke my heart"): kept only when it sets an attribute ("they made me sous chef")."""
-    if not _OTHER_LEAD.match(clause):
+    "it broke my heart", "my knees gave out", "my whole office plays"): kept only when it sets
+    an attribute ("they made me sous chef", "my iPhone is dying") or ends something."""
+    thing = _MY_THING.match(clause)
+    if not (_OTHER_LEAD.match(clause) or thing and thing.group(1).lower() not in _PEOPLE):
         return False
-    from localmem.engine.attributes import rule_attribute  # attributes imports this module
+    from localmem.engine.attributes import is_ending, rule_attribute  # they import this module
 
-    return rule_attribute(clause) is None
+    return rule_attribute(clause) is None and not (thing and is_ending(clause))
 
 
 # Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".

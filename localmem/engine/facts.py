@@ -119,7 +119,8 @@ def annotate(fact: Fact, source: str, leads: bool, clause: str | None = None) ->
     fact from a clause that says something ended ("I don't have fish anymore") ended it too."""
     rule_subject = split_subject(fact.text)[0]
     name = named_lead(fact.text)
-    if rule_subject == USER and name and not is_ending(fact.text) and (
+    said = bool(name) and re.search(rf"\b{name}\b", source) is not None  # "Maya", not "my company"
+    if rule_subject == USER and said and not is_ending(fact.text) and (
         rule_attribute(fact.text[len(name):].strip()) in _PERSONAL
     ):
         rule_subject = name.lower()  # "Maya lives in Austin" is Maya's home, not the user's

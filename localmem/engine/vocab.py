@@ -183,6 +183,7 @@ PATTERNS: list[tuple[str, str]] = [
     (rf"\b(speaks|speak|learning|learned|studying|fluent in|doing|stopped|quit|gave up|dropped|"
      rf"switched to|started) (some |a little |fluent )?({_LANGUAGES})\b", "language"),
     (r"\b(works? from home|wfh|remote work|works remotely|in the office|hybrid schedule|"
+     r"(?:went|is|are|going|gone) (?:fully |partly |partially )?remote|"
      r"(?:night|day|morning|evening|graveyard|late|early) shifts?|"
      r"back in the office|commutes?)\b", "work_setup"),
     (r"^(works?( [\w-]+){0,2} (as|at|for|in)|(is|has been|have been|been) working (as|at|for)|"
@@ -200,6 +201,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"\b(night owl|morning person|early bird|early riser|night person)\b", "chronotype"),
     (r"^favou?rite (\w+)(?: [\w ]+?)? (is|are)\b", "favourite"),
     (r"\b(allergic|allergy|diabetes|diabetic|asthma|pregnant|injured|surgery|migraines?|"
+     r"cholesterol|blood pressure|blood sugar|anemi[ac]|back pain|arthritis|insomnia|knees?|"
      r"broke (their|a) (leg|arm|wrist|ankle))\b", "health"),
     (rf"\b(has|have|adopted|got|owns|lost|rehomed|gave away) (a |an |two |three |their |another )?"
      rf"(\w+ )?({_PETS})s?\b|^(their |the )?({_PETS}) [a-z]|\b({_PETS}) (died|passed away)\b",

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from localmem.engine.attributes import (
     is_additive, is_ending, is_hypothetical, is_partner, split_subject, subjects_match,
@@ -22,9 +23,12 @@ from localmem.engine.textutil import content_words, stem
 from localmem.engine.vocab import REPLACED
 from localmem.types import Action
 
+if TYPE_CHECKING:
+    from localmem.engine.facts import Fact
+
 __all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
            "negation_flip", "preference_target", "replaced_target", "partner_facts",
-           "corrected_target"]
+           "corrected_target", "slot_of", "rule_verdicts"]
 
 
 @dataclass
@@ -265,3 +269,49 @@ def corrected_target(right: str, wrong: str | None,
             if name == wrong or (wrong is None and _spelled_alike(name, right)):
                 return cand, re.sub(rf"\b{re.escape(name)}\b", right, cand.text)
     return None
+
+
+def slot_of(fact: Fact, stored: list[Candidate]) -> list[Candidate]:
+    """Stored current values of the fact's subject and attribute, best match first (a
+    memory stored without an attribute counts when its text names the same one)."""
+    if not fact.attribute:
+        return []
+    found = {c.id: c for c in stored if c.attribute == fact.attribute}
+    return sorted(
+        (c for c in found.values() if not is_ending(c.text)
+         and subjects_match(fact.subject, c.subject)),
+        key=lambda c: -c.score,
+    )
+
+def rule_verdicts(fact: Fact, slot: list[Candidate], mine: list[Candidate],
+                  told: list[Candidate]) -> list[Verdict]:
+    """The deterministic decision for ``fact`` (the first verdict decides; the rest are values it
+    ends besides), or [] when similarity and the model should decide. ``mine``: stored facts of
+    the same subject; ``told``: facts of this same add with the fact's attribute."""
+    if fact.change == "ended":
+        reason = f"ends the {fact.attribute or 'stated'} fact"
+        return [Verdict(Action.DELETE, t, reason)
+                for t in ending_targets(fact.text, fact.single, slot, mine)]
+    if fact.attribute:
+        verdict = slot_verdict(fact.text, fact.attribute, fact.single, fact.change,
+                               [*slot, *told])
+        if verdict and verdict.event is Action.UPDATE and verdict.candidate in told:
+            verdict = None  # two values said together both stand
+        if verdict and verdict.event is Action.UPDATE and fact.single:
+            rest = [Verdict(Action.DELETE, c, verdict.reason) for c in slot
+                    if c is not verdict.candidate]  # one value at a time: the others end
+            return [verdict, *rest]
+        if verdict:
+            return [verdict]
+    replaced = replaced_target(fact.text, fact.subject, [*slot, *mine])
+    if replaced:
+        return [Verdict(Action.UPDATE, replaced, "says what it replaced")]
+    liked = preference_target(fact.text, fact.subject, mine)
+    if liked:
+        return [Verdict(Action.UPDATE, liked, "the preference changed")]
+    for cand in mine:
+        if negation_flip(fact.text, cand.text):
+            return [Verdict(Action.UPDATE, cand, "contradicts the stored memory")]
+        if cand.id > 0 and fact.change != "ended" and same_value(fact.text, cand.text):
+            return [Verdict(Action.NONE, cand, "says nothing new")]  # in other words
+    return []

@@ -31,8 +31,7 @@ from localmem.engine.attributes import (
     Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
 )
 from localmem.engine.decisions import (
-    Candidate, Verdict, corrected_target, ending_targets, negation_flip, partner_facts,
-    preference_target, replaced_target, same_value, slot_verdict,
+    Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, slot_of,
 )
 from localmem.engine.extract import (
     candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
@@ -278,7 +277,7 @@ class Pipeline:
             found += [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
                                               if related and fact.attribute else [])
                       if c.id not in ended and c.id not in {f.id for f in found}]
-        slot = self._slot(fact, [*found, *near])
+        slot = slot_of(fact, [*found, *near])
         seen = {c.id for c in [*near, *slot]}
         by_word = [c for c in found if c.id not in seen]
         candidates = [*sorted([*near, *pending], key=lambda c: -c.score)[:CANDIDATES], *by_word]
@@ -289,7 +288,7 @@ class Pipeline:
             mine += partner_facts(fact.text, candidates)  # "Broke up with Theo" ends "Theo ..."
         told = [c for c in pending if c.attribute == fact.attribute and subjects_match(
             fact.subject, c.subject)] if fact.attribute else []
-        verdicts = self._rules(fact, slot, mine, told)
+        verdicts = rule_verdicts(fact, slot, mine, told)
         if verdicts:  # the first decides; the rest are values it ends besides
             ends = [v.candidate for v in verdicts if v.event is Action.DELETE and v.candidate]
             return [change(verdicts[0], ends=ends)]
@@ -305,52 +304,6 @@ class Pipeline:
         if not offered:
             return [change(Verdict(Action.ADD, None, "new information"))]
         return self._ask_model(fact, offered[:CANDIDATES], change)
-
-    @staticmethod
-    def _slot(fact: Fact, stored: list[Candidate]) -> list[Candidate]:
-        """Stored current values of the fact's subject and attribute, best match first (a
-        memory stored without an attribute counts when its text names the same one)."""
-        if not fact.attribute:
-            return []
-        found = {c.id: c for c in stored if c.attribute == fact.attribute}
-        return sorted(
-            (c for c in found.values() if not is_ending(c.text)
-             and subjects_match(fact.subject, c.subject)),
-            key=lambda c: -c.score,
-        )
-
-    @staticmethod
-    def _rules(fact: Fact, slot: list[Candidate], mine: list[Candidate],
-               told: list[Candidate]) -> list[Verdict]:
-        """The deterministic decision, or [] when similarity and the model should decide.
-        ``told``: facts of this same add with the fact's attribute (a repeat of one is NONE)."""
-        if fact.change == "ended":
-            reason = f"ends the {fact.attribute or 'stated'} fact"
-            return [Verdict(Action.DELETE, t, reason)
-                    for t in ending_targets(fact.text, fact.single, slot, mine)]
-        if fact.attribute:
-            verdict = slot_verdict(fact.text, fact.attribute, fact.single, fact.change,
-                                   [*slot, *told])
-            if verdict and verdict.event is Action.UPDATE and verdict.candidate in told:
-                verdict = None  # two values said together both stand
-            if verdict and verdict.event is Action.UPDATE and fact.single:
-                rest = [Verdict(Action.DELETE, c, verdict.reason) for c in slot
-                        if c is not verdict.candidate]  # one value at a time: the others end
-                return [verdict, *rest]
-            if verdict:
-                return [verdict]
-        replaced = replaced_target(fact.text, fact.subject, [*slot, *mine])
-        if replaced:
-            return [Verdict(Action.UPDATE, replaced, "says what it replaced")]
-        liked = preference_target(fact.text, fact.subject, mine)
-        if liked:
-            return [Verdict(Action.UPDATE, liked, "the preference changed")]
-        for cand in mine:
-            if negation_flip(fact.text, cand.text):
-                return [Verdict(Action.UPDATE, cand, "contradicts the stored memory")]
-            if cand.id > 0 and fact.change != "ended" and same_value(fact.text, cand.text):
-                return [Verdict(Action.NONE, cand, "says nothing new")]  # in other words
-        return []
 
     def _ask_model(self, fact: Fact, offered: list[Candidate], change) -> list[PlannedChange]:
         listing = "\n".join(f"{i}: {c.text}" for i, c in enumerate(offered))

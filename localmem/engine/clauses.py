@@ -126,8 +126,9 @@ _RELATION = (r"(?i:best |older |younger |little |big )?(?i:mom|mum|mother|dad|fa
 _PERSON_LEAD = re.compile(rf"^(?i:my|our) ((?:{_RELATION}'s )*{_RELATION})(?: ([A-Z][\w-]+))?(?:'s)?\b")
 _HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
 # "my knees gave out": a thing of the user's doing something, the user only its owner
-_MY_THING = re.compile(r"^(?:my|our) (?:whole |new |old |little |own )?([a-z]+)(?:'s)? (?!(?:is|are) "
-                       r"(?:a|an|the|my|our)\b)[a-z']+\b(?!.*\b(?:i|me|i'm|i've)\b)", re.I)
+# (not "my PIN is 4242": what a thing of theirs is, is a fact)
+_MY_THING = re.compile(r"^(?:my|our) (?:whole |new |old |little |own )?([a-z]+) "
+                       r"(?!(?:is|are|was|were|has|have)\b)[a-z]+\b(?!.*\b(?:i|me|i'm|i've)\b)", re.I)
 _PEOPLE = set("""mom mum mother dad father sister brother wife husband partner girlfriend boyfriend
 son daughter friend boss roommate cousin aunt uncle grandma grandpa grandmother grandfather niece
 nephew fiance fiancee kid kids child children parents parent family baby coworker colleague

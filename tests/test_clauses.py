@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from localmem.engine.extract import candidate_clauses, rewrite_clause
+from localmem.engine.extract import candidate_clauses, correction, rewrite_clause
 
 
 def facts(text: str) -> list[str]:
@@ -30,6 +30,16 @@ def facts(text: str) -> list[str]:
     ("remember I'm allergic to cats lol", ["Is allergic to cats"]),
     ("I no longer work for Initech.", ["No longer works for Initech"]),
     ("now i work at a small bakery in town", ["Works at a small bakery in town"]),
+    # someone the user names (the store knows who: see test_decisions), and what they did
+    ("Jake got a job at Google!!", ["Jake got a job at Google"]),
+    ("Ana finally quit the hospital", ["Ana finally quit the hospital"]),
+    ("no more ice cream for me", ["No more ice cream for them"]),
+    ("guess who's the cafe manager now", ["Is the cafe manager now"]),
+    ("we have a beagle named Cooper, he's the laziest dog ever", ["Has a beagle named Cooper"]),
+    ("my sister Ana works long hours, she's a nurse at St. Mary's",
+     ["Sister Ana works long hours", "Sister Ana is a nurse at St. Mary's"]),
+    ("Iceland isn't happening anymore", ["Iceland isn't happening anymore"]),
+    ("I still can't handle the summers", ["Still can't handle the summers"]),
 ])
 def test_statements_said_the_way_people_chat(text, expected):
     assert facts(text) == expected
@@ -38,7 +48,8 @@ def test_statements_said_the_way_people_chat(text, expected):
 @pytest.mark.parametrize("text", [
     "Sounds great!", "Loved it!", "Wanted to say hi", "Looking forward to it", "I love it",
     "we are all so proud", "Having lunch right now", "I'm so tired", "We should hang out sometime.",
-    "Jake got a job at Google!!",  # about someone the rules cannot place: the model's to find
+    "they finally gave me the keys", "it broke my heart", "Today was a long day",
+    "I'm terrified lol", "I just got back from the gym",
 ])
 def test_moods_moments_and_small_talk_give_nothing(text):
     assert facts(text) == []
@@ -47,3 +58,14 @@ def test_moods_moments_and_small_talk_give_nothing(text):
 def test_a_mood_about_something_keeps_the_something():
     assert facts("I'm excited to start my new job at Google") == [
         "Is excited to start their new job at Google"]
+
+
+@pytest.mark.parametrize("text, fixed", [
+    ("*Kieran, not Kiran", ("Kieran", "Kiran")),
+    ("oops it's Aidan with an a", ("Aidan", None)),
+    ("sorry I meant Tuesday", ("Tuesday", None)),
+    ("It's Aidan and he is great", None),  # a name, not a correction
+    ("I spelled it wrong", None),  # no name to fix it with
+])
+def test_a_spelling_correction_is_recognised(text, fixed):
+    assert correction(text) == fixed

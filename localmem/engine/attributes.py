@@ -18,12 +18,14 @@ from localmem.backends.embeddings import Embedder
 from localmem.engine.extract import has_negation
 from localmem.engine.textutil import stem, words
 from localmem.engine.vocab import (
-    ADDITIVE, ATTRIBUTES, CASED_PATTERNS, CHANGE, ENDING, JOB_WORDS, PATTERNS, RELATIONS, SYNONYMS,
+    ADDITIVE, ATTRIBUTES, CASED_PATTERNS, CHANGE, ENDING, HYPOTHETICAL, JOB_WORDS, PATTERNS,
+    RELATIONS, SYNONYMS,
 )
 
 __all__ = [
     "USER", "Change", "normalise_key", "is_single", "rule_attribute", "split_subject",
-    "normalise_subject", "subjects_match", "change_of", "is_ending", "is_additive", "Prototypes",
+    "normalise_subject", "subjects_match", "change_of", "is_ending", "is_additive",
+    "is_hypothetical", "is_partner", "Prototypes",
 ]
 
 USER = "user"
@@ -38,8 +40,9 @@ _CASED = [(re.compile(p), key) for p, key in CASED_PATTERNS]
 _PET_WORDS = {"dog", "cat", "puppy", "kitten"}  # "Dog Rex died" is about the user's pet
 _PERSON = sorted({r for r in RELATIONS if r not in _PET_WORDS}, key=len, reverse=True)
 _LEAD = re.compile(  # case matters only for the name: "Sister Ana ..." but "Sister is ..."
-    rf"^(?i:(?:(?:their|the|user's|his|her|my|our) )?((?:best |older |younger |little |big )?"
-    rf"(?:{'|'.join(_PERSON)})s?))(?: ([A-Z][\w'-]+))?\s+(?=\S)"
+    rf"^(?i:(?:(?:their|the|user's|his|her|my|our) )?((?:(?:{'|'.join(_PERSON)})'s )*"
+    rf"(?:best |older |younger |little |big )?(?:{'|'.join(_PERSON)})s?))"
+    rf"(?: ([A-Z][\w-]+)(?:'s)?)?\s+(?=\S)"
 )
 _PREDICATE_LEAD = re.compile(
     r"^(?:still|now|also|just|recently|currently|finally|actually|really|even|already|"
@@ -145,12 +148,29 @@ def rule_attribute(text: str) -> str | None:
 
 def is_ending(text: str) -> bool:
     """Whether the fact says something stopped ("no longer", "split up", "is off")."""
-    return bool(re.search(ENDING, text.replace("\u2019", "'"), re.I))
+    text = text.replace("\u2019", "'")
+    return any(not re.search(r"\b(?:never|not|didn't|don't|won't|haven't|hasn't)\s+$",
+                             text[: m.start()], re.I)  # "never left" ended nothing
+               for m in re.finditer(ENDING, text, re.I))
 
 
 def is_additive(text: str) -> bool:
     """Whether the fact adds a value next to the old ones ("also", "a second job")."""
     return bool(re.search(ADDITIVE, text, re.I))
+
+
+def is_hypothetical(text: str) -> bool:
+    """Whether the fact only might happen ("Might get a Tesla one day if prices drop")."""
+    return bool(re.search(HYPOTHETICAL, text, re.I))
+
+
+_PARTNERS = {"wife", "husband", "partner", "girlfriend", "boyfriend", "fiance", "fiancee",
+             "fiancé", "ex"}
+
+
+def is_partner(subject: str | None) -> bool:
+    """Whether a subject is the user's partner ("boyfriend theo"): what a break-up ends."""
+    return bool(subject) and subject.split()[0] in _PARTNERS
 
 
 def change_of(text: str) -> Change:
@@ -174,7 +194,7 @@ class Prototypes:
     another attribute, so a fact between two attributes gets none.
     """
 
-    def __init__(self, embedder: Embedder, threshold: float = 0.6, margin: float = 0.04) -> None:
+    def __init__(self, embedder: Embedder, threshold: float = 0.45, margin: float = 0.08) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.margin = margin

@@ -12,7 +12,7 @@ import re
 
 from localmem.engine.textutil import content_words, split_sentences
 
-__all__ = ["candidate_clauses", "strip_lead_in"]
+__all__ = ["candidate_clauses", "strip_lead_in", "correction", "named_lead"]
 
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
@@ -22,7 +22,8 @@ _GREETING = re.compile(
     re.I,
 )
 _FILLER = re.compile(
-    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|no|"
+    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|"
+    r"no(?!\s+(?:more|longer)\b)|"
     r"ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
     re.I,
 )
@@ -37,20 +38,24 @@ _PLEASANTRY = re.compile(
 )
 _CLAUSE_SPLIT = re.compile(
     r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
-    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)",
+    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)"
+    # a comment on what was just said: "a beagle named Cooper, he's the laziest dog ever"
+    r"|,\s+(?=(?:he|she|it|that|they)(?:'s|'re|\s))|\s+(?:and|but|so)\s+(?=(?:it|that)(?:'s|\s))",
     re.I,
 )
 # An ending said without "I": "the Japan trip is off", "our wedding got cancelled".
 _ENDED_THING = re.compile(
-    r"^(?i:(?:the|our|my) [\w' -]{1,40}? (?:is|are|was|got|has been) "
-    r"(?:off|cancell?ed|called off))\b"
+    r"^(?:(?i:the|our|my) [\w' -]{1,40}?|[A-Z][\w'-]+(?: [a-z][\w'-]+){0,2}) "
+    r"(?i:(?:is|are|was|got|has been) (?:off|cancell?ed|called off|postponed|scrapped)"
+    r"|(?:isn't|is not|won't be|is no longer|aren't|are not) happening|fell through"
+    r"|ended|finished|wrapped up|(?:is|was) over)\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
 _TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl))+$|[^\w)'\"]+$", re.I)
 # Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
 _LEAD_IN = re.compile(
     r"^(\w+(?: \w+)?:\s+|as for me,?\s+|for me,?\s+|personally,?\s+|plus,?\s+|these days,?\s+|"
-    r"nowadays,?\s+|now,?\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
+    r"nowadays,?\s+|now,?\s+|guess what[,!.]*\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
     r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+)",
     re.I,
 )
@@ -70,7 +75,9 @@ _NOT_A_FACT = re.compile(
     r"heading (to bed|out|off)|talk (to you )?(soon|later)|catching up)\b",
     re.I,
 )
-_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|u|ur|yourself)\b", re.I)
+_SECOND_PERSON = re.compile(
+    r"\b(you|your|yours|you're|you've|you'd|you'll|yourself)\b|(?<![\w-])(?i:u|ur)(?![\w-])", re.I
+)
 _IRREGULAR_PAST = {
     "went", "was", "were", "had", "got", "made", "took", "saw", "bought", "came", "became",
     "began", "felt", "found", "gave", "grew", "heard", "kept", "knew", "left", "lost", "met",
@@ -89,15 +96,20 @@ def candidate_clauses(text: str) -> list[str]:
         sentence = sentence.strip().strip('"')
         for _ in range(3):
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
+        sentence = _GUESS_WHO.sub("I'm", _ASIDE.sub("", sentence))  # "guess who's ..."
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
+        person = None
         for clause in _split_clauses(sentence):
             clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
-            if _PLEASANTRY.search(clause):
+            clause, person = _resolve_pronoun(clause, person)
+            if _PLEASANTRY.search(clause) or _led_by_someone_else(clause):
                 continue
             if not (_speaks_for_user(clause) or _ENDED_THING.search(clause)
-                    or _said_without_subject(clause) or _about_family(clause)):
+                    or _said_without_subject(clause) or _about_family(clause)
+                    or _about_named(clause)):
                 continue
+            clause = _without_aside(clause)
             if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or _passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
@@ -106,13 +118,72 @@ def candidate_clauses(text: str) -> list[str]:
     return out
 
 
+_GUESS_WHO = re.compile(r"^guess who(?:'s| is)\b", re.I)
+_RELATION = (r"(?i:best |older |younger |little |big )?(?i:mom|mum|mother|dad|father|sister|"
+             r"brother|wife|husband|partner|girlfriend|boyfriend|son|daughter|friend|boss|"
+             r"roommate|cousin|aunt|uncle|grandma|grandpa|coworker|colleague|neighbou?r)")
+# "my sister Ana", "my brother's wife Lena": who a later "she" / "he" is
+_PERSON_LEAD = re.compile(rf"^(?i:my|our) ((?:{_RELATION}'s )*{_RELATION})(?: ([A-Z][\w-]+))?(?:'s)?\b")
+_HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
+# "my knees gave out": a thing of the user's doing something, the user only its owner
+# (not "my PIN is 4242": what a thing of theirs is, is a fact)
+_MY_THING = re.compile(r"^(?:my|our) (?:whole |new |old |little |own )?([a-z]+) "
+                       r"(?!(?:is|are|was|were|has|have)\b)[a-z]+\b(?!.*\b(?:i|me|i'm|i've)\b)", re.I)
+_PEOPLE = set("""mom mum mother dad father sister brother wife husband partner girlfriend boyfriend
+son daughter friend boss roommate cousin aunt uncle grandma grandpa grandmother grandfather niece
+nephew fiance fiancee kid kids child children parents parent family baby coworker colleague
+neighbor neighbour best older younger dog cat puppy kitten name favorite favourite birthday
+doctor manager teacher team company employer school landlord hamster rabbit bunny parrot
+fish goldfish turtle horse bird snake gecko lizard""".split())
+_OTHER_LEAD = re.compile(r"^(?:he|she|it|they|that|this|there|these|those)(?:'s|'re|\s|$)", re.I)
+
+
+def _resolve_pronoun(clause: str, person: str | None) -> tuple[str, str | None]:
+    """"she's a nurse" after "my sister Ana's job ..." is "my sister Ana is a nurse"; returns the
+    clause and the person a later "she" / "he" stands for."""
+    lead = _PERSON_LEAD.match(clause)
+    if lead:
+        return clause, " ".join(p for p in ("my", lead.group(1), lead.group(2)) if p)
+    said = _HE_SHE.match(clause)
+    if said and person:
+        verb = " is" if said.group(0).lower().endswith(("'s", "is")) else ""
+        return f"{person}{verb}{clause[said.end():]}", person
+    return clause, person
+
+
+# An aside to the listener after a statement: "I'm head chef now, can you believe it".
+_ASIDE = re.compile(r",\s*(?:can you believe|would you believe|believe it or not|you know|ya know|"
+                    r"if you can believe)\b[^,]*$", re.I)
+
+
+def _without_aside(clause: str) -> str:
+    """A statement without an aside to the listener after it: "I'm head chef now, can you
+    believe it" says "I'm head chef now"."""
+    head = re.split(r",\s*(?=[^,]*\b(?:you|your|u)\b)", clause, maxsplit=1, flags=re.I)[0]
+    return head if head != clause and not _SECOND_PERSON.search(head) else clause
+
+
+def _led_by_someone_else(clause: str) -> bool:
+    """A clause whose subject is someone or something else ("they finally gave me the keys",
+    "it broke my heart", "my knees gave out", "my whole office plays"): kept only when it sets
+    an attribute ("they made me sous chef", "my iPhone is dying") or ends something."""
+    thing = _MY_THING.match(clause)
+    if not (_OTHER_LEAD.match(clause) or thing and thing.group(1).lower() not in _PEOPLE):
+        return False
+    from localmem.engine.attributes import is_ending, rule_attribute  # they import this module
+
+    return rule_attribute(clause) is None and not (thing and is_ending(clause))
+
+
 # Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".
 _MOOD = re.compile(
     r"^(?:i'm|im|i am|we're|we are|i was|we were|i feel|i felt|feeling|(?:i've|i have|we've|"
     r"we have|have)? ?never been) (?:so |really |very |all so |kind of |a bit |pretty |super |"
     r"just |honestly |totally |a little )*(?:happy|happier|proud|tired|exhausted|excited|"
     r"nervous|sad|relieved|stressed|bored|glad|thrilled|sorry|grateful|lucky|sick|hungry|"
-    r"sleepy|busy|jealous)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
+    r"sleepy|busy|jealous|terrified|scared|worried|anxious|upset|bummed|heartbroken|gutted|"
+    r"devastated|overwhelmed|stoked|pumped)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
+    r"|^(?:i'm|im|i am) (?:gonna|going to) miss\b|^(?:i )?just (?:got back|got home|woke up)\b"
     r"|\b(?:right now|at the moment|atm)\b",
     re.I,
 )
@@ -145,8 +216,10 @@ def _said_without_subject(clause: str) -> bool:
     if len(tokens) < 2 or len(content_words(clause)) < 2:
         return False
     first = tokens[0].lower().strip(",.!")
-    if first == "just" and len(tokens) > 2:
-        first = tokens[1].lower()
+    while first in ("just", "finally", "now", "still", "also", "already", "currently") \
+            and len(tokens) > 2:
+        tokens = tokens[1:]
+        first = tokens[0].lower().strip(",.!")
     if first in _NOT_A_DEED:
         return False
     if first == "back" and tokens[1].lower() in ("in", "at", "to", "on", "home"):
@@ -165,6 +238,66 @@ def _about_family(clause: str) -> bool:
     return verb not in ("is", "was", "are", "were", "and") and (
         verb in _IRREGULAR_PAST or verb.endswith(("ed", "s")) and len(verb) > 3
     )
+
+
+_NAMED = re.compile(r"^([A-Z][a-z]+) (?:(?:finally|just|also|now|already|actually) )?([a-z]+)\b")
+_NOT_A_NAME = {"the", "this", "that", "these", "those", "there", "it", "today", "tonight",
+               "yesterday", "everyone", "everybody", "nobody", "someone", "work", "school",
+               "life", "everything", "nothing", "something", "monday", "tuesday", "wednesday",
+               "thursday", "friday", "saturday", "sunday", "he", "she", "they", "what", "who"}
+
+
+# First words of stored facts and statements that are not names.
+_LEADS = {"is", "has", "does", "goes", "was", "had", "just", "finally", "also", "still", "now",
+          "really", "actually", "recently", "always", "never", "usually", "girlfriend",
+          "boyfriend", "wife", "husband", "partner", "fiance", "fiancee", "name", "commute",
+          "job", "home", "plan", "trip", "can", "will", "would", "could", "should", "might"}
+
+
+def _done(verb: str) -> bool:
+    """Whether a verb says what someone did ("got", "quit", "moved")."""
+    return verb in _IRREGULAR_PAST and verb not in ("was", "were", "did", "had") or (
+        verb.endswith("ed") and len(verb) > 4 and verb not in _NOT_A_DEED
+    )
+
+
+def named_lead(clause: str) -> str | None:
+    """The name a statement about someone the user names starts with, said without "my":
+    "Jake got a job at Google", "Maya lives in Austin"; else None."""
+    match = _NAMED.match(clause)
+    if not match:
+        return None
+    first = match.group(1).lower()
+    if first in _NOT_A_NAME or first in _LEADS or _done(first) or first.endswith("ing"):
+        return None  # "Is based in ...", "Switched to ...", "Just closed on ...": a verb leads
+    verb = match.group(2)
+    return match.group(1) if _done(verb) or verb in ("lives", "works") else None
+
+
+def _about_named(clause: str) -> bool:
+    """A statement of what someone the user names did: "Ana finally quit the hospital" (the
+    user's family and friends, known by name)."""
+    match = _NAMED.match(clause)
+    return bool(named_lead(clause)) and _done(match.group(2))
+
+
+_CORRECTION_CUE = re.compile(
+    r"\b(oops|sorry|typo|spelled|spelt|misspelled|autocorrect|wrong|with an? [a-z]\b)|^\s*\*", re.I
+)
+_CORRECTED = re.compile(r"^\s*\*\s*([A-Z][\w-]+)|\b(?i:it'?s|it is|i meant)\s+([A-Z][\w-]+)")
+_WRONG = re.compile(r"\bnot ([A-Z][\w-]+)")
+
+
+def correction(text: str) -> tuple[str, str | None] | None:
+    """(the right name, the wrong one if said) when a message corrects how a name was spelled:
+    "*Mochi, not Mocha", "oops it's Aidan with an a"; else None."""
+    if not _CORRECTION_CUE.search(text):
+        return None
+    right = _CORRECTED.search(text)
+    if not right:
+        return None
+    wrong = _WRONG.search(text)
+    return right.group(1) or right.group(2), wrong.group(1) if wrong else None
 
 
 def _speaks_for_user(clause: str) -> bool:

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from localmem.engine.attributes import is_additive, is_ending, subjects_match
+from localmem.engine.attributes import (
+    is_additive, is_ending, is_hypothetical, is_partner, split_subject, subjects_match,
+)
 from localmem.engine.extract import has_negation, topic_words
 from localmem.engine.textutil import content_words, stem
+from localmem.engine.vocab import REPLACED
 from localmem.types import Action
 
+if TYPE_CHECKING:
+    from localmem.engine.facts import Fact
+
 __all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
-           "negation_flip", "preference_target"]
+           "negation_flip", "preference_target", "replaced_target", "partner_facts",
+           "corrected_target", "slot_of", "rule_verdicts"]
 
 
 @dataclass
@@ -54,15 +63,19 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
     "canceled called fell through ended stopped lost moved out broke split up divorced separated "
     "anymore longer job position company boyfriend girlfriend partner relationship together "
     "last week month year ago yesterday today weekend day night morning evening tonight "
-    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without"
+    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without rehome "
+    "happening happen had going goes go went doing getting graduated dumped postponed divorced getting scrapped scrapping bailed backed pulled quits trip vacation holiday plan plans practice firm office monday tuesday wednesday thursday friday saturday sunday january "
+    "february march april may june july august september october november december"
 )
+_CONTINUES = re.compile(r"^(?:still|as always|as usual)\b", re.I)
+_ADVERB = re.compile(r"\w{4,}ly")  # "completely": how, not what
 _SWITCH = re.compile(r"\b(switched|replaced|instead|traded|swapped|upgraded|changed)\b", re.I)
 _PREFERS = re.compile(
     r"\bprefers? ([\w' -]+?) (?:over|to|rather than|more than|instead of) ([\w' -]+?)"
     r"(?: (?:now|these days|nowadays|lately))?(?:[,.;!]|$)",
     re.I,
 )
-_LIKING = re.compile(r"\b(likes?|loves?|enjoys?|prefers?|favou?rite|fan of|into|is a \w+ person)\b",
+_LIKING = re.compile(r"\b(likes?|loves?|enjoys?|prefers?|favou?rite|fan of|into|a \w+ person)\b",
                      re.I)
 
 
@@ -75,20 +88,35 @@ def same_value(new: str, old: str) -> bool:
     Denver")."""
     if has_negation(new) != has_negation(old) or is_ending(new) != is_ending(old):
         return False
-    return _values(new) <= set(content_words(old))
+    theirs = set(content_words(old))  # "teacher" says what "teaches" does
+    return all(w in theirs or len(w) >= 4 and any(_like(w, t) and len(t) >= 4 for t in theirs)
+               for w in _values(new))
+
+
+def _head(text: str) -> str:
+    """The statement before a comment: "Is based in Leeds, came up here for uni"."""
+    return re.split(r",\s+", text, maxsplit=1)[0]
 
 
 def slot_verdict(text: str, attribute: str, single: bool, change: str,
                  slot: Sequence[Candidate]) -> Verdict | None:
-    """A new (not ending) value against the slot's current values, best match first."""
+    """A new (not ending) value against the slot's current values, best match first. The
+    value is in the statement before a comment ("Still in Leeds, can't imagine leaving"), and a
+    "still" that names a known value says it again ("Still playing guitar with the guys")."""
+    head = _head(text)
     for cand in slot:
-        if same_value(text, cand.text):
+        if same_value(text, cand.text) or same_value(head, _head(cand.text)) or (
+            _CONTINUES.match(text) and not has_negation(text)
+            and _values(head) & set(content_words(cand.text))
+        ):
             return Verdict(Action.NONE, cand, f"{attribute} already known")
     if not slot:
         return None
     said = set().union(*(content_words(c.text) for c in slot if not has_negation(c.text)))
     if not single and not has_negation(text) and _values(text) <= said:
         return Verdict(Action.NONE, slot[0], f"{attribute} already known")  # told value by value
+    if is_hypothetical(text):
+        return None  # "might get a Tesla one day" replaces nothing yet
     if single and not (is_additive(text) and change != "changed"):
         return Verdict(Action.UPDATE, slot[0], f"new value for {attribute}")
     if change == "changed" and len(slot) == 1 and _SWITCH.search(text):
@@ -106,29 +134,40 @@ def ending_targets(text: str, single: bool, slot: Sequence[Candidate],
     if first is None:
         return []
     names = _names(text) & _names(first.text)
-    told = set(content_words(first.text))
+    told = set(content_words(split_subject(first.text)[1]))  # what was said, not of whom
     more = [
         c for c in [*slot, *others]
         if c.id != first.id and c.id > 0 and not is_ending(c.text) and not has_negation(c.text)
-        and names & _names(c.text) and len(told & set(content_words(c.text)) - names) >= 1
+        and names & _names(c.text)
+        and len(told & set(content_words(split_subject(c.text)[1])) - names) >= 1
     ]
     return [first, *{c.id: c for c in more}.values()]
 
 
 def _ending_target(text: str, single: bool, slot: Sequence[Candidate],
                    others: Sequence[Candidate]) -> Candidate | None:
-    named = {w for w in content_words(text) if not w[0].isdigit()} - _NOT_A_VALUE
+    named = _named(text)
     for cand in slot:
         if _shares(named, set(content_words(cand.text))):
             return cand
-    if single and slot and not named:
-        return slot[0]
+    if single and slot and (not named or len(slot) == 1):
+        return slot[0]  # one value at a time, and one known: "Quit the hospital" ends it
     for cand in others:
         if is_ending(cand.text) or has_negation(cand.text):
             continue
         if negation_flip(text, cand.text) or _overlap(named, cand.text) >= 0.6:
             return cand
     return None
+
+
+def _named(text: str) -> set[str]:
+    """What an ending names, from the part of it that says the ending ("Gave up coffee
+    completely, day 10 and the headaches are gone" names coffee), without its subject's name."""
+    pieces = [p for p in re.split(r"[,;]\s*|\s+(?:and|but|so)\s+", text) if p.strip()]
+    said = next((p for p in pieces if is_ending(p) or has_negation(p)), text)
+    said = " ".join(w for w in said.split() if not _ADVERB.fullmatch(w.lower()))
+    who = set(content_words(text[: len(text) - len(split_subject(text)[1])]))
+    return {w for w in content_words(said) if not w[0].isdigit()} - _NOT_A_VALUE - who
 
 
 def _names(text: str) -> set[str]:
@@ -149,12 +188,21 @@ def _overlap(named: set[str], old: str) -> float:
     return hits / min(len(named), len(theirs))
 
 
+_TIME = _stems("day days week weeks month months year years time times minute minutes hour hours")
+
+
+def _topic(text: str) -> set[str]:
+    return {w for w in topic_words(text) if not w[0].isdigit()} - _TIME
+
+
 def negation_flip(new: str, old: str) -> bool:
     """Same topic, opposite polarity: "Does not smoke anymore" / "Smokes a pack a week"."""
     if has_negation(new) == has_negation(old):
         return False
-    a, b = topic_words(new), topic_words(old)  # "anymore" / "quit" must not dilute the overlap
-    return bool(a and b) and sum(_shares({w}, b) for w in a) / min(len(a), len(b)) >= 0.6
+    # "anymore" / "quit", numbers and times ("in 3 months") must not dilute the overlap
+    a, b = (_topic(t) for t in (new, old))
+    shared = sum(_shares({w}, b) or any(_like(w, t) for t in b) for w in a)  # "bitt" / "bit"
+    return bool(a and b) and shared / min(len(a), len(b)) >= 0.6
 
 
 def preference_target(text: str, subject: str, candidates: Sequence[Candidate]) -> Candidate | None:
@@ -166,10 +214,104 @@ def preference_target(text: str, subject: str, candidates: Sequence[Candidate]) 
     for cand in candidates:
         if not subjects_match(subject, cand.subject) or has_negation(cand.text):
             continue
-        theirs = set(content_words(cand.text))
+        liking = next((p for p in re.split(r"[,;]\s*|\s+but\s+", cand.text) if _LIKING.search(p)),
+                      cand.text)
+        theirs = set(content_words(liking))  # "a dog person, cats freak them out": dogs
         old = _PREFERS.search(cand.text)
         if old:  # "Prefers tea over coffee": its first choice is what counts
             theirs = set(content_words(old.group(1)))
         if _LIKING.search(cand.text) and over and over <= theirs and not chosen <= theirs:
             return cand
     return None
+
+
+def _like(a: str, b: str) -> bool:
+    """Same word up to its ending: "running" / "runs" ("runn" / "run")."""
+    return a == b or min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a))
+
+
+def replaced_target(text: str, subject: str, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The current fact a new one says it replaced: "Swims laps instead of running now" after
+    "Runs every morning"; "Switched from tea to coffee" after "Drinks tea"."""
+    match = re.search(REPLACED, text, re.I)
+    if not match:
+        return None
+    old = set(content_words(next(g for g in match.groups() if g))) - _NOT_A_VALUE
+    for cand in candidates:
+        if not old or not subjects_match(subject, cand.subject) or has_negation(cand.text) \
+                or is_ending(cand.text) or re.search(REPLACED, cand.text, re.I):
+            continue
+        theirs = topic_words(cand.text)
+        if all(any(_like(w, t) for t in theirs) for w in old):
+            return cand
+    return None
+
+
+def partner_facts(text: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Facts about a partner a break-up names ("Boyfriend Theo surprised them ..." for "Broke up
+    with Theo"): an ending of the relationship ends them too."""
+    names = _names(text)
+    return [c for c in candidates if is_partner(c.subject) and names & set(c.subject.split())]
+
+
+def _spelled_alike(a: str, b: str) -> bool:
+    """"Aiden" / "Aidan", "Biskit" / "Biscuit": one name misspelled as the other."""
+    a, b = a.lower(), b.lower()
+    return a != b and a[0] == b[0] and SequenceMatcher(None, a, b).ratio() >= 0.6
+
+
+def corrected_target(right: str, wrong: str | None,
+                     candidates: Sequence[Candidate]) -> tuple[Candidate, str] | None:
+    """The stored fact a spelling correction fixes, and its corrected text: the fact naming
+    ``wrong`` (or, when it was not said, a name spelled like ``right``)."""
+    for cand in candidates:
+        for name in re.findall(r"\b[A-Z][\w-]+", cand.text):
+            if name == wrong or (wrong is None and _spelled_alike(name, right)):
+                return cand, re.sub(rf"\b{re.escape(name)}\b", right, cand.text)
+    return None
+
+
+def slot_of(fact: Fact, stored: list[Candidate]) -> list[Candidate]:
+    """Stored current values of the fact's subject and attribute, best match first (a
+    memory stored without an attribute counts when its text names the same one)."""
+    if not fact.attribute:
+        return []
+    found = {c.id: c for c in stored if c.attribute == fact.attribute}
+    return sorted(
+        (c for c in found.values() if not is_ending(c.text)
+         and subjects_match(fact.subject, c.subject)),
+        key=lambda c: -c.score,
+    )
+
+def rule_verdicts(fact: Fact, slot: list[Candidate], mine: list[Candidate],
+                  told: list[Candidate]) -> list[Verdict]:
+    """The deterministic decision for ``fact`` (the first verdict decides; the rest are values it
+    ends besides), or [] when similarity and the model should decide. ``mine``: stored facts of
+    the same subject; ``told``: facts of this same add with the fact's attribute."""
+    if fact.change == "ended":
+        reason = f"ends the {fact.attribute or 'stated'} fact"
+        return [Verdict(Action.DELETE, t, reason)
+                for t in ending_targets(fact.text, fact.single, slot, mine)]
+    if fact.attribute:
+        verdict = slot_verdict(fact.text, fact.attribute, fact.single, fact.change,
+                               [*slot, *told])
+        if verdict and verdict.event is Action.UPDATE and verdict.candidate in told:
+            verdict = None  # two values said together both stand
+        if verdict and verdict.event is Action.UPDATE and fact.single:
+            rest = [Verdict(Action.DELETE, c, verdict.reason) for c in slot
+                    if c is not verdict.candidate]  # one value at a time: the others end
+            return [verdict, *rest]
+        if verdict:
+            return [verdict]
+    replaced = replaced_target(fact.text, fact.subject, [*slot, *mine])
+    if replaced:
+        return [Verdict(Action.UPDATE, replaced, "says what it replaced")]
+    liked = preference_target(fact.text, fact.subject, mine)
+    if liked:
+        return [Verdict(Action.UPDATE, liked, "the preference changed")]
+    for cand in mine:
+        if negation_flip(fact.text, cand.text):
+            return [Verdict(Action.UPDATE, cand, "contradicts the stored memory")]
+        if cand.id > 0 and fact.change != "ended" and same_value(fact.text, cand.text):
+            return [Verdict(Action.NONE, cand, "says nothing new")]  # in other words
+    return []

@@ -12,13 +12,13 @@ import re
 from datetime import date, timedelta
 
 from localmem.engine.clauses import (
-    _CLAUSE_SPLIT, _IRREGULAR_PAST, _PLEASANTRY, candidate_clauses, strip_lead_in,
+    _CLAUSE_SPLIT, _IRREGULAR_PAST, _PLEASANTRY, candidate_clauses, correction, strip_lead_in,
 )
 from localmem.engine.textutil import content_words, split_sentences, stem, words
 
 __all__ = [
     "candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "topic_words",
-    "resolve_dates", "strip_lead_in",
+    "resolve_dates", "strip_lead_in", "correction",
 ]
 
 # "We" / "our" speak for the user too ("we bought a house in Porto and moved there").
@@ -65,6 +65,7 @@ _CONTRACTIONS = [
 _MID_SENTENCE = [
     (r"\bi'm\b|\bim\b", "they're"),
     (r"\bi am\b", "they are"),
+    (r"\bi was\b", "they were"),
     (r"\bi've\b", "they've"),
     (r"\bi'd\b", "they'd"),
     (r"\bi'll\b", "they'll"),
@@ -104,7 +105,7 @@ _SYNONYMS = [
 
 
 def _third_person(verb: str) -> str:
-    if verb in _IRREGULAR_PAST or verb in _MODALS or verb.endswith("ed"):
+    if "'" in verb or verb in _IRREGULAR_PAST or verb in _MODALS or verb.endswith("ed"):
         return verb
     special = {"have": "has", "do": "does", "go": "goes", "be": "is", "am": "is"}
     if verb in special:
@@ -116,6 +117,12 @@ def _third_person(verb: str) -> str:
     return verb + "s"
 
 
+def _is_adverb(token: str) -> bool:
+    """"literally", "totally": a word in -ly before the verb ("I literally screamed")."""
+    word = token.lower()
+    return len(word) > 5 and word.endswith("ly") and word not in ("reply", "apply", "supply")
+
+
 def rewrite_clause(clause: str) -> str:
     """A first-person clause as a subject-less third-person fact: "I love hiking" -> "Loves hiking"."""
     text = clause.strip().replace("\u2019", "'")
@@ -124,7 +131,8 @@ def rewrite_clause(clause: str) -> str:
     if name and name.group(1)[0].isupper():
         return f"Name is {name.group(1)}"
     together = re.match(r"^((?:my |our )?[\w'-]+(?: [\w'-]+)?) and (?:i|me) (\w+)\b(.*)$", text,
-                        re.I)
+                        re.I) or re.match(r"^(?:me|i) and ((?:my |our )?[\w'-]+) (\w+)\b(.*)$", text,
+                                          re.I)  # "me and Jess called it quits"
     if together and together.group(2).lower() not in ("am", "had"):
         partner = re.sub(r"^(?:my|our) ", "their ", together.group(1), flags=re.I)
         verb = {"are": "is", "were": "was", "have": "has"}.get(together.group(2).lower(),
@@ -140,7 +148,8 @@ def rewrite_clause(clause: str) -> str:
     if rewritten is None and re.match(r"^(i|we)\s", lowered):
         tokens = text.split()[1:]
         adverbs = []
-        while tokens and (tokens[0].lower() in _ADVERBS or tokens[0].lower() == "no" and
+        while tokens and (tokens[0].lower() in _ADVERBS or _is_adverb(tokens[0]) or
+                          tokens[0].lower() == "no" and
                           len(tokens) > 1 and tokens[1].lower() == "longer"):
             adverbs.append(tokens.pop(0).lower())
             if adverbs[-1] == "no":
@@ -190,9 +199,10 @@ def is_grounded(fact: str, source: str) -> bool:
         return False
     source_stems = set(content_words(source)) | {stem(w) for w in words(source)}
     raw_source = {w for w in words(source)}
-    for token in re.findall(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", fact[1:] if fact else fact):
-        if token.lower() not in raw_source:
-            return False  # a name or number the user never said
+    raw_source |= {w.split("'")[0] for w in raw_source}  # "Mary's" says Mary
+    for found in re.finditer(r"\b[A-Z][a-zA-Z]+\b|\b\d[\d.,:/-]*\b", fact):
+        if found.start() > 0 and found.group().lower() not in raw_source:
+            return False  # a name or number the user never said (the first word is the verb)
     if any(w in _RELATIONS and w not in source_stems for w in fact_words):
         return False  # a relative or pet the user never mentioned ("Daughter Mia" from "sister")
     template = _STATE_SLOT_WORDS | (_AGE_WORDS if re.search(r"\d+ years? old\b", fact) else set())

@@ -11,11 +11,12 @@ from localmem.engine.attributes import (
     USER, change_of, is_ending, is_single, normalise_key, normalise_subject, rule_attribute,
     split_subject,
 )
+from localmem.engine.clauses import named_lead
 from localmem.engine.extract import has_negation, rewrite_clause, strip_lead_in
 from localmem.engine.textutil import content_words, words
 
 __all__ = ["Fact", "stored_form", "with_subject", "derived_facts", "annotate", "covers",
-           "best_clause", "touches"]
+           "best_clause", "touches", "known_subject"]
 
 
 @dataclass
@@ -52,7 +53,7 @@ def with_subject(text: str, subject: str | None, said: str) -> str:
     moved to Lisbon". The subject is written as the user wrote it (``said``)."""
     if not subject or subject.lower() in ("user", "the user", "i", "me") or set(
         subject.lower().split()
-    ) & {w.lower() for w in words(text)}:
+    ) & {w.split("'")[0] for w in words(text)}:
         return text
     spelled = " ".join(
         next((w for w in re.findall(r"[\w'-]+", said) if w.lower() == part), part)
@@ -73,7 +74,7 @@ def _repeats_itself(fact: str) -> bool:
 
 _PLACE = r"([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)"
 _MOVES = [
-    re.compile(rf"\b(?i:moved|relocated)(?: back| here| out)? (?:from [\w .'-]+? )?to {_PLACE}"),
+    re.compile(rf"\b(?i:moved|relocated)(?: back)?(?: home| here| out)? (?:from [\w .'-]+? )?to {_PLACE}"),
     re.compile(rf"\b(?i:moved into|settled into|moved in to) (?:a|an|our|their|the) "
                rf"(?:new )?(?:\w+ )?(?i:house|home|place|apartment|flat|condo) in {_PLACE}"),
     re.compile(rf"\b(?i:bought|got|rented|found) (?:a|an|our|their|the) (?:new )?(?:\w+ )?"
@@ -89,6 +90,8 @@ def derived_facts(fact: str) -> list[tuple[str, str, bool]]:
     a move sets home, a birthday sets age, "with their wife Anna" names the partner."""
     out = []
     who = fact[: len(fact) - len(split_subject(fact)[1])]  # "Sister Ana " or ""
+    name = named_lead(fact)
+    who = who or (f"{name} " if name else "")  # "Maya moved back home to Austin"
     for pattern in _MOVES:
         moved = pattern.search(fact)
         if moved:
@@ -106,11 +109,21 @@ def derived_facts(fact: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+# Attributes a named person's statement must not take from the user ("Jake got a job at ...").
+_PERSONAL = {"home", "job", "school", "work_setup", "origin"}
+
+
 def annotate(fact: Fact, source: str, leads: bool, clause: str | None = None) -> None:
     """Set subject, attribute, single and change: the model's where it leads and said something
     usable, the rules' otherwise. A model's "ended" needs a word of ending or a negation; a
     fact from a clause that says something ended ("I don't have fish anymore") ended it too."""
     rule_subject = split_subject(fact.text)[0]
+    name = named_lead(fact.text)
+    said = bool(name) and re.search(rf"\b{name}\b", source) is not None  # "Maya", not "my company"
+    if rule_subject == USER and said and not is_ending(fact.text) and (
+        rule_attribute(fact.text[len(name):].strip()) in _PERSONAL
+    ):
+        rule_subject = name.lower()  # "Maya lives in Austin" is Maya's home, not the user's
     got = fact.fields if leads else {}
     model_subject = normalise_subject(got.get("subject"), source) if got else None
     fact.subject = rule_subject if rule_subject != USER else (model_subject or USER)
@@ -148,3 +161,22 @@ def touches(fact: str, clause: str) -> bool:
     clause_words = set(content_words(clause))
     shared = clause_words & set(content_words(fact))
     return len(shared) >= 2 or bool(clause_words) and len(shared) / len(clause_words) >= 0.25
+
+
+def known_subject(fact: Fact, subjects: list[str | None]) -> bool:
+    """Name the fact's subject as the store knows them: "Jake got a job at Google" is about
+    "brother jake" when a stored fact is; the text then says so ("Brother Jake got a job ...").
+    Returns whether the fact changed."""
+    lead = re.match(r"^([A-Z][a-z]+)\s+(?=[a-z])", fact.text)
+    if not lead or fact.subject not in (USER, lead.group(1).lower()):
+        return False
+    name = lead.group(1).lower()
+    fuller = next((s for s in subjects if s and name in s.split()[1:]), None)
+    if fuller is None:
+        return False
+    said = " ".join(w for w in fuller.split() if w != name)
+    fact.text = f"{said[0].upper()}{said[1:]} {fact.text}"
+    fact.subject = fuller
+    fact.attribute = rule_attribute(fact.text) or fact.attribute
+    fact.single = is_single(fact.attribute or None)
+    return True

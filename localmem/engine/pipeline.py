@@ -31,13 +31,14 @@ from localmem.engine.attributes import (
     Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
 )
 from localmem.engine.decisions import (
-    Candidate, Verdict, ending_targets, negation_flip, preference_target, slot_verdict,
+    Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, slot_of,
 )
 from localmem.engine.extract import (
-    candidate_clauses, has_negation, is_grounded, resolve_dates, rewrite_clause,
+    candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
 )
 from localmem.engine.facts import (
-    Fact, annotate, best_clause, covers, derived_facts, stored_form, touches, with_subject,
+    Fact, annotate, best_clause, covers, derived_facts, known_subject, stored_form, touches,
+    with_subject,
 )
 from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
@@ -129,7 +130,9 @@ class Pipeline:
         if not user_messages:
             return report
         source = "\n".join(text for _, text in user_messages)
-        clauses = [(mid, c) for mid, text in user_messages for c in candidate_clauses(text)]
+        fixes = {mid: fix for mid, text in user_messages if (fix := correction(text))}
+        clauses = [(mid, c) for mid, text in user_messages if mid not in fixes
+                   for c in candidate_clauses(text)]
         kept = self._model_facts(source, observed, prompt, report)
         if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
             report.partial = [t for t, _ in kept if any(touches(t, c) for _, c in clauses)]
@@ -143,6 +146,10 @@ class Pipeline:
             rewritten = rewrite_clause(clause)
             if not self.model_leads or self._fills_gap(rewritten, report.model_error is None):
                 facts.append(Fact(rewritten, [msg_id], "rule"))
+        for mid, (right, wrong) in fixes.items():  # "*Mochi, not Mocha": fixes a stored name
+            said = f"It's {right}" + (f", not {wrong}" if wrong else "")  # if nothing to fix
+            facts.append(Fact(said, [mid], "rule", attribute="", change="corrected",
+                              fields={"right": right, "wrong": wrong}))
         for fact in list(facts):
             for text, attribute, event in derived_facts(fact.text):
                 facts.append(Fact(text, fact.source_ids, fact.origin, attribute=attribute))
@@ -155,7 +162,8 @@ class Pipeline:
             if key not in seen and fact.text:
                 seen.add(key)
                 said = [c for _, c in clauses] if fact.origin == "model" else []
-                annotate(fact, source, self.model_leads, best_clause(fact.text, said))
+                if fact.change != "corrected":
+                    annotate(fact, source, self.model_leads, best_clause(fact.text, said))
                 report.facts.append(fact)
         return report
 
@@ -253,22 +261,34 @@ class Pipeline:
                 ends=[c.id for c in ends if c.id > 0],  # not a fact of this same add
             )
 
+        if fact.change == "corrected":
+            fixed = corrected_target(fact.fields["right"], fact.fields["wrong"],
+                                     similar(vector, 4 * CANDIDATES))
+            if fixed:
+                return [change(Verdict(Action.UPDATE, fixed[0], "corrects a name"), fixed[1])]
         same = by_hash(text_hash(fact.text))
         if same is not None:
             return [change(Verdict(Action.NONE, same, "same text is stored"))]
         near = [_annotated(c) for c in similar(vector, CANDIDATES) if c.id not in ended]
         found = [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
                                           if related else []) if c.id not in ended]
-        slot = self._slot(fact, [*found, *near])
+        if known_subject(fact, [c.subject for c in [*found, *near]]):  # "Jake" is "brother jake"
+            vector = self.embedder.embed_many([fact.text])[0]
+            found += [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
+                                              if related and fact.attribute else [])
+                      if c.id not in ended and c.id not in {f.id for f in found}]
+        slot = slot_of(fact, [*found, *near])
         seen = {c.id for c in [*near, *slot]}
         by_word = [c for c in found if c.id not in seen]
         candidates = [*sorted([*near, *pending], key=lambda c: -c.score)[:CANDIDATES], *by_word]
         if any(normalize(c.text) == normalize(fact.text) for c in candidates):
             return [change(Verdict(Action.NONE, candidates[0], "same text is stored"))]
         mine = [c for c in candidates if subjects_match(fact.subject, c.subject)]
+        if fact.change == "ended" and fact.attribute == "relationship":
+            mine += partner_facts(fact.text, candidates)  # "Broke up with Theo" ends "Theo ..."
         told = [c for c in pending if c.attribute == fact.attribute and subjects_match(
             fact.subject, c.subject)] if fact.attribute else []
-        verdicts = self._rules(fact, slot, mine, told)
+        verdicts = rule_verdicts(fact, slot, mine, told)
         if verdicts:  # the first decides; the rest are values it ends besides
             ends = [v.candidate for v in verdicts if v.event is Action.DELETE and v.candidate]
             return [change(verdicts[0], ends=ends)]
@@ -284,47 +304,6 @@ class Pipeline:
         if not offered:
             return [change(Verdict(Action.ADD, None, "new information"))]
         return self._ask_model(fact, offered[:CANDIDATES], change)
-
-    @staticmethod
-    def _slot(fact: Fact, stored: list[Candidate]) -> list[Candidate]:
-        """Stored current values of the fact's subject and attribute, best match first (a
-        memory stored without an attribute counts when its text names the same one)."""
-        if not fact.attribute:
-            return []
-        found = {c.id: c for c in stored if c.attribute == fact.attribute}
-        return sorted(
-            (c for c in found.values() if not is_ending(c.text)
-             and subjects_match(fact.subject, c.subject)),
-            key=lambda c: -c.score,
-        )
-
-    @staticmethod
-    def _rules(fact: Fact, slot: list[Candidate], mine: list[Candidate],
-               told: list[Candidate]) -> list[Verdict]:
-        """The deterministic decision, or [] when similarity and the model should decide.
-        ``told``: facts of this same add with the fact's attribute (a repeat of one is NONE)."""
-        if fact.change == "ended":
-            reason = f"ends the {fact.attribute or 'stated'} fact"
-            return [Verdict(Action.DELETE, t, reason)
-                    for t in ending_targets(fact.text, fact.single, slot, mine)]
-        if fact.attribute:
-            verdict = slot_verdict(fact.text, fact.attribute, fact.single, fact.change,
-                                   [*slot, *told])
-            if verdict and verdict.event is Action.UPDATE and verdict.candidate in told:
-                verdict = None  # two values said together both stand
-            if verdict and verdict.event is Action.UPDATE and fact.single:
-                rest = [Verdict(Action.DELETE, c, verdict.reason) for c in slot
-                        if c is not verdict.candidate]  # one value at a time: the others end
-                return [verdict, *rest]
-            if verdict:
-                return [verdict]
-        liked = preference_target(fact.text, fact.subject, mine)
-        if liked:
-            return [Verdict(Action.UPDATE, liked, "the preference changed")]
-        for cand in mine:
-            if negation_flip(fact.text, cand.text):
-                return [Verdict(Action.UPDATE, cand, "contradicts the stored memory")]
-        return []
 
     def _ask_model(self, fact: Fact, offered: list[Candidate], change) -> list[PlannedChange]:
         listing = "\n".join(f"{i}: {c.text}" for i, c in enumerate(offered))

@@ -33,7 +33,11 @@ STOP_WORDS = frozenset(
 )
 
 _WORD = re.compile(r"[0-9]+(?:[.,:/-][0-9]+)*|[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A full stop after a title or "St" ends no sentence ("a nurse at St. Mary's").
+_SENTENCE_END = re.compile(
+    r"(?<!\bSt\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bJr\.)(?<!\bvs\.)"
+    r"(?<=[.!?])\s+|\n+"
+)
 
 
 def normalize(text: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["Spec", "ATTRIBUTES", "SYNONYMS", "PATTERNS", "CASED_PATTERNS", "RELATIONS",
-           "JOB_WORDS", "ENDING", "ADDITIVE", "CHANGE"]
+           "JOB_WORDS", "ENDING", "ADDITIVE", "CHANGE", "HYPOTHETICAL", "REPLACED"]
 
 
 @dataclass(frozen=True)
@@ -32,21 +32,25 @@ ATTRIBUTES: dict[str, Spec] = {
     "birthday": Spec(True, _p("Birthday is on May 12", "Was born on 3 March")),
     "home": Spec(True, _p("Lives in Denver", "Moved to a new apartment in Lisbon",
                           "Bought a house in Portland and moved there", "Is based in Chicago",
-                          "Lives in a flat downtown")),
+                          "Lives in a flat downtown", "Rents a small apartment in Brooklyn")),
     "origin": Spec(True, _p("Is originally from Lagos", "Comes from a small town in Ohio")),
     "job": Spec(True, _p("Works as a nurse at the hospital", "Is a software engineer at Google",
                          "Got promoted to store manager", "Is the head chef at a restaurant",
                          "Started a new job as an accountant", "Left their job at the bank",
-                         "Works at a startup")),
+                         "Works at a startup", "Has been working as a waiter for two years",
+                         "Is the manager of a cafe now", "Last day at the company was Friday",
+                         "Joined a small company as their first engineer")),
     "school": Spec(True, _p("Studies biology at the state university", "Is in college",
                             "Goes to Lincoln High School")),
     "relationship": Spec(True, _p("Is dating Marco", "Is married to Anna", "Has a girlfriend",
                                   "Broke up with their boyfriend", "Is single",
                                   "Is engaged to their partner")),
     "pet": Spec(False, _p("Has a dog named Rex", "Adopted a kitten", "Has two cats",
-                          "Gave their parrot away")),
+                          "Gave their parrot away", "Has a beagle named Max",
+                          "Had to rehome their dog")),
     "phone": Spec(True, _p("Uses an iPhone", "Switched to a Pixel phone", "Has a Samsung Galaxy")),
-    "computer": Spec(True, _p("Uses a MacBook for work", "Has a gaming PC", "Bought a new laptop")),
+    "computer": Spec(True, _p("Uses a MacBook for work", "Has a gaming PC", "Bought a new laptop",
+                              "Has a Dell laptop for work", "Work gave them a new laptop")),
     "device": Spec(False, _p("Reads on a Kindle", "Has an iPad", "Wears a smartwatch")),
     "os": Spec(True, _p("Uses Linux", "Runs Windows on their computer", "Switched to macOS")),
     "car": Spec(True, _p("Drives a Honda Civic", "Bought a Tesla", "Has a pickup truck",
@@ -55,17 +59,20 @@ ATTRIBUTES: dict[str, Spec] = {
     "instrument": Spec(False, _p("Plays the guitar", "Is learning the piano",
                                  "Plays drums in a band")),
     "hobby": Spec(False, _p("Loves hiking", "Enjoys painting", "Plays soccer on weekends",
-                            "Goes rock climbing", "Does yoga every morning")),
+                            "Goes rock climbing", "Does yoga every morning", "Runs every morning",
+                            "Swims laps at the pool", "Takes a pottery class")),
     "language": Spec(False, _p("Speaks Spanish", "Is learning Japanese", "Speaks French fluently")),
     "health": Spec(False, _p("Is allergic to peanuts", "Has asthma", "Broke their leg",
                              "Has diabetes", "Is pregnant")),
     "plan": Spec(False, _p("Is planning a trip to Japan", "Is going to Italy next summer",
-                           "Plans to run a marathon", "Is getting married in June")),
+                           "Plans to run a marathon", "Is getting married in June",
+                           "The trip to Iceland is not happening anymore")),
     "family": Spec(False, _p("Has a daughter named Mia", "Has two kids", "Has a younger brother")),
     "sport_team": Spec(True, _p("Supports Arsenal", "Is a Lakers fan")),
     "chronotype": Spec(True, _p("Is a night owl", "Is a morning person", "Is an early bird")),
     "work_setup": Spec(True, _p("Works from home full time", "Is back in the office 3 days a week",
-                                "Works remotely")),
+                                "Works remotely", "Commutes to the office by train every day",
+                                "Company went fully remote")),
 }
 
 # Other spellings of a key (a model's or a user's) -> the key.
@@ -104,7 +111,7 @@ son daughter friend boss coworker colleague roommate cousin aunt uncle grandma g
 grandfather niece nephew fiance fiancee fiancé kid kids child children parents neighbor neighbour
 dog cat puppy kitten baby sibling stepmom stepdad""".split()
 
-JOB_WORDS = """nurse doctor teacher engineer developer programmer designer manager barista chef
+JOB_WORDS = """nurse doctor teacher engineer developer programmer designer manager barista chef cook
 waiter waitress bartender cashier accountant lawyer attorney pharmacist dentist therapist
 electrician plumber carpenter mechanic pilot firefighter officer cop policeman soldier scientist
 researcher professor lecturer tutor librarian analyst consultant architect journalist editor
@@ -147,10 +154,12 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^birthday is\b|^was born on\b", "birthday"),
     (r"^(is|comes) (originally )?from\b", "origin"),
     (r"\b(linux|ubuntu|fedora|debian|arch linux|linux mint|macos|mac os|os x|windows \d+|windows|"
+     r"(?:a|the|on) mac|"
      r"chromeos|chrome os|freebsd|pop!?_os)\b", "os"),
     (r"\b(iphone|pixel \d|pixel phone|google pixel|galaxy s\d+|samsung galaxy|oneplus|motorola|"
      r"android phone|smartphone|flip phone|new phone|(?:their|a|an|the) phone)\b", "phone"),
     (r"\b(macbook|thinkpad|chromebook|laptop|imac|gaming pc|desktop pc|desktop computer|"
+     r"dell xps|dell|lenovo|alienware|surface pro|surface laptop|"
      r"(?:their|a|an|the|new) (?:pc|computer))\b", "computer"),
     (r"\b(kindle|ipad|tablet|smartwatch|apple watch|e-reader|playstation|xbox|nintendo switch)\b",
      "device"),
@@ -163,27 +172,36 @@ PATTERNS: list[tuple[str, str]] = [
      r"(has )?been dating|is single|is divorced|is separated|is in a relationship|wife is|"
      r"husband is|partner is|girlfriend is|boyfriend is|fianc[eé]e? is|"
      r"has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
-     r"\b(broke up|split up|got divorced|got married|got engaged|separated from)\b",
+     r"\b(broke up|split up|got divorced|got married|got engaged|separated from|"
+     r"called it quits|getting divorced|getting a divorce|filed for divorce|dumped)\b",
      "relationship"),
     (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
-     rf"traded in|ditched) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|^drives (a|an)\b", "car"),
+     rf"traded in|ditched|picked up|purchased) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|"
+     rf"^drives (a|an)\b", "car"),
     (rf"\b(plays|playing|play|learning|learned|took up|picked up|practicing|practices|switched to|"
      rf"started|stopped|quit|gave up) (the )?({_INSTRUMENTS})\b", "instrument"),
     (rf"\b(speaks|speak|learning|learned|studying|fluent in|doing|stopped|quit|gave up|dropped|"
      rf"switched to|started) (some |a little |fluent )?({_LANGUAGES})\b", "language"),
     (r"\b(works? from home|wfh|remote work|works remotely|in the office|hybrid schedule|"
+     r"(?:went|is|are|going|gone) (?:fully |partly |partially )?remote|"
+     r"(?:night|day|morning|evening|graveyard|late|early) shifts?|"
      r"back in the office|commutes?)\b", "work_setup"),
-    (r"^(works?( [\w-]+){0,2} (as|at|for|in)|is working (as|at|for)|got (a )?(new )?job|"
+    (r"^(works?( [\w-]+){0,2} (as|at|for|in)|(is|has been|have been|been) working (as|at|for)|"
+     r"got (a |an )?(new )?(job|internship|position|gig|role)|"
      r"started (a |their )?(new )?(job|gig|role|position)|new (job|gig|role|position) as|"
      r"got promoted|was promoted|got hired|was hired|is employed|is self-employed|is unemployed|"
      r"freelancing|is freelancing|lost their job|got laid off|was laid off|got fired|was fired|"
      r"retired|is retired|handed in (their|a) notice|"
-     r"(quit|left|resigned from) (their )?(job|work|position))\b", "job"),
-    (r"^(is|became|is now|was promoted to|got promoted to|was made|made (them|me)) (a |an |the )?"
-     r"([\w-]+ ){0,3}({jobs})s?\b|\b(they|them) made (them|me) ([\w-]+ ){0,2}({jobs})\b", "job"),
+     r"(quit|left|resigned from) (their |her |his )?(job|work|position|practice|firm|company)|"
+     r"quit (the|their|her|his) \w+$)\b",
+     "job"),
+    (r"^(is|became|is now|has been|was promoted to|got promoted to|was made|made (them|me)) (a |an |the )?"
+     r"([\w-]+ ){0,3}({jobs})s?\b|\b(they|them|boss|manager) (made|bumped|promoted|moved|hired) "
+     r"(them|me)( up)?( to| as)? ([\w-]+ ){0,2}({jobs})\b", "job"),
     (r"\b(night owl|morning person|early bird|early riser|night person)\b", "chronotype"),
     (r"^favou?rite (\w+)(?: [\w ]+?)? (is|are)\b", "favourite"),
     (r"\b(allergic|allergy|diabetes|diabetic|asthma|pregnant|injured|surgery|migraines?|"
+     r"cholesterol|blood pressure|blood sugar|anemi[ac]|back pain|arthritis|insomnia|knees?|"
      r"broke (their|a) (leg|arm|wrist|ankle))\b", "health"),
     (rf"\b(has|have|adopted|got|owns|lost|rehomed|gave away) (a |an |two |three |their |another )?"
      rf"(\w+ )?({_PETS})s?\b|^(their |the )?({_PETS}) [a-z]|\b({_PETS}) (died|passed away)\b",
@@ -198,6 +216,9 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^(is planning|plans|is going to go|is hoping to go|is saving for|is booking)\b|"
      r"\b(trip|vacation|holiday) (to|in)\b|\b(trip|vacation|holiday) (is|was|got)\b|"
      r"\bthe \w+ trip\b", "plan"),
+    # a car named by its make alone, last: "Works at Tesla" is a job, "The Camry is a tank" a car
+    (r"\b(honda|toyota|subaru|mazda|nissan|hyundai|kia|chevy|chevrolet|volvo|prius|civic|"
+     r"corolla|camry|accord|mustang|daily driver)\b", "car"),
 ]
 
 # A fact says something stopped ("anymore", "split up", "the trip is off").
@@ -206,6 +227,11 @@ ENDING = (
     r"retired|laid off|got fired|was fired|sold|gave away|gave up|rehomed|passed away|died|"
     r"(?:is|are|was|got) off|(?:is|was|got|been) cancell?ed|called off|fell through|stopped|"
     r"ended|lost their job|moved out|handed in (?:their|my|a) notice|last day|got rid of|"
+    r"rehomed?|rehoming|(?:isn't|is not|aren't|are not|won't be) happening|called it quits|"
+    r"calling it quits|scrapped|scrapping|bailed on|backed out of|pulled out of|postponed|"
+    r"getting divorced|getting a divorce|filed for divorce|graduated|dumped|"
+    r"put in (?:my|their|a) (?:two weeks|notice)|gave (?:my|their) notice|said goodbye to|"
+    r"(?:is|was) over|wrapped up|"
     r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
     r"is over|got better|cleared up)\b"
 )
@@ -217,3 +243,14 @@ CHANGE = (
 )
 # ... or adds a value next to the old ones ("also", "a second job").
 ADDITIVE = r"\b(also|too|as well|another|second|side (job|gig|hustle)|on the side|plus)\b"
+# ... or only might happen ("Might get a Tesla one day"): it never replaces a value.
+HYPOTHETICAL = (
+    r"\b(might|may|maybe|someday|some day|one day|if|would like to|would love to|wants? to|"
+    r"hoping to|hopes to|thinking about|thinking of|considering|dreams? of|could)\b"
+)
+# ... or names the value it replaced: "Swims instead of running", "switched from tea to coffee".
+REPLACED = (
+    r"\b(?:instead of|rather than|in place of) ([\w' -]+?)(?: now| these days| anymore)?(?:[,.;!]|$)"
+    r"|\b(?:switched|moved|changed|went) from ([\w' -]+?) to\b"
+    r"|\breplaced ([\w' -]+?) with\b|\btraded (?:in )?([\w' -]+?) for\b"
+)

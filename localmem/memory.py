@@ -70,7 +70,8 @@ class Memory(BulkAccess):
             VectorStoreConfig(path=location)  # same checks as the config's path (ConfigError)
         self.home: Path | None = None if location == IN_MEMORY else home_dir(location)
         self._lock = threading.RLock()
-        if self.home is not None and self.config.vector_store.provider == "faiss":
+        sqlite = self.config.vector_store.provider == "faiss"
+        if sqlite and self.home is not None and self.home.is_dir():  # else open_storage tells
             from localmem.storage.crypt_home import home_key
 
             home_key(self.home, key)  # a missing or wrong key fails before any model loads

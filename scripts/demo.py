@@ -69,9 +69,17 @@ def main() -> None:
             for item in results:
                 print(f"  {item.score:6.3f}  [{item.kind}] {item.text}")
         name = [m for m in memory.get_all(user_id="user123") if m.text.startswith("Name")][0]
-        print(f"\nhistory of #{name.id}:")
+        print(f"\nhistory of #{name.id} (the chain of what it replaced):")
         for entry in memory.history(name.id):
-            print(f"  {entry.event.value:<6} {entry.old_text!r} -> {entry.new_text!r} ({entry.actor})")
+            why = f"; {entry.reason}" if entry.reason else ""
+            print(f"  #{entry.memory_id:<3} {entry.event.value:<6} {entry.old_text!r} -> "
+                  f"{entry.new_text!r} ({entry.actor}{why})")
+        ended = [m for m in memory.get_all(user_id="user123", include_ended=True)
+                 if m.valid_to is not None]
+        for old in ended:
+            since = old.valid_from.isoformat(timespec="seconds") if old.valid_from else "?"
+            print(f"  #{old.id} {old.text!r} held from {since} until "
+                  f"{old.valid_to.isoformat(timespec='seconds')} (ended by #{old.ended_by})")
 
 
 if __name__ == "__main__":

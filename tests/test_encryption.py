@@ -240,3 +240,20 @@ def test_a_wrong_key_is_told_before_any_model_loads(tmp_path):
         Memory(broken, path=home, key=generate_secret().reveal())
     with pytest.raises(HomeKeyError, match="this home is encrypted"):
         Memory(broken, path=home)
+
+
+def test_a_home_made_anew_with_the_same_passphrase_opens(tmp_path):
+    # Derived keys are cached per home and secret within a process; a home deleted and made
+    # again has a new salt, so the cached key must not be taken for it.
+    import shutil
+
+    home, passphrase = tmp_path / "home", "correct horse battery staple, twice over"
+    memory = open_memory(home, key=passphrase)
+    memory.add(note(1), user_id="u", infer=False)
+    memory.close()
+    open_memory(home, key=passphrase).close()
+    shutil.rmtree(home)
+    open_memory(home, key=passphrase).close()
+    memory = open_memory(home, key=passphrase)  # reopened: the new home's own key, not the old
+    assert len(memory.get_all(user_id="u")) == 0
+    memory.close()

@@ -173,7 +173,7 @@ def home_key(home: Path, given: Secret | str | bytes | None = None) -> HomeKey |
     secret = find_secret(home, given, stored=True)
     if secret is None:
         raise HomeKeyError(f"this home is encrypted ({home}): {HINT}")
-    cached = (str(home), hmac.new(_pepper, secret.reveal().encode(), hashlib.sha256).digest())
+    cached = _cache_id(home, secret, state["kdf"])
     key = _derived.get(cached) or derive(secret, state["kdf"])
     if not key.matches(state["check"]):
         _prompted.pop(str(home), None)
@@ -203,7 +203,15 @@ def _plain_or_new(home: Path, secret: Secret | None) -> HomeKey | None:
     key = derive(check_passphrase(secret), new_kdf())
     home.mkdir(parents=True, exist_ok=True)
     write_state(home, key)
+    _derived[_cache_id(home, secret, key.kdf)] = key  # the next open of this home skips the KDF
     return key
+
+
+def _cache_id(home: Path, secret: Secret, kdf: dict[str, Any]) -> tuple[str, bytes]:
+    """Where a derived key is cached: the home and a keyed digest of the secret (never the
+    secret itself) and of the KDF settings, so a home made anew with another salt derives again."""
+    material = secret.reveal().encode() + b"\0" + json.dumps(kdf, sort_keys=True).encode()
+    return str(home), hmac.new(_pepper, material, hashlib.sha256).digest()
 
 
 def _kind(path: Path) -> str:

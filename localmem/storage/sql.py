@@ -13,7 +13,7 @@ from localmem.storage.migrations import SCOPE_KEYS
 
 __all__ = [
     "Scope", "CHUNK", "marks", "chunks", "insert_sql", "scope_columns", "scope_where", "dump_metadata",
-    "vector_blob",
+    "vector_blob", "update_sets",
 ]
 
 Scope = dict[str, str]  # any of user_id / agent_id / run_id, matched exactly
@@ -63,6 +63,23 @@ def scope_where(
 def dump_metadata(metadata: dict[str, Any]) -> str:
     """Metadata as stored: canonical JSON."""
     return json.dumps(metadata, ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
+def update_sets(
+    text: str, hash_: str, embedding: Any, updated_at: str, metadata: dict[str, Any] | None,
+    observed_at: str | None, slot: tuple[str | None, str | None] | None,
+) -> dict[str, Any]:
+    """The columns a memory's update sets (``embedding`` already in the backend's form); the
+    optional ones only when given. Shared by every backend so an update means the same."""
+    sets: dict[str, Any] = {"text": text, "hash": hash_, "embedding": embedding,
+                            "updated_at": updated_at}
+    if metadata is not None:
+        sets["metadata"] = dump_metadata(metadata)
+    if observed_at is not None:
+        sets["observed_at"] = observed_at
+    if slot is not None:
+        sets["subject"], sets["attribute"] = slot
+    return sets
 
 
 def vector_blob(vector: np.ndarray) -> bytes:

@@ -18,7 +18,7 @@ from localmem.engine.textutil import fts_query
 from localmem.storage.connection import Connection
 from localmem.storage.migrations import COLUMNS, HISTORY, MEMORIES, MESSAGES
 from localmem.storage.sql import (
-    Scope, chunks, dump_metadata, marks, scope_columns, scope_where, vector_blob,
+    Scope, chunks, dump_metadata, marks, scope_columns, scope_where, update_sets, vector_blob,
 )
 from localmem.storage.validity import CURRENT, INDEXED, Validity, utc, where as valid_where
 from localmem.validate import now_iso
@@ -109,14 +109,7 @@ class Store(Connection):
         ``slot``, when given, is the new (subject, attribute).
         """
         changes, old, ts = self.changes, self.get_memory(memory_id), now_iso()
-        sets: dict[str, Any] = {"text": text, "hash": hash_, "embedding": vector_blob(embedding),
-                                "updated_at": ts}
-        if metadata is not None:
-            sets["metadata"] = dump_metadata(metadata)
-        if observed_at is not None:
-            sets["observed_at"] = observed_at
-        if slot is not None:
-            sets["subject"], sets["attribute"] = slot
+        sets = update_sets(text, hash_, vector_blob(embedding), ts, metadata, observed_at, slot)
         assignments = ", ".join(f"{column}=?" for column in sets)
         self.execute(f"UPDATE {MEMORIES} SET {assignments} WHERE id=?", [*sets.values(), memory_id])
         self.link_sources(memory_id, source_ids)

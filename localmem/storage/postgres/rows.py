@@ -20,7 +20,7 @@ from localmem.storage.migrations import HISTORY, MEMORIES, MESSAGES, SCOPE_KEYS
 from localmem.storage.postgres.query import scope_where
 from localmem.storage.postgres.reads import Reads
 from localmem.storage.postgres.schema import SOURCES
-from localmem.storage.sql import Scope, dump_metadata, scope_columns
+from localmem.storage.sql import Scope, dump_metadata, scope_columns, update_sets
 from localmem.storage.validity import utc
 from localmem.validate import now_iso
 
@@ -97,14 +97,7 @@ class Rows(Reads):
     ) -> str:
         """Replace a memory's text (history keeps the old one); returns the old text."""
         old, ts = self._lock_memory(memory_id), now_iso()
-        sets: dict[str, Any] = {"text": text, "hash": hash_, "embedding": _vector(embedding),
-                                "updated_at": ts}
-        if metadata is not None:
-            sets["metadata"] = dump_metadata(metadata)
-        if observed_at is not None:
-            sets["observed_at"] = observed_at
-        if slot is not None:
-            sets["subject"], sets["attribute"] = slot
+        sets = update_sets(text, hash_, _vector(embedding), ts, metadata, observed_at, slot)
         assignments = ", ".join(f"{column} = %s" for column in sets)
         self.db.execute(f"UPDATE {MEMORIES} SET {assignments} WHERE id = %s",
                         [*sets.values(), memory_id])

@@ -27,13 +27,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from localmem.errors import ConfigError
 from localmem.storage.migrations import MEMORIES, MESSAGES
 from localmem.storage.sql import Scope
 from localmem.storage.validity import CURRENT, Validity
 from localmem.types import StorageStats
 
 __all__ = [
-    "Storage", "Rows", "MemoryRows", "History", "RawMessages", "Provenance", "Vectors",
+    "claim_embedder", "Storage", "Rows", "MemoryRows", "History", "RawMessages", "Provenance", "Vectors",
     "KeywordSearch", "Scope", "MEMORIES", "MESSAGES", "Validity", "CURRENT",
 ]
 
@@ -211,3 +212,23 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Save what is unsaved and let go of the database."""
+
+
+def claim_embedder(rows: Any, embedder: str, where: str, instead: str) -> None:
+    """Record that a store's vectors come from ``embedder``, or refuse another's: vectors of two
+    embedders are not comparable. ``rows`` has get_setting / set_setting / count; ``where``
+    ("in /home", "at postgresql://...") and ``instead`` (what else the user can open) name the
+    store in the error. Called inside the backend's write when others may race.
+
+    Raises:
+        ConfigError: the store holds rows embedded by another embedder.
+    """
+    stored = rows.get_setting("embedder")
+    if stored == embedder:
+        return
+    if stored is not None and rows.count(MEMORIES) + rows.count(MESSAGES):
+        raise ConfigError(
+            f"the memories {where} were embedded with {stored!r}, not {embedder!r}; use that "
+            f"embedder again, or {instead} re-import with `localmem export` / `localmem import`"
+        )
+    rows.set_setting("embedder", embedder)

@@ -17,9 +17,10 @@ from localmem.crypto import Secret
 from localmem.errors import ConfigError
 from localmem.paths import IN_MEMORY
 from localmem.storage import records
+from localmem.storage.base import claim_embedder
 from localmem.storage.indexset import IndexSet
 from localmem.storage.sql import Scope
-from localmem.storage.store import MEMORIES, MESSAGES, Store
+from localmem.storage.store import Store
 from localmem.types import IndexStats, ScopeCounts, StorageStats
 
 __all__ = ["SqliteFaissStorage", "open_sqlite_faiss", "DB_FILE"]
@@ -126,13 +127,5 @@ def _claim(store: Store, embedder: str, home: Path | None) -> None:
     Raises:
         ConfigError: the store was built with a different embedder.
     """
-    stored = store.get_setting("embedder")
-    if stored == embedder:
-        return
-    if stored is not None and store.count(MEMORIES) + store.count(MESSAGES):
-        raise ConfigError(
-            f"the memories in {home or IN_MEMORY} were embedded with {stored!r}, not "
-            f"{embedder!r}; use that embedder again, or start a new home directory "
-            "(LOCALMEM_HOME) and re-import with `localmem export` / `localmem import`"
-        )
-    store.set_setting("embedder", embedder)
+    claim_embedder(store, embedder, f"in {home or IN_MEMORY}",
+                   "start a new home directory (LOCALMEM_HOME) and")

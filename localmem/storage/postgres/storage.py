@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from localmem.errors import ConfigError
 from localmem.storage import records
+from localmem.storage.base import claim_embedder
 from localmem.storage.migrations import MEMORIES, MESSAGES
 from localmem.storage.postgres.connection import Database
 from localmem.storage.postgres.keywords import Keywords
@@ -125,13 +125,5 @@ def _claim(storage: PostgresStorage, embedder: str, dims: int) -> None:
     if stored == embedder:  # also all a replica (read-only) can check
         return
     with storage.write():
-        stored = rows.get_setting("embedder")  # again, inside the write: another node may race
-        if stored == embedder:
-            return
-        if stored is not None and rows.count(MEMORIES) + rows.count(MESSAGES):
-            raise ConfigError(
-                f"the memories at {storage.db.shown} were embedded with {stored!r}, not "
-                f"{embedder!r}; use that embedder again, or another database, and re-import "
-                "with `localmem export` / `localmem import`"
-            )
-        rows.set_setting("embedder", embedder)
+        # again, inside the write: another node may race
+        claim_embedder(rows, embedder, f"at {storage.db.shown}", "another database, and")

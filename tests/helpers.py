@@ -8,6 +8,8 @@ internal storage (``Memory._storage``, SQLite + FAISS). ``sql``, ``dump`` and ``
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +69,19 @@ def eval_harness(name: str) -> Iterator[ModuleType]:
     spec.loader.exec_module(module)
     yield module
     sys.modules.pop(name, None)
+
+
+def release_and_collect(workers: list[subprocess.Popen], go: Path) -> list[dict[str, Any]]:
+    """A real barrier for racing child processes: wait until each has printed "ready" (it has
+    opened its memory), create ``go`` (what they wait on), then return each one's last line of
+    output as JSON. Fails the test with the child's stderr when one does not get there."""
+    for worker in workers:
+        ready = worker.stdout.readline()
+        assert ready == "ready\n", ready + worker.communicate(timeout=60)[1][-3000:]
+    go.touch()
+    reports = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=600)
+        assert worker.returncode == 0, err[-3000:]
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    return reports

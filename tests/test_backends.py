@@ -22,6 +22,7 @@ import pytest
 from localmem import Memory
 from localmem.errors import MemoryNotFoundError, StorageError
 from localmem.config import MemoryConfig, VectorStoreConfig
+from tests.helpers import release_and_collect
 from tests.pg_fixtures import open_memory, stored_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,15 +155,7 @@ def test_two_nodes_of_two_threads_store_each_text_once(backend, tmp_path):
     go = tmp_path / "go"
     workers = [_spawn("nodes", backend, str(n), str(distinct), str(shared), str(shared_adds),
                       str(go)) for n in range(2)]
-    for worker in workers:
-        ready = worker.stdout.readline()
-        assert ready == "ready\n", ready + worker.communicate(timeout=60)[1][-3000:]
-    go.touch()
-    reports = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=600)
-        assert worker.returncode == 0, err[-3000:]
-        reports.append(json.loads(out.strip().splitlines()[-1]))
+    reports = release_and_collect(workers, go)
     assert not [e for r in reports for e in r["errors"]]
     events = [tuple(e) for r in reports for e in r["events"]]
     assert sum(t.startswith("node ") for t, _ in events) == 2 * distinct

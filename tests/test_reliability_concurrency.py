@@ -5,14 +5,13 @@ Every distinct add is stored exactly once, texts added by every process at once 
 "database is locked", and the indexes agree with SQLite afterwards.
 """
 
-import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from tests.helpers import fake_memory, in_step, sql
+from tests.helpers import fake_memory, in_step, release_and_collect, sql
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = 4
@@ -77,15 +76,7 @@ def test_processes_and_threads_add_each_text_once(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True)
         for p in range(PROCESSES)
     ]
-    for worker in workers:  # a real barrier: each worker has opened the memory
-        ready = worker.stdout.readline()
-        assert ready == "ready\n", ready + worker.communicate(timeout=60)[1][-3000:]
-    go.touch()
-    reports = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=600)
-        assert worker.returncode == 0, err[-3000:]
-        reports.append(json.loads(out.strip().splitlines()[-1]))
+    reports = release_and_collect(workers, go)  # a real barrier: each has opened the memory
 
     errors = [e for r in reports for e in r["errors"]]
     assert not errors, errors[:5]

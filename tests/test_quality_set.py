@@ -85,12 +85,12 @@ def test_rules_only(harness, tune):
     scores = score(harness, tune, FakeLLM())
     detail = "\n".join(scores.failures)
     # the w- conversations (phrased like people talk, not like the rules parse) lowered these
-    assert scores.precision >= 0.59, detail  # measured 0.601 (223/371)
+    assert scores.precision >= 0.59, detail  # measured 0.599 (223/372)
     assert scores.recall >= 0.88, detail  # measured 0.894 (168/188)
     assert scores.update_accuracy >= 0.68, detail  # measured 0.690 (80/116)
     assert scores.repeat_accuracy >= 0.72, detail  # measured 0.733 (11/15)
     assert scores.invented_rate <= 0.02, detail  # measured 0.006 (1/169 conversations)
-    assert scores.unsupported_rate <= 0.02, detail  # measured 0.000 (0/371)
+    assert scores.unsupported_rate <= 0.02, detail  # measured 0.000 (0/372)
     assert scores.stale_rate <= 0.24, detail  # measured 0.233 (27/116)
     assert scores.errors == 0, detail
 
@@ -99,7 +99,7 @@ def test_a_perfect_model_only_makes_it_better(harness, tune):
     rules = score(harness, tune, FakeLLM())
     perfect = score(harness, tune, harness.perfect_llm(tune))
     detail = "\n".join(perfect.failures)
-    assert perfect.precision >= 0.60, detail  # measured 0.616 (233/378)
+    assert perfect.precision >= 0.60, detail  # measured 0.615 (233/379)
     assert perfect.recall >= 0.91, detail  # measured 0.926 (174/188)
     assert perfect.update_accuracy >= 0.71, detail  # measured 0.724 (84/116)
     assert perfect.unsupported_rate <= 0.02, detail

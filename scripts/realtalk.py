@@ -147,6 +147,11 @@ def _code_hash(verbatim: bool = False) -> str:
     return digest.hexdigest()[:12]
 
 
+# Hashed now, when the package is imported: an edit made while a long eval runs must not key
+# stores built by the code loaded before it.
+_code_hash(), _code_hash(True)
+
+
 def store_key(chat: Chat, sessions: int | None, mode: str, *parts: object) -> str:
     """A folder name for one chat's store: changes whenever what would be stored changes."""
     extra = hashlib.sha256(repr(parts).encode()).hexdigest()[:8]

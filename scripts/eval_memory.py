@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from realtalk import (  # noqa: E402
     SPLITS as SPLIT_CHATS, Chat, QueryCache, answer_words, date_words, load_chats, parse_evidence, store_key,
+    turn_messages,
 )
 from eval_set import (  # noqa: E402  (re-exported: tests load the harness from this file)
     SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, load_slots,
@@ -79,10 +80,11 @@ class ModeResult:
 
 
 def _ingest(memory: Memory, chat: Chat, infer: bool, result: ModeResult) -> None:
-    for turn in chat.turns:
+    for i, turn in enumerate(chat.turns):
         start = time.perf_counter()
+        said = turn_messages(chat.turns, i) if infer else turn["text"]  # raw: each turn verbatim
         try:
-            memory.add(turn["text"], user_id=turn["speaker"], run_id=chat.id, infer=infer,
+            memory.add(said, user_id=turn["speaker"], run_id=chat.id, infer=infer,
                        metadata={"dia_id": turn["dia_id"]}, timestamp=turn["when"])
         except LocalmemError as exc:  # counted and shown: the turn is then missing
             result.failed += 1
@@ -224,6 +226,8 @@ def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder
     return results
 
 
+# How a facts store is fed (part of its cache key): each turn after the other speaker's turn.
+_FEED = "turn after the other speaker's"
 _INGEST_FIELDS = ("add_seconds", "model_facts", "dropped", "stored", "failed")
 
 
@@ -232,7 +236,7 @@ def chat_store(chat: Chat, mode: str, llm: LLM, embedder: Embedder, home: Path, 
             result: ModeResult) -> Memory:
     """The chat's store for ``mode``: opened from the cache when complete, else ingested."""
     key = store_key(chat, sessions, mode, str(getattr(llm, "model_path", type(llm).__name__)),
-                    embedder.name, prompt, leads)
+                    embedder.name, prompt, leads, _FEED if mode == "facts" else None)
     folder = (cache or home) / key
     done = folder / "ingest.json"
     if cache is not None and done.exists():

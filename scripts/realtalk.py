@@ -31,7 +31,7 @@ from localmem.engine.textutil import content_words
 
 __all__ = [
     "Chat", "SPLITS", "chat_numbers", "load_chats", "parse_evidence", "date_words", "answer_words",
-    "store_key", "QueryCache", "speaker_words", "ALIASES",
+    "store_key", "QueryCache", "speaker_words", "ALIASES", "turn_messages",
 ]
 
 SPLITS = {"tune": (1, 3, 5, 7, 9), "heldout": (2, 4, 6, 8, 10)}
@@ -42,6 +42,9 @@ _NOT_STORING = (  # code that never changes a stored row
     "engine/retrieval.py", "engine/packing.py", "engine/signals.py", "engine/context.py",
     "frontends/",
 )
+# and code that a verbatim (raw) store never runs: extraction and decisions
+_NOT_RAW = ("engine/clauses.py", "engine/extract.py", "engine/facts.py", "engine/attributes.py",
+            "engine/vocab.py", "engine/decisions.py", "engine/prompts.py")
 
 
 @dataclass
@@ -133,20 +136,42 @@ def answer_words(answer: str, speakers: list[str]) -> set[str]:
     return set(content_words(date_words(answer))) - speaker_words(speakers)
 
 
-@lru_cache(maxsize=1)
-def _code_hash() -> str:
+@lru_cache(maxsize=2)
+def _code_hash(verbatim: bool = False) -> str:
+    skipped = _NOT_STORING + (_NOT_RAW if verbatim else ())
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         rel = path.relative_to(_PACKAGE).as_posix()
-        if not rel.startswith(_NOT_STORING):
+        if not rel.startswith(skipped):
             digest.update(rel.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+# Hashed now, when the package is imported: an edit made while a long eval runs must not key
+# stores built by the code loaded before it.
+_code_hash(), _code_hash(True)
 
 
 def store_key(chat: Chat, sessions: int | None, mode: str, *parts: object) -> str:
     """A folder name for one chat's store: changes whenever what would be stored changes."""
     extra = hashlib.sha256(repr(parts).encode()).hexdigest()[:8]
-    return f"{chat.id}-s{sessions or 'all'}-{mode}-{extra}-{_code_hash()}"
+    return f"{chat.id}-s{sessions or 'all'}-{mode}-{extra}-{_code_hash(mode == 'raw')}"
+
+
+def turn_messages(turns: Sequence[dict[str, Any]], i: int) -> list[dict[str, str]]:
+    """What one add of turn ``i`` holds: the turn as the user's message, after the other
+    speaker's turn just before this speaker's run of turns (same session) as the assistant's,
+    so that an answer ("WALL-E, Bolt and Kung Fu Panda") is read with the question it answers.
+    """
+    turn, start = turns[i], i
+    session = turn["dia_id"].split(":")[0]
+    while start > 0 and turns[start - 1]["speaker"] == turn["speaker"]:
+        start -= 1
+    before = turns[start - 1] if start > 0 else None
+    said = [{"role": "user", "content": turn["text"]}]
+    if before is None or before["dia_id"].split(":")[0] != session:
+        return said
+    return [{"role": "assistant", "content": before["text"]}, *said]
 
 
 class QueryCache(Embedder):

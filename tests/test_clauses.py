@@ -69,3 +69,22 @@ def test_a_mood_about_something_keeps_the_something():
 ])
 def test_a_spelling_correction_is_recognised(text, fixed):
     assert correction(text) == fixed
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a time leads, not someone else
+    ("This New Years Eve I enjoyed some delicious Tiramisu.",
+     ["This New Years Eve I enjoyed some delicious Tiramisu"]),
+    ("This weekend I went hiking with my dog", ["This weekend I went hiking with my dog"]),
+    ("Me and my friends also play padel", ["Me and my friends also play padel"]),  # one clause
+    ("Some of our favorite moments were sitting by the beach in Mexico!",
+     ["Some of our favorite moments were sitting by the beach in Mexico"]),
+])
+def test_clauses_led_by_a_time_or_said_with_others(text, expected):
+    assert candidate_clauses(text) == expected
+
+
+@pytest.mark.parametrize("text", ["I'm doing well Kate! How are you?", "I'm good, Sam",
+                                  "It broke my heart", "This is my favorite song"])
+def test_small_talk_with_a_name_or_things_leading_say_nothing(text):
+    assert candidate_clauses(text) == []

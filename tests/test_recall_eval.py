@@ -96,3 +96,19 @@ def test_an_event_matches_on_two_shared_words_or_a_fact_of_one_word(events):
     assert events.matches({"adopt", "beagl"}, {"adopt", "beagl", "pretzel"})
     assert not events.matches({"adopt", "kitten"}, {"adopt", "beagl"})
     assert events.matches({"skiing"}, {"skiing", "colorado"})
+
+
+def test_a_turn_is_added_after_the_other_speakers_turn_before_its_run(harness):
+    from realtalk import turn_messages
+
+    def turn(dia: str, speaker: str, text: str) -> dict:
+        return {"dia_id": dia, "speaker": speaker, "text": text}
+
+    turns = [turn("D1:1", "Ben", "What movies do your kids like?"),
+             turn("D1:2", "Ana", "WALL-E and Bolt"), turn("D1:3", "Ana", "and Kung Fu Panda"),
+             turn("D2:1", "Ben", "Hi again!")]
+    asked = {"role": "assistant", "content": "What movies do your kids like?"}
+    assert turn_messages(turns, 0) == [{"role": "user", "content": turns[0]["text"]}]
+    assert turn_messages(turns, 1) == [asked, {"role": "user", "content": "WALL-E and Bolt"}]
+    assert turn_messages(turns, 2) == [asked, {"role": "user", "content": "and Kung Fu Panda"}]
+    assert turn_messages(turns, 3) == [{"role": "user", "content": "Hi again!"}]  # a new session

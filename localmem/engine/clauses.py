@@ -69,7 +69,7 @@ _NOT_A_FACT = re.compile(
     r"^i (hope|think|agree|guess|bet|wonder|appreciate|understand|believe)\b|"
     r"^i (can|could) (see|imagine|understand|tell)\b|^i('d| would) (love|like) to (hear|know|see)\b|"
     r"^my pleasure\b|^(i'm|im|i am) (doing |feeling )?(good|well|great|fine|ok|okay|alright|not bad)"
-    r"( today| too| thanks)?$|^we (should|could|can|might|must|gotta)\b|"
+    r"( today| too| thanks)?(?:,? (?-i:[A-Z][a-z]+))?$|^we (should|could|can|might|must|gotta)\b|"
     r"^we('ll| will) (see|talk|catch up|chat)\b|^(let's|lets)\b|"
     r"^(just )?(wanted to (say|tell|ask|check|let|share)|looking forward|going to bed|"
     r"heading (to bed|out|off)|talk (to you )?(soon|later)|catching up)\b",
@@ -135,7 +135,11 @@ nephew fiance fiancee kid kids child children parents parent family baby coworke
 neighbor neighbour best older younger dog cat puppy kitten name favorite favourite birthday
 doctor manager teacher team company employer school landlord hamster rabbit bunny parrot
 fish goldfish turtle horse bird snake gecko lizard""".split())
-_OTHER_LEAD = re.compile(r"^(?:he|she|it|they|that|this|there|these|those)(?:'s|'re|\s|$)", re.I)
+# "it broke my heart" is led by something else; "this weekend I ..." only by a time
+_OTHER_LEAD = re.compile(
+    r"^(?:he|she|it|they|that|this|there|these|those)(?:'s|'re|\s|$)(?!(?:past )?(?:morning|"
+    r"afternoon|evening|night|weekend|week|month|year|summer|winter|spring|fall|autumn|semester|"
+    r"christmas|thanksgiving|new years?'?(?: eve)?|holidays?|time)\b)", re.I)
 
 
 def _resolve_pronoun(clause: str, person: str | None) -> tuple[str, str | None]:
@@ -301,8 +305,10 @@ def correction(text: str) -> tuple[str, str | None] | None:
 
 
 def _speaks_for_user(clause: str) -> bool:
-    """"I" / "my" anywhere, or "we" / "our" leading the clause ("We moved to Porto")."""
-    if re.match(r"^(we|we're|we've|our|ours)\b", clause, re.I):
+    """"I" / "my" anywhere, or "we" / "our" leading the clause ("We moved to Porto", "Some of
+    our favorite moments were ...")."""
+    if re.match(r"^(?:(?:some|one|most|all|many|a few|each) of )?(we|we're|we've|our|ours|us)\b",
+                clause, re.I):
         return True
     return bool(_FIRST_PERSON.search(re.sub(r"\b(we|we're|we've|our|ours|us)\b", "", clause,
                                             flags=re.I)))
@@ -326,11 +332,11 @@ def _split_clauses(sentence: str) -> list[str]:
             pieces[-1] += left
         else:
             pieces.append(left)
-        joined = (
-            re.fullmatch(r"\s+and\s+", match.group(0), re.I) is not None
-            and len(pieces[-1].split()) <= 3
+        joined = re.fullmatch(r"\s+and\s+", match.group(0), re.I) is not None and (
+            len(pieces[-1].split()) <= 3
             and re.match(r"i\s", sentence[match.end():], re.I) is not None
             and not _FIRST_PERSON.search(pieces[-1].replace("My ", "").replace("my ", ""))
+            or pieces[-1].strip().lower() == "me"  # "Me and my friends play padel"
         )
         if joined:
             pieces[-1] += match.group(0)

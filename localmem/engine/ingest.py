@@ -14,6 +14,7 @@ import numpy as np
 from localmem.backends.embeddings import Embedder
 from localmem.engine.commit import Incoming, apply_plan
 from localmem.engine.pipeline import Candidate, ExtractionReport, Pipeline, PlannedChange
+from localmem.engine.signals import searched_as
 from localmem.storage.base import MEMORIES, Scope, Storage
 from localmem.types import Action, MemoryEvent
 
@@ -64,7 +65,8 @@ def add_extracted(
     )
     turns = _user_turns(incoming)
     vectors: list[np.ndarray | None] = [None] * len(incoming.messages)
-    for (i, _), vec in zip(turns, embedder.embed_many([text for _, text in turns])):
+    searched = [searched_as(incoming.messages, i) for i, _ in turns]  # an answer: with its question
+    for (i, _), vec in zip(turns, embedder.embed_many(searched)):
         vectors[i] = vec
     return apply_plan(storage, plan, replace(incoming, vectors=vectors))
 

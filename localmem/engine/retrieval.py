@@ -4,7 +4,8 @@ Score = cosine similarity + a keyword bonus that decays with the FTS5 (bm25) ran
 rare words surface even when the embedding misses them. Stored raw messages are searched the same
 way and fill in after facts (a small penalty keeps facts first); a raw message already behind a
 returned fact is left out, since it adds nothing. A raw turn that only asks, greets or thanks
-ranks last (kept for provenance, evidence of nothing: ``signals.low_value``); a fact whose
+ranks last (kept for provenance, evidence of nothing: ``signals.low_value``); a raw answer
+was embedded with the question asked before it (``signals.searched_as``); a fact whose
 subject the query names ("What does Caroline's sister do?") ranks a little higher.
 
 With ``max_words`` the result is a context budget, packed by ``packing.select``: the best items

@@ -6,15 +6,22 @@
   each item's date.
 - ``named``: the lowercased words a query uses, against which a fact's subject is matched
   ("What does Caroline's sister do?" names ``caroline`` and ``sister``).
+- ``searched_as``: the text a raw user turn is found by: an answer ("WALL-E, Bolt and Kung Fu
+  Panda") together with the question the other side asked just before it ("What movies do your
+  kids like?"), so a later question in the question's words finds the answer. Only the search
+  vector carries the question; the stored turn stays as said, and no fact is made of it.
 """
 
 from __future__ import annotations
 
 import re
 
+from collections.abc import Sequence
+from typing import Any
+
 from localmem.engine.textutil import STOP_WORDS, split_sentences, words
 
-__all__ = ["low_value", "is_when", "named", "subject_named"]
+__all__ = ["low_value", "is_when", "named", "subject_named", "asked_before", "searched_as"]
 
 # Words of small talk: a sentence made only of these (and stop words) says nothing lasting.
 _PHATIC = frozenset(
@@ -64,3 +71,20 @@ def subject_named(subject: str | None, owner: str | None, names: frozenset[str])
     who = owner if subject.lower() == "user" else subject
     parts = [w.removesuffix("'s") for w in words(who or "")]
     return any(p in names for p in parts if p not in STOP_WORDS)
+
+
+def asked_before(messages: Sequence[dict[str, Any]], i: int) -> str | None:
+    """The questions of the assistant's message right before message ``i`` ("What movies do
+    your kids like?"), joined; None when that message asks nothing or ``i`` opens the add."""
+    if i == 0 or messages[i - 1]["role"] != "assistant":
+        return None
+    asked = [s.strip() for s in split_sentences(messages[i - 1]["content"])
+             if s.rstrip().endswith("?")]
+    return " ".join(asked) or None
+
+
+def searched_as(messages: Sequence[dict[str, Any]], i: int) -> str:
+    """Message ``i``'s text, after the question it answers when there is one."""
+    text = messages[i]["content"]
+    question = asked_before(messages, i)
+    return f"{question} {text}" if question else text

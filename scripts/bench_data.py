@@ -182,7 +182,7 @@ class QueryVectors(Embedder):
 
     def __init__(self, embedder: Embedder) -> None:
         self.inner, self.dims = embedder, embedder.dims
-        self.seen: dict[str, np.ndarray] = {}
+        self.seen: dict[Any, np.ndarray] = {}
         self.recalling = False
 
     @property
@@ -195,6 +195,13 @@ class QueryVectors(Embedder):
         vectors = self.inner.embed_batch(texts)
         self.seen.update(zip(texts, vectors))
         return vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The inner embedder's query vector (what search uses), remembered like the others."""
+        key = ("query", text)
+        if not (self.recalling and key in self.seen):
+            self.seen[key] = self.inner.embed_query(text)
+        return self.seen[key]
 
     @contextmanager
     def recalled(self) -> Iterator[None]:

@@ -35,7 +35,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench_data import (  # noqa: E402  (also what bench_embedders.py imports from here)
-    ALL_ROWS_AGENT, QUERIES, USERS, QueryVectors, SyntheticRows, Table, in_subprocess,
+    ALL_ROWS_AGENT, QUERIES, USERS, QueryVectors, SyntheticRows, Table, cpu_clock, in_subprocess,
     median_of_runs, percentile, stopwatch, storage_timed, template_sentences, timed,
 )
 from localmem.backends.embeddings import Embedder  # noqa: E402
@@ -166,12 +166,15 @@ def bench_search(
         per_run = []
         for _ in range(runs):
             times: list[float] = []
+            cpu: list[float] = []
             for i in range(queries):
-                with stopwatch(times):
+                with stopwatch(times), cpu_clock(cpu):
                     memory.search(QUERIES[i % len(QUERIES)], **scope_of(i))
-            per_run.append({"p50": percentile(times, 50), "p95": percentile(times, 95)})
+            per_run.append({"p50": percentile(times, 50), "p95": percentile(times, 95),
+                            "cpu_p50": percentile(cpu, 50)})
         med = median_of_runs(per_run)
         out[f"{label}_p50"], out[f"{label}_p95"] = med["p50"], med["p95"]
+        out[f"{label}_cpu_p50"] = med["cpu_p50"]
     for key, embed in (("embed_p50", embedder.embed_query), ("embed_fp32_p50", embedder.embed)):
         embeds: list[float] = []  # embed_query: what search runs (int8 MiniLM when exported)
         for i in range(queries):
@@ -382,6 +385,8 @@ def search_at(
     table.add(f"search p50 @{label}, 1,000 users", 1000 * found["users_p50"], "ms",
               1000 * targets[size] if size in targets else None)
     table.add(f"search p95 @{label}, 1,000 users", 1000 * found["users_p95"], "ms")
+    table.add(f"  search CPU p50 @{label}, all / users (this thread's CPU time)",
+              1000 * found["all_cpu_p50"], f"ms / {1000 * found['users_cpu_p50']:.3g} ms")
     table.add(f"  query embedding alone p50 @{label}", 1000 * found["embed_p50"], "ms")
     table.add("    the same queries through embed() (fp32, as stored)",
               1000 * found["embed_fp32_p50"], "ms")

@@ -200,9 +200,10 @@ class Memory(BulkAccess):
         minimum = validate.threshold(threshold)
         budget = validate.max_words(max_words)
         when = validity.at(validate.as_of(as_of))
+        vector = self.embedder.embed_query(query)
         with self._lock:
             self._storage.sync()
-            search = SearchQuery(query, self.embedder.embed(query), scope, limit, flt, minimum,
+            search = SearchQuery(query, vector, scope, limit, flt, minimum,
                                  self.config.raw_fallback, budget, when)
             return hybrid_search(self._storage, search)
 

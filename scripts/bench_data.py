@@ -125,6 +125,17 @@ def stopwatch(into: list[float]) -> Iterator[None]:
         into.append(time.perf_counter() - start)
 
 
+@contextmanager
+def cpu_clock(into: list[float]) -> Iterator[None]:
+    """Like ``stopwatch``, in this thread's CPU time: what a single-threaded call costs, near
+    its wall time on an idle machine and much less moved by other processes' load."""
+    start = time.thread_time()
+    try:
+        yield
+    finally:
+        into.append(time.thread_time() - start)
+
+
 def timed(totals: dict[str, float], name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` that adds its run time to ``totals[name]`` (instrumentation for breakdowns)."""
 
@@ -182,7 +193,7 @@ class QueryVectors(Embedder):
 
     def __init__(self, embedder: Embedder) -> None:
         self.inner, self.dims = embedder, embedder.dims
-        self.seen: dict[str, np.ndarray] = {}
+        self.seen: dict[Any, np.ndarray] = {}
         self.recalling = False
 
     @property
@@ -195,6 +206,13 @@ class QueryVectors(Embedder):
         vectors = self.inner.embed_batch(texts)
         self.seen.update(zip(texts, vectors))
         return vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The inner embedder's query vector (what search uses), remembered like the others."""
+        key = ("query", text)
+        if not (self.recalling and key in self.seen):
+            self.seen[key] = self.inner.embed_query(text)
+        return self.seen[key]
 
     @contextmanager
     def recalled(self) -> Iterator[None]:

@@ -192,3 +192,9 @@ class QueryCache(Embedder):
         if text not in self._seen:
             self._seen[text] = self.inner.embed(text)
         return self._seen[text]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        key = ("query", text)
+        if key not in self._seen:
+            self._seen[key] = self.inner.embed_query(text)
+        return self._seen[key]

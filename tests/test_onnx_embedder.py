@@ -13,7 +13,9 @@ import pytest
 
 from localmem.errors import InvalidInputError, ModelError, ModelNotFoundError
 from localmem.backends.onnx import INT8_FILE, META_FILE, ONNX_FILE, OnnxEmbedder
-from localmem.backends.onnx_export import MIN_INT8_COSINE, ensure_onnx_export, export_onnx
+from localmem.backends.onnx_export import (
+    MIN_INT8_COSINE, MIN_QUERY_COSINE, ensure_onnx_export, export_onnx,
+)
 
 SENTENCES = [
     "Likes sushi and eats it on Fridays",
@@ -194,13 +196,57 @@ def test_int8_is_kept_only_when_it_agrees(export: Path) -> None:
     meta = json.loads((export / META_FILE).read_text())
     assert meta["fp32_min_cosine"] >= 0.999
     assert meta["int8_kept"] == (meta["int8_min_cosine"] >= MIN_INT8_COSINE)
-    assert (export / INT8_FILE).exists() == meta["int8_kept"]
+    assert meta["int8_query_kept"] == (meta["int8_query_min_cosine"] >= MIN_QUERY_COSINE)
+    assert (export / INT8_FILE).exists() == (meta["int8_kept"] or meta["int8_query_kept"])
     if meta["int8_kept"]:
         int8 = OnnxEmbedder(export, quantized=True)
         assert int8.name == OnnxEmbedder(export).name + "-int8"
     else:
         with pytest.raises(ModelNotFoundError):
             OnnxEmbedder(export, quantized=True)
+
+
+@pytest.mark.integration
+def test_queries_run_on_int8_and_find_what_fp32_queries_find(export: Path) -> None:
+    embedder = OnnxEmbedder(export)
+    assert embedder.query_file == export / INT8_FILE  # MiniLM's int8 copy agrees for queries
+    assert embedder.name == OnnxEmbedder(export, int8_queries=False).name  # stored: fp32
+    texts = [t for t in SENTENCES if t.strip()]
+    cosines = [float(embedder.embed_query(t) @ embedder.embed(t)) for t in texts]
+    assert min(cosines) >= 0.97, texts[int(np.argmin(cosines))][:40]
+    questions = SENTENCES[10:15]
+    stored = embedder.embed_batch([t for t in SENTENCES if t not in questions])
+    for question in questions:
+        fp32 = np.argsort(-(stored @ embedder.embed(question)))[:2]
+        int8 = np.argsort(-(stored @ embedder.embed_query(question)))[:2]
+        assert fp32.tolist() == int8.tolist(), question
+    exact = OnnxEmbedder(export, int8_queries=False)
+    np.testing.assert_array_equal(exact.embed_query(texts[0]), exact.embed(texts[0]))
+    with pytest.raises(InvalidInputError, match="string"):
+        embedder.embed_query(b"bytes")  # type: ignore[arg-type]
+
+
+@pytest.mark.integration
+def test_an_export_from_before_int8_queries_gains_them_once(export: Path, tmp_path: Path,
+                                                            minilm: Path) -> None:
+    import shutil
+    import stat
+
+    old = tmp_path / "old-export"
+    shutil.copytree(export, old)
+    (old / INT8_FILE).unlink()
+    meta = json.loads((old / META_FILE).read_text())
+    for key in [k for k in meta if k.startswith("int8_")]:
+        del meta[key]
+    (old / META_FILE).write_text(json.dumps(meta))
+    fp32_before = (old / ONNX_FILE).stat().st_mtime_ns
+    assert OnnxEmbedder(old).query_file == old / ONNX_FILE
+    assert ensure_onnx_export(minilm, old) == old
+    upgraded = json.loads((old / META_FILE).read_text())
+    assert upgraded["int8_query_kept"] is True and (old / ONNX_FILE).stat().st_mtime_ns == fp32_before
+    assert stat.S_IMODE((old / INT8_FILE).stat().st_mode) == 0o600
+    assert OnnxEmbedder(old).query_file == old / INT8_FILE
+    assert [p.name for p in old.iterdir() if p.name.startswith(".")] == []  # no temp file left
 
 
 @pytest.mark.integration

@@ -45,6 +45,14 @@ class Embedder(ABC):
         """One text's vector."""
         return self.embed_batch([text])[0]
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """A search query's vector, in the space of the stored ones; here ``embed``'s.
+
+        An embedder may answer faster with a close approximation (``OnnxEmbedder``: its int8
+        model), since a query vector is only compared, never stored.
+        """
+        return self.embed(text)
+
     def embed_many(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """Many texts, ``batch_size`` (default ``self.batch_size``) per ``embed_batch`` call.
 

@@ -7,7 +7,8 @@ sentence_bert_config.json, pad to the longest text), mean-pooling over the atten
 normalising as sentence-transformers does. An export folder holds::
 
     model.onnx            fp32 encoder: (input_ids, attention_mask, token_type_ids) -> hidden states
-    model.int8.onnx       optional dynamic int8 copy, kept only if it agrees (``MIN_INT8_COSINE``)
+    model.int8.onnx       dynamic int8 copy, kept only if it agrees with fp32: for search queries
+                          (``MIN_QUERY_COSINE``) and, with ``quantized``, for every text
     localmem-onnx.json    source folder, embedder name, dims, max_seq_length, agreement measured
     tokenizer.json ...    the tokenizer and config files copied from the source folder
 """
@@ -118,9 +119,12 @@ def _new_session(model_file: Path, threads: int) -> Any:
 class OnnxEmbedder(Embedder):
     """A sentence-transformers model exported by ``onnx_export``, run with onnxruntime, offline.
 
-    Single texts (queries) run on a ``query_threads`` session (default 1); batches on one with
-    ``threads`` threads (default: every core). Each session is built on first use;
-    onnxruntime's ``run`` is thread-safe, so calls are not serialised.
+    Single texts run on a ``query_threads`` session (default 1); batches on one with
+    ``threads`` threads (default: every core). ``embed_query`` runs the export's int8 model
+    when it has one that agrees (``int8_queries``, on by default): the stored vectors stay
+    fp32, each query is a close approximation of its fp32 vector, found several times faster.
+    Each session is built on first use; onnxruntime's ``run`` is thread-safe, so calls are not
+    serialised.
     """
 
     def __init__(
@@ -131,11 +135,13 @@ class OnnxEmbedder(Embedder):
         quantized: bool = False,
         threads: int | None = None,
         query_threads: int = SINGLE_THREADS,
+        int8_queries: bool = True,
     ) -> None:
         """Read the export's metadata; the model loads on the first embed.
 
         Raises:
-            ModelNotFoundError: the folder is not an ONNX export (or lacks the int8 file).
+            ModelNotFoundError: the folder is not an ONNX export (or, with ``quantized``, has
+                no int8 model that agrees for every text).
         """
         self.folder = Path(folder)
         self.batch_size = batch_size
@@ -147,11 +153,22 @@ class OnnxEmbedder(Embedder):
         if not meta_file.exists() or not self.model_file.exists():
             raise ModelNotFoundError(f"no ONNX export at {self.model_file}; {FIX_EXPORT}")
         meta = _read_json(meta_file)
+        if quantized and meta.get("int8_kept") is False:  # kept for queries only
+            raise ModelNotFoundError(
+                f"the int8 model at {self.model_file} agrees with fp32 only for queries (min "
+                f"cosine {meta.get('int8_min_cosine')}); use quantized=False"
+            )
         self.dims = int(meta["dims"])
         self.max_seq_length = int(meta["max_seq_length"])
         self._source_name = str(meta["source_name"])
+        int8 = self.folder / INT8_FILE
+        # The int8 model answers queries only where the export checked it agrees (onnx_export).
+        self.query_file = (
+            int8 if int8_queries and meta.get("int8_query_kept") is True and int8.exists()
+            else self.model_file
+        )
         self._tokenizer: _Tokenizer | None = None
-        self._sessions: dict[int, Any] = {}
+        self._sessions: dict[tuple[Path, int], Any] = {}
         self._lock = threading.Lock()  # guards lazy loading only
 
     @property
@@ -161,7 +178,8 @@ class OnnxEmbedder(Embedder):
         The fp32 export is checked at export time to give the same vectors as
         sentence-transformers (cosine >= 0.999), so it keeps ``SentenceTransformerEmbedder``'s
         name for the source folder and a store built with either opens with the other. int8
-        vectors are close but not the same space, so they get their own name.
+        vectors are close but not the same space, so they get their own name; int8 queries
+        (``int8_queries``) keep the fp32 name, as only fp32 vectors are stored.
         """
         return f"{self._source_name}-int8" if self.quantized else self._source_name
 
@@ -173,14 +191,26 @@ class OnnxEmbedder(Embedder):
                     self._tokenizer = _Tokenizer(self.folder, self.max_seq_length)
         return self._tokenizer
 
-    def _session(self, threads: int) -> Any:
-        session = self._sessions.get(threads)
+    def _session(self, threads: int, model_file: Path | None = None) -> Any:
+        key = (model_file or self.model_file, threads)
+        session = self._sessions.get(key)
         if session is None:
             with self._lock:
-                session = self._sessions.get(threads)
+                session = self._sessions.get(key)
                 if session is None:
-                    session = self._sessions[threads] = _new_session(self.model_file, threads)
+                    session = self._sessions[key] = _new_session(*key)
         return session
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """``text``'s vector from ``query_file`` (int8 when the export has a checked one).
+
+        Raises:
+            InvalidInputError: ``text`` is not a string.
+            ModelError: the model failed.
+        """
+        if not isinstance(text, str):
+            raise InvalidInputError(f"embed_query takes a string, got {type(text).__name__}")
+        return self._run(self._session(self.query_threads, self.query_file), [text])[0]
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)

@@ -7,7 +7,9 @@ shrink below half the threshold goes back to exact, so a size near the line does
 
 Scope filtering happens inside the FAISS search through an id selector (a bitmap of the scope's
 row ids), never after it; an IVF search probes more lists the smaller the scope's share of the
-index, so a small scope is searched exactly. The index is saved atomically and, when missing,
+index. A scope of at most ``SMALL_SCOPE`` rows is scored exactly from its own vectors instead:
+reading them back costs less than a selector scan of every list (0.02 ms against 0.26 ms for
+100 of 100k rows). The index is saved atomically and, when missing,
 unreadable or out of step with SQLite, rebuilt from the stored embeddings.
 """
 
@@ -25,7 +27,7 @@ from localmem.crypto import HomeKey, SealError, seal, unseal
 from localmem.errors import IndexCorruptError, StorageError
 from localmem.paths import atomic_write, atomic_write_bytes
 
-__all__ = ["VectorIndex", "EXACT_MAX", "NPROBE", "EXACT", "IVF"]
+__all__ = ["VectorIndex", "EXACT_MAX", "NPROBE", "SMALL_SCOPE", "EXACT", "IVF"]
 
 EXACT = "exact"
 IVF = "ivf"
@@ -33,6 +35,7 @@ EXACT_MAX = 20_000  # an exact scan of more 384-d vectors than this costs over ~
 NPROBE = 24  # lists probed for an unscoped IVF query: recall@10 >= 0.95 on sentence embeddings
 RETRAIN_GROWTH = 4  # an IVF index is retrained when it holds this many times its training size
 POINTS_PER_LIST = 39  # faiss's minimum training points per list
+SMALL_SCOPE = 1024  # scopes up to this many rows: exact scores from their vectors (see above)
 BITMAP_MAX_ID = 1 << 28  # larger row ids (only from imports) use a hash-set selector instead
 
 
@@ -196,6 +199,8 @@ class VectorIndex:
             allowed = np.asarray(allowed, dtype=np.int64)
             if allowed.size == 0:
                 return []
+            if allowed.size <= SMALL_SCOPE:
+                return self._nearest(query[0], allowed, k)
             if not (allowed.size == self.ntotal and np.array_equal(allowed, self._ids)):
                 selector, keep = _selector(faiss, allowed)
                 share = min(1.0, allowed.size / self.ntotal)
@@ -215,13 +220,35 @@ class VectorIndex:
 
     def scores(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Exact cosine of ``vector`` with each of ``ids`` that the index holds."""
-        query = _as_matrix(vector, self.dim)[0]
+        wanted, sims = self._cosines(_as_matrix(vector, self.dim)[0], ids)
+        return {int(i): float(s) for i, s in zip(wanted, sims)}
+
+    def _cosines(
+        self, query: np.ndarray, ids: np.ndarray | list[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(the ids among ``ids`` the index holds, ascending; their cosines with ``query``)."""
         wanted = np.unique(np.asarray(ids, dtype=np.int64))
         wanted = wanted[self.contains(wanted)]
         if wanted.size == 0:
-            return {}
-        matrix = self.index.reconstruct_batch(wanted)
-        return {int(i): float(s) for i, s in zip(wanted, matrix @ query)}
+            return wanted, np.zeros(0, np.float32)
+        faiss = self._faiss
+        # One thread, and FAISS's own product rather than numpy's: on a loaded 2-core machine a
+        # multi-threaded BLAS product waits for its sleeping worker (2,000 rows: 24 ms, not 0.06).
+        with _one_thread(faiss):
+            matrix = self.index.reconstruct_batch(wanted)
+        query = np.ascontiguousarray(query, dtype=np.float32)
+        sims = np.empty(wanted.size, dtype=np.float32)
+        faiss.fvec_inner_products_ny(
+            faiss.swig_ptr(sims), faiss.swig_ptr(query), faiss.swig_ptr(matrix), self.dim,
+            wanted.size,
+        )
+        return wanted, sims
+
+    def _nearest(self, query: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best of ``allowed`` by exact cosine, best first (ties: lower id first)."""
+        held, sims = self._cosines(query, allowed)
+        order = np.lexsort((held, -sims))[:k]
+        return [(int(held[i]), float(sims[i])) for i in order]
 
     # -- persistence --
 

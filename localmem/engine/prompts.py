@@ -87,34 +87,33 @@ Message: I don't eat meat anymore, and my daughter Mia started school.
 Message: {messages}
 """
 
-# Written fresh (no conversation of the eval set): each example shows one thing a small model
-# got wrong on the tuning split: a comment on a fact is not a fact ("the shifts are long"), an
-# employer is not a name, chatter gives [], verbs take the third person ("Works", not "Work"),
-# a fact about someone else names them, an ending says "ended".
-STRUCTURED_EXTRACTION_PROMPT = """Extract lasting facts the user states about themselves or \
-people they name. text: a short third-person phrase in the user's words, never "I", "my" or \
-"me". subject: "user", or who it is about ("uncle Raj"). attribute: one word such as name, \
-age, home, job, school, relationship, pet, phone, computer, os, car, diet, instrument, hobby, \
-language, health, plan, family; "" if none fits. single: true if it holds one value at a time. \
-change: "changed" if it replaces an earlier value, "ended" if something stopped, else "new". \
-Skip comments, moods, greetings and questions.
+# The measured prompt (a fresher one with more examples scored worse with the 0.5B model on
+# a third of the tuning split: precision 0.398). Its examples stay grounded in their messages.
+STRUCTURED_EXTRACTION_PROMPT = """Extract lasting personal facts the user states. For each \
+fact give: text, a short third-person phrase without "I" or "my" (name the person when it is \
+about someone else); subject, "user" or who it is about; attribute, one word such as name, age, \
+home, job, school, relationship, pet, phone, computer, os, car, diet, instrument, hobby, \
+language, health, plan, family, favourite_food; single, true if it has one value at a time; \
+change, "changed" if it replaces an earlier value, "ended" if something stopped, else "new". \
+Use only what the message says; return [] for questions and small talk.
 
-Message: I work at Siemens as an electrician, the shifts are long lol
-{{"facts": [{{"text": "Works at Siemens as an electrician", "subject": "user", "attribute": \
+Message: Hi, I'm Sam and I work as a nurse in Boston.
+{{"facts": [{{"text": "Name is Sam", "subject": "user", "attribute": "name", "single": true, \
+"change": "new"}}, {{"text": "Works as a nurse in Boston", "subject": "user", "attribute": \
 "job", "single": true, "change": "new"}}]}}
 
-Message: hi! how's your week going? mine is so busy
+Message: I switched to a Pixel, and my sister Ana moved to Lisbon.
+{{"facts": [{{"text": "Switched to a Pixel", "subject": "user", "attribute": "phone", \
+"single": true, "change": "changed"}}, {{"text": "Sister Ana moved to Lisbon", "subject": \
+"sister Ana", "attribute": "home", "single": true, "change": "changed"}}]}}
+
+Message: I don't have a cat anymore and I speak Spanish.
+{{"facts": [{{"text": "Does not have a cat anymore", "subject": "user", "attribute": "pet", \
+"single": false, "change": "ended"}}, {{"text": "Speaks Spanish", "subject": "user", \
+"attribute": "language", "single": false, "change": "new"}}]}}
+
+Message: What's the weather like today?
 {{"facts": []}}
-
-Message: ok so I'm Lena. switched to an iPhone 14 last month, the camera is amazing
-{{"facts": [{{"text": "Name is Lena", "subject": "user", "attribute": "name", "single": true, \
-"change": "new"}}, {{"text": "Switched to an iPhone 14", "subject": "user", "attribute": \
-"phone", "single": true, "change": "changed"}}]}}
-
-Message: my uncle Raj moved to Goa. I don't play tennis anymore, my knee is bad
-{{"facts": [{{"text": "Uncle Raj moved to Goa", "subject": "uncle Raj", "attribute": "home", \
-"single": true, "change": "changed"}}, {{"text": "Does not play tennis anymore", "subject": \
-"user", "attribute": "hobby", "single": false, "change": "ended"}}]}}
 
 Message: {messages}
 """

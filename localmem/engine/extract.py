@@ -18,7 +18,7 @@ from localmem.engine.textutil import content_words, split_sentences, stem, words
 
 __all__ = [
     "candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "topic_words",
-    "resolve_dates", "strip_lead_in", "correction",
+    "resolve_dates", "strip_lead_in", "correction", "third_person_lead",
 ]
 
 # "We" / "our" speak for the user too ("we bought a house in Porto and moved there").
@@ -163,6 +163,19 @@ def rewrite_clause(clause: str) -> str:
         rewritten = re.sub(pattern, replacement, rewritten, flags=re.I)
     rewritten = re.sub(r"\s+", " ", rewritten).strip(" ,.")
     return rewritten[:1].upper() + rewritten[1:]
+
+
+def third_person_lead(fact: str, source: str) -> str:
+    """A model fact that starts with the user's own verb left in the first person gets the
+    third person: "Drive a Jeep" from "I drive a Jeep" -> "Drives a Jeep". Other facts as given.
+    """
+    first = fact.split(maxsplit=1)[0].lower() if fact.strip() else ""
+    if not first.isalpha() or _third_person(first) == first:
+        return fact  # "Moved ...", "Quit ...", "Is ...": already a third-person or past verb
+    lead = r"(?:\w+ly |" + "|".join(f"{a} " for a in sorted(_ADVERBS)) + r")?"
+    if not re.search(rf"\b(?:i|we) {lead}{re.escape(first)}\b", source, re.I):
+        return fact
+    return rewrite_clause(f"I {fact[0].lower()}{fact[1:]}")
 
 
 def has_negation(text: str) -> bool:

@@ -35,6 +35,7 @@ from localmem.engine.decisions import (
 )
 from localmem.engine.extract import (
     candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
+    third_person_lead,
 )
 from localmem.engine.facts import (
     Fact, annotate, best_clause, covers, derived_facts, known_subject, stored_form, touches,
@@ -194,7 +195,8 @@ class Pipeline:
             text = (got.get("text") or "").strip()
             if not text:
                 continue
-            text = with_subject(text, got.get("subject"), source) if self.model_leads else text
+            if self.model_leads:
+                text = with_subject(third_person_lead(text, source), got.get("subject"), source)
             form = stored_form(text) if is_grounded(text, source) else None
             if form is None:
                 report.dropped.append(text)  # ungrounded, a bare word, or a model looping

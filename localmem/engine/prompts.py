@@ -87,6 +87,8 @@ Message: I don't eat meat anymore, and my daughter Mia started school.
 Message: {messages}
 """
 
+# The measured prompt (a fresher one with more examples scored worse with the 0.5B model on
+# a third of the tuning split: precision 0.398). Its examples stay grounded in their messages.
 STRUCTURED_EXTRACTION_PROMPT = """Extract lasting personal facts the user states. For each \
 fact give: text, a short third-person phrase without "I" or "my" (name the person when it is \
 about someone else); subject, "user" or who it is about; attribute, one word such as name, age, \
@@ -101,14 +103,14 @@ Message: Hi, I'm Sam and I work as a nurse in Boston.
 "job", "single": true, "change": "new"}}]}}
 
 Message: I switched to a Pixel, and my sister Ana moved to Lisbon.
-{{"facts": [{{"text": "Uses a Pixel phone", "subject": "user", "attribute": "phone", \
+{{"facts": [{{"text": "Switched to a Pixel", "subject": "user", "attribute": "phone", \
 "single": true, "change": "changed"}}, {{"text": "Sister Ana moved to Lisbon", "subject": \
 "sister Ana", "attribute": "home", "single": true, "change": "changed"}}]}}
 
 Message: I don't have a cat anymore and I speak Spanish.
-{{"facts": [{{"text": "No longer has a cat", "subject": "user", "attribute": "pet", "single": \
-false, "change": "ended"}}, {{"text": "Speaks Spanish", "subject": "user", "attribute": \
-"language", "single": false, "change": "new"}}]}}
+{{"facts": [{{"text": "Does not have a cat anymore", "subject": "user", "attribute": "pet", \
+"single": false, "change": "ended"}}, {{"text": "Speaks Spanish", "subject": "user", \
+"attribute": "language", "single": false, "change": "new"}}]}}
 
 Message: What's the weather like today?
 {{"facts": []}}

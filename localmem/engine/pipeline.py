@@ -45,6 +45,7 @@ from localmem.engine.prompts import (
     MemoryDecision, StructuredFacts,
 )
 from localmem.engine.textutil import content_words, normalize, text_hash
+from localmem.engine.worth import Worth
 from localmem.errors import ModelError
 from localmem.types import Action
 
@@ -116,6 +117,7 @@ class Pipeline:
         self.extraction_prompt = extraction_prompt or default
         self.update_prompt = update_prompt or UPDATE_MEMORY_PROMPT
         self.prototypes = Prototypes(embedder)
+        self.worth = Worth(embedder)
 
     # -- extraction --
 
@@ -222,6 +224,7 @@ class Pipeline:
         """Changes for the facts; ``similar`` / ``by_hash`` / ``related`` look at stored
         memories of the scope: ``related(attribute, text, vector)`` gives those with that
         attribute (None: none) and those sharing a keyword with the text."""
+        facts = self._worth_keeping(facts)
         if not facts:
             return []
         vectors = self.embedder.embed_many([f.text for f in facts])
@@ -241,6 +244,13 @@ class Pipeline:
             for change in self._decide_one(fact, vector, similar, by_hash, related, pending, ended):
                 _merge(plan, change)
         return plan
+
+    def _worth_keeping(self, facts: Sequence[Fact]) -> list[Fact]:
+        """The facts worth a memory (``worth.Worth``); chatter stays in the raw messages only.
+        A leading model's own facts are its call."""
+        judged = [f for f in facts if f.origin == "rule" or not self.model_leads]
+        verdicts = dict(zip(map(id, judged), self.worth.keeps(judged)))
+        return [f for f in facts if verdicts.get(id(f), True)]
 
     def _decide_one(
         self, fact: Fact, vector: np.ndarray, similar: Similar, by_hash: ByHash,

@@ -224,14 +224,14 @@ class Pipeline:
         """Changes for the facts; ``similar`` / ``by_hash`` / ``related`` look at stored
         memories of the scope: ``related(attribute, text, vector)`` gives those with that
         attribute (None: none) and those sharing a keyword with the text."""
+        unknown = [f for f in facts if f.attribute is None]
+        for fact, key in zip(unknown, self.prototypes.name([f.text for f in unknown])):
+            fact.attribute = key or ""
+            fact.single = is_single(key)
         facts = self._worth_keeping(facts)
         if not facts:
             return []
         vectors = self.embedder.embed_many([f.text for f in facts])
-        unknown = [i for i, f in enumerate(facts) if f.attribute is None]
-        for i, key in zip(unknown, self.prototypes.nearest(vectors[unknown])):
-            facts[i].attribute = key or ""
-            facts[i].single = is_single(key)
         plan: list[PlannedChange] = []
         for fact, vector in zip(facts, vectors):
             pending = [

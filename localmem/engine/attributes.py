@@ -25,7 +25,7 @@ from localmem.engine.vocab_prototypes import PROTOTYPES
 
 __all__ = [
     "USER", "Change", "normalise_key", "is_single", "rule_attribute", "split_subject",
-    "normalise_subject", "subjects_match", "change_of", "is_ending", "is_additive",
+    "normalise_subject", "subjects_match", "change_of", "predicate", "head", "is_ending", "is_additive",
     "is_hypothetical", "is_partner", "Prototypes",
 ]
 
@@ -131,6 +131,11 @@ def predicate(text: str) -> str:
     return rest
 
 
+def head(text: str) -> str:
+    """The statement before a comment: "Loves horror movies, the gorier the better"."""
+    return re.split(r",\s+|\s+(?:lol|haha|tbh|ngl)\b", text, maxsplit=1)[0]
+
+
 def rule_attribute(text: str) -> str | None:
     """The attribute the wording names, or None ("Drives a Honda Civic" -> "car")."""
     cased = predicate(text)
@@ -193,18 +198,20 @@ class Prototypes:
 
     The prototypes are embedded once, with the embedder the facts are embedded with. Each
     attribute scores the mean cosine of its ``k`` nearest prototypes; a match needs a score of
-    at least ``threshold`` and a lead of ``margin`` over the next attribute, so a fact between
-    two attributes gets none. ``name`` scores a fact's predicate (its subject and adverbs cut
+    at least ``threshold`` and a lead of ``margin`` over the next attribute (or a score ``lower``
+    less with a lead ``lower`` more: a clear winner among weak votes), so a fact between two
+    attributes gets none. ``name`` scores a fact's predicate (its subject and adverbs cut
     off) and the statement before a comment, the better of the two, so "Sister Ana is running
     the whole cafe now, lol" meets "Is the manager of a cafe now" as a job.
     """
 
     def __init__(self, embedder: Embedder, threshold: float = 0.42, margin: float = 0.04,
-                 k: int = 2) -> None:
+                 k: int = 2, lower: float = 0.06) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.margin = margin
         self.k = k
+        self.lower = lower
         self._keys: list[str] = []
         self._groups: list[np.ndarray] = []
         self._matrix: np.ndarray | None = None
@@ -237,25 +244,41 @@ class Prototypes:
             return []
         return self._decide(self._votes(np.asarray(vectors)))
 
+    def lean(self, texts: Sequence[str], floor: float = 0.3, lead: float = 0.05
+             ) -> list[str | None]:
+        """The attribute each text leans to, named or not (a weaker test than ``name``): the
+        best vote when it is at least ``floor`` and ``lead`` ahead of the next.
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        return self._decide(self._text_votes(texts), floor, lead)
+
     def name(self, texts: Sequence[str]) -> list[str | None]:
         """The attribute of each fact text, by its predicate and its head (see the class).
 
         Raises:
             ModelError: the embedder failed.
         """
-        if not texts:
-            return []
-        preds = [predicate(t) or t for t in texts]
-        heads = [re.split(r",\s+|\s+(?:lol|haha|tbh)\b", p, maxsplit=1)[0] for p in preds]
-        vectors = self.embedder.embed_many([*preds, *heads])
-        votes = self._votes(vectors)
-        return self._decide(np.maximum(votes[: len(texts)], votes[len(texts):]))
+        votes = self._text_votes(texts)
+        return [a or b for a, b in zip(  # a clear winner among weak votes counts too
+            self._decide(votes, self.threshold, self.margin),
+            self._decide(votes, self.threshold - self.lower, self.margin + self.lower))]
 
-    def _decide(self, votes: np.ndarray) -> list[str | None]:
+    def _text_votes(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(PROTOTYPES)), dtype=np.float32)
+        preds = [predicate(t) or t for t in texts]
+        votes = self._votes(self.embedder.embed_many([*preds, *map(head, preds)]))
+        return np.maximum(votes[: len(texts)], votes[len(texts):])
+
+    def _decide(self, votes: np.ndarray, floor: float | None = None,
+                lead: float | None = None) -> list[str | None]:
+        floor = self.threshold if floor is None else floor
+        lead = self.margin if lead is None else lead
         out: list[str | None] = []
         for row in votes:
             order = np.argsort(-row)
             best, rival = row[order[0]], row[order[1]] if len(order) > 1 else -1.0
-            good = best >= self.threshold and best - rival >= self.margin
-            out.append(self._keys[order[0]] if good else None)
+            out.append(self._keys[order[0]] if best >= floor and best - rival >= lead else None)
         return out

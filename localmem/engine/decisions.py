@@ -10,13 +10,14 @@ negation ("Does not like X" after "Likes X") and a changed preference ("Prefers 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from localmem.engine.attributes import (
-    is_additive, is_ending, is_hypothetical, is_partner, split_subject, subjects_match,
+    is_additive, is_ending, is_hypothetical, is_partner, is_single, split_subject,
+    subjects_match,
 )
 from localmem.engine.extract import has_negation, topic_words
 from localmem.engine.textutil import content_words, stem
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
            "negation_flip", "preference_target", "replaced_target", "partner_facts",
-           "corrected_target", "slot_of", "rule_verdicts"]
+           "corrected_target", "shared_slot", "slot_of", "rule_verdicts"]
 
 
 @dataclass
@@ -269,6 +270,27 @@ def corrected_target(right: str, wrong: str | None,
             if name == wrong or (wrong is None and _spelled_alike(name, right)):
                 return cand, re.sub(rf"\b{re.escape(name)}\b", right, cand.text)
     return None
+
+
+def shared_slot(fact: Fact, stored: list[Candidate],
+                lean: Callable[[list[str]], list[str | None]], near: float = 0.35) -> None:
+    """Where only one side names an attribute, let the other join it when it leans there: a
+    stored "Stocks shelves overnight at a grocery store" (no attribute named) is in the job
+    slot of "Is the assistant store manager now". A fact without one takes a stored memory's
+    single-valued attribute only when it says something changed and the two are alike
+    (cosine >= ``near``). Changes the candidates (and the fact) in place."""
+    mine = [c for c in stored if subjects_match(fact.subject, c.subject)]
+    if fact.attribute:
+        open_ = [c for c in mine if not c.attribute and not is_ending(c.text)]
+        for cand, key in zip(open_, lean([c.text for c in open_]) if open_ else []):
+            if key == fact.attribute:
+                cand.attribute = key
+        return
+    alike = [c for c in mine if c.attribute and is_single(c.attribute) and c.score >= near]
+    if fact.change == "changed" and alike:
+        key = lean([fact.text])[0]
+        if key and any(c.attribute == key for c in alike):
+            fact.attribute, fact.single = key, True
 
 
 def slot_of(fact: Fact, stored: list[Candidate]) -> list[Candidate]:

@@ -31,7 +31,7 @@ from localmem.engine.attributes import (
     Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
 )
 from localmem.engine.decisions import (
-    Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, slot_of,
+    Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, shared_slot, slot_of,
 )
 from localmem.engine.extract import (
     candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
@@ -287,6 +287,7 @@ class Pipeline:
             found += [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
                                               if related and fact.attribute else [])
                       if c.id not in ended and c.id not in {f.id for f in found}]
+        shared_slot(fact, [*found, *near], self.prototypes.lean)
         slot = slot_of(fact, [*found, *near])
         seen = {c.id for c in [*near, *slot]}
         by_word = [c for c in found if c.id not in seen]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localmem.backends.embeddings import Embedder
-from localmem.engine.attributes import predicate, rule_attribute
+from localmem.engine.attributes import head, predicate, rule_attribute
 from localmem.engine.worth_examples import CHATTER, DURABLE
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Worth"]
 
+_NOW = re.compile(r"(?<!right )(?<!just )\bnow\b|\b(?:these days|nowadays|officially)\b", re.I)
 _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first word, a number
 
 
@@ -50,7 +51,9 @@ class Worth:
         return self._durable, self._chatter
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """The vote of each text's predicate (its subject cut off): > 0 leans durable.
+        """The vote of each text's predicate (its subject cut off), or of the statement before
+        a comment where that votes higher ("Loves horror movies, the gorier the better"): > 0
+        leans durable.
 
         Raises:
             ModelError: the embedder failed.
@@ -58,8 +61,10 @@ class Worth:
         if not texts:
             return np.zeros(0, dtype=np.float32)
         durable, chatter = self._load()
-        vectors = self.embedder.embed_many([predicate(t) or t for t in texts])
-        return _top_mean(vectors @ durable.T, self.k) - _top_mean(vectors @ chatter.T, self.k)
+        preds = [predicate(t) or t for t in texts]
+        vectors = self.embedder.embed_many([*preds, *map(head, preds)])
+        votes = _top_mean(vectors @ durable.T, self.k) - _top_mean(vectors @ chatter.T, self.k)
+        return np.maximum(votes[: len(texts)], votes[len(texts):])
 
     def keeps(self, facts: Sequence[Fact]) -> list[bool]:
         """Whether each fact should become a memory (see the module docstring).
@@ -70,14 +75,16 @@ class Worth:
         open_ = [i for i, f in enumerate(facts) if not _known(f)]
         out = [True] * len(facts)
         for i, score in zip(open_, self.scores([facts[i].text for i in open_])):
-            specific = _SPECIFIC.search(facts[i].text) is not None
+            specific = _SPECIFIC.search(facts[i].text) is not None or bool(facts[i].attribute)
             out[i] = bool(score >= (self.specific_threshold if specific else self.threshold))
         return out
 
 
 def _known(fact: Fact) -> bool:
-    """Whether the rules already place the fact: a pattern's attribute, an ending, a fix."""
-    return fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
+    """Whether the rules already place the fact: a pattern's attribute, an ending, a fix, or
+    a state said to hold now ("Is all about padel now": the new value of something)."""
+    return (fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
+            or fact.change == "changed" and _NOW.search(fact.text) is not None)
 
 
 def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:

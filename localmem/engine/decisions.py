@@ -64,7 +64,7 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
     "canceled called fell through ended stopped lost moved out broke split up divorced separated "
     "anymore longer job position company boyfriend girlfriend partner relationship together "
     "last week month year ago yesterday today weekend day night morning evening tonight "
-    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without rehome "
+    "tbh lol haha honestly ngl omg idk imo sadly finally dropped notice handed got rid hung without rehome "
     "happening happen had going goes go went doing getting graduated dumped postponed divorced getting scrapped scrapping bailed backed pulled quits trip vacation holiday plan plans practice firm office monday tuesday wednesday thursday friday saturday sunday january "
     "february march april may june july august september october november december"
 )
@@ -165,6 +165,7 @@ def _named(text: str) -> set[str]:
     """What an ending names, from the part of it that says the ending ("Gave up coffee
     completely, day 10 and the headaches are gone" names coffee), without its subject's name."""
     pieces = [p for p in re.split(r"[,;]\s*|\s+(?:and|but|so)\s+", text) if p.strip()]
+    pieces = [re.split(r"\s+(?:since|because|cause|cuz|after)\s+", p)[0] for p in pieces]
     said = next((p for p in pieces if is_ending(p) or has_negation(p)), text)
     said = " ".join(w for w in said.split() if not _ADVERB.fullmatch(w.lower()))
     who = set(content_words(text[: len(text) - len(split_subject(text)[1])]))

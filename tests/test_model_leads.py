@@ -49,21 +49,21 @@ def perfect(harness, tune):
 
 def test_rules_alone_on_the_tuning_split(rules):
     detail = "\n".join(rules.failures)
-    assert rules.precision >= 0.71, detail  # measured 0.733 (151/206), HashEmbedder
-    assert rules.recall >= 0.94, detail  # measured 0.967 (116/120)
-    assert rules.update_accuracy >= 0.91, detail  # measured 0.943 (66/70)
-    assert rules.repeat_accuracy >= 0.85, detail  # measured 0.889 (8/9)
-    assert rules.stale_rate <= 0.08, detail  # measured 0.043 (3/70)
+    assert rules.precision >= 0.59, detail  # measured 0.599 (223/372), HashEmbedder
+    assert rules.recall >= 0.88, detail  # measured 0.894 (168/188)
+    assert rules.update_accuracy >= 0.68, detail  # measured 0.690 (80/116)
+    assert rules.repeat_accuracy >= 0.72, detail  # measured 0.733 (11/15)
+    assert rules.stale_rate <= 0.24, detail  # measured 0.233 (27/116)
     assert rules.invented_rate <= 0.02 and rules.unsupported_rate <= 0.02, detail
     assert rules.errors == 0, detail
 
 
 def test_a_perfect_model_beats_the_rules_on_every_figure(rules, perfect):
     detail = "\n".join(perfect.failures)
-    assert perfect.precision > rules.precision, detail  # measured 0.988 (168/170)
-    assert perfect.recall > rules.recall, detail  # measured 0.992 (119/120)
-    assert perfect.update_accuracy > rules.update_accuracy, detail  # measured 1.000 (70/70)
-    assert perfect.stale_rate < rules.stale_rate, detail  # measured 0.000 (0/70)
+    assert perfect.precision > rules.precision, detail  # measured 0.948 (272/287)
+    assert perfect.recall > rules.recall, detail  # measured 0.995 (187/188)
+    assert perfect.update_accuracy > rules.update_accuracy, detail  # measured 0.940 (109/116)
+    assert perfect.stale_rate < rules.stale_rate, detail  # measured 0.060 (7/116)
     assert perfect.repeat_accuracy >= rules.repeat_accuracy, detail
     assert perfect.invented_rate <= rules.invented_rate, detail
     assert perfect.unsupported_rate <= rules.unsupported_rate, detail

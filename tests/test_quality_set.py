@@ -84,13 +84,14 @@ def test_a_gone_fact_without_a_question_is_refused(harness, tmp_path):
 def test_rules_only(harness, tune):
     scores = score(harness, tune, FakeLLM())
     detail = "\n".join(scores.failures)
-    assert scores.precision >= 0.71, detail  # measured 0.733 (151/206)
-    assert scores.recall >= 0.94, detail  # measured 0.967 (116/120)
-    assert scores.update_accuracy >= 0.91, detail  # measured 0.943 (66/70)
-    assert scores.repeat_accuracy >= 0.85, detail  # measured 0.889 (8/9)
-    assert scores.invented_rate <= 0.02, detail  # measured 0.000 (0/107 conversations)
-    assert scores.unsupported_rate <= 0.02, detail  # measured 0.000 (0/206)
-    assert scores.stale_rate <= 0.08, detail  # measured 0.043 (3/70)
+    # the w- conversations (phrased like people talk, not like the rules parse) lowered these
+    assert scores.precision >= 0.59, detail  # measured 0.599 (223/372)
+    assert scores.recall >= 0.88, detail  # measured 0.894 (168/188)
+    assert scores.update_accuracy >= 0.68, detail  # measured 0.690 (80/116)
+    assert scores.repeat_accuracy >= 0.72, detail  # measured 0.733 (11/15)
+    assert scores.invented_rate <= 0.02, detail  # measured 0.006 (1/169 conversations)
+    assert scores.unsupported_rate <= 0.02, detail  # measured 0.000 (0/372)
+    assert scores.stale_rate <= 0.24, detail  # measured 0.233 (27/116)
     assert scores.errors == 0, detail
 
 
@@ -98,11 +99,11 @@ def test_a_perfect_model_only_makes_it_better(harness, tune):
     rules = score(harness, tune, FakeLLM())
     perfect = score(harness, tune, harness.perfect_llm(tune))
     detail = "\n".join(perfect.failures)
-    assert perfect.precision >= 0.71, detail  # measured 0.737 (154/209)
-    assert perfect.recall >= 0.95, detail  # measured 0.975 (117/120)
-    assert perfect.update_accuracy >= 0.91, detail  # measured 0.943 (66/70)
+    assert perfect.precision >= 0.60, detail  # measured 0.615 (233/379)
+    assert perfect.recall >= 0.91, detail  # measured 0.926 (174/188)
+    assert perfect.update_accuracy >= 0.71, detail  # measured 0.724 (84/116)
     assert perfect.unsupported_rate <= 0.02, detail
-    # measured 0.012 (3/246): a negation elsewhere in the clause ("I'm doing keto, no carbs")
+    # measured 0.013 (5/383): a negation elsewhere in the clause ("I'm doing keto, no carbs")
     # makes grounding drop a gold fact
     assert perfect.drop_rate <= 0.02, detail
     assert perfect.precision >= rules.precision and perfect.recall >= rules.recall

@@ -153,10 +153,13 @@ def _ending_target(text: str, single: bool, slot: Sequence[Candidate],
             return cand
     if single and slot and (not named or len(slot) == 1):
         return slot[0]  # one value at a time, and one known: "Quit the hospital" ends it
+    names = _names(text) & named  # "Clover went to live with their aunt": Clover, not aunt
     for cand in others:
         if is_ending(cand.text) or has_negation(cand.text):
             continue
-        if negation_flip(text, cand.text) or _overlap(named, cand.text) >= 0.6:
+        if negation_flip(text, cand.text) or _overlap(named, cand.text) >= 0.6 or (
+            names and names <= _names(cand.text)
+        ):
             return cand
     return None
 

@@ -5,8 +5,9 @@ The rules turn every first-person clause into a candidate ("Literally screamed i
 the moment need not become a memory: a memory that says nothing durable crowds the ones that
 do, in search and in the model's context. ``Worth`` votes by the nearest labelled examples
 (``worth_examples``), embedded once with the configured embedder; ``keeps`` adds what the rules
-already know: a fact whose attribute a pattern names, an ending or a correction is kept whatever
-the vote, and a name or number in it tips a close vote to keeping (a dated event).
+already know: a fact whose attribute a pattern names, an ending, a correction, a name or a
+number (a dated event) is kept whatever the vote, and an attribute the prototypes name tips a
+close vote to keeping.
 """
 
 from __future__ import annotations
@@ -27,20 +28,23 @@ if TYPE_CHECKING:
 __all__ = ["Worth"]
 
 _NOW = re.compile(r"(?<!right )(?<!just )\bnow\b|\b(?:these days|nowadays|officially)\b", re.I)
+_TASTE = re.compile(r"^(?:really |kind of |totally )?(?:likes?|loves?|enjoys?|prefers?|hates?|"
+                    r"adores?|can't stand|is (?:a )?(?:big |huge )?fan of|is into)\s+"
+                    r"(?!it\b|this\b|that\b|them\b|so\b|how\b)\w", re.I)
 _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first word, a number
 
 
 class Worth:
     """Scores facts by their nearest labelled examples: the mean cosine of the ``k`` nearest
     durable examples minus that of the ``k`` nearest chatter ones. A fact is kept when its score
-    is at least ``threshold`` (``specific_threshold`` when it names someone or a number)."""
+    is at least ``threshold`` (``lean`` less when the prototypes named its attribute)."""
 
     def __init__(self, embedder: Embedder, k: int = 5, threshold: float = -0.02,
-                 specific_threshold: float = -0.05) -> None:
+                 lean: float = 0.03) -> None:
         self.embedder = embedder
         self.k = k
         self.threshold = threshold
-        self.specific_threshold = specific_threshold
+        self.lean = lean
         self._durable: np.ndarray | None = None
         self._chatter: np.ndarray | None = None
 
@@ -75,16 +79,19 @@ class Worth:
         open_ = [i for i, f in enumerate(facts) if not _known(f)]
         out = [True] * len(facts)
         for i, score in zip(open_, self.scores([facts[i].text for i in open_])):
-            specific = _SPECIFIC.search(facts[i].text) is not None or bool(facts[i].attribute)
-            out[i] = bool(score >= (self.specific_threshold if specific else self.threshold))
+            out[i] = bool(score >= self.threshold - (self.lean if facts[i].attribute else 0.0))
         return out
 
 
 def _known(fact: Fact) -> bool:
-    """Whether the rules already place the fact: a pattern's attribute, an ending, a fix, or
-    a state said to hold now ("Is all about padel now": the new value of something)."""
+    """Whether the rules already place the fact: a pattern's attribute, an ending, a fix, a
+    name or a number (a dated event, a person: what questions about a past ask for), a state
+    said to hold now ("Is all about padel now": the new value of something), or a
+    taste for a named thing ("Prefers coffee over tea"; not "Loves it")."""
     return (fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
-            or fact.change == "changed" and _NOW.search(fact.text) is not None)
+            or _SPECIFIC.search(fact.text) is not None
+            or fact.change == "changed" and _NOW.search(fact.text) is not None
+            or _TASTE.match(predicate(fact.text)) is not None)
 
 
 def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:

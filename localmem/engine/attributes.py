@@ -25,8 +25,8 @@ from localmem.engine.vocab_prototypes import PROTOTYPES
 
 __all__ = [
     "USER", "Change", "normalise_key", "is_single", "rule_attribute", "split_subject",
-    "normalise_subject", "subjects_match", "change_of", "predicate", "head", "is_ending", "is_additive",
-    "is_hypothetical", "is_partner", "Prototypes",
+    "normalise_subject", "subjects_match", "change_of", "predicate", "head", "is_ending",
+    "is_additive", "is_hypothetical", "is_partner", "Prototypes",
 ]
 
 USER = "user"

@@ -90,7 +90,8 @@ def same_value(new: str, old: str) -> bool:
     if has_negation(new) != has_negation(old) or is_ending(new) != is_ending(old):
         return False
     chose = [_PREFERS.search(t) for t in (new, old)]
-    if all(chose) and set(content_words(chose[0].group(1))) != set(content_words(chose[1].group(1))):
+    first = [set(content_words(c.group(1))) for c in chose if c]
+    if len(first) == 2 and first[0] != first[1]:
         return False  # "Prefers coffee over tea" after "Prefers tea over coffee"
     theirs = set(content_words(old))  # "teacher" says what "teaches" does
     return all(w in theirs or len(w) >= 4 and any(_like(w, t) and len(t) >= 4 for t in theirs)

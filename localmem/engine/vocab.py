@@ -185,7 +185,8 @@ ENDING = (
     r"put in (?:my|their|a) (?:two weeks|notice)|gave (?:my|their) notice|said goodbye to|"
     r"(?:is|was) over|wrapped up|"
     r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
-    r"is over|got better|cleared up|put (?:\w+ )?down|went to live with|found (?:\w+ )?a new home)\b"
+    r"is over|got better|cleared up|put (?:\w+ )?down|went to live with|"
+    r"found (?:\w+ )?a new home)\b"
 )
 # ... and something new replaced an old value ("switched to", "now", "these days").
 CHANGE = (

@@ -53,7 +53,8 @@ DURABLE: tuple[str, ...] = (
     "Calls their mom every Sunday", "Orders takeout almost every night",
     "Shops at the farmers market on Saturdays", "Is always the one who plans the trips",
     # likes, dislikes, preferences, beliefs
-    "Loves spicy food", "Hates flying", "Is afraid of spiders", "Prefers the mountains to the beach",
+    "Loves spicy food", "Hates flying", "Is afraid of spiders",
+    "Prefers the mountains to the beach",
     "Is a big fan of jazz", "Likes true crime podcasts", "Doesn't drink alcohol",
     "Collects old coins", "Is really into gardening", "Supports the local football club",
     "Watches a lot of anime", "Enjoys baking bread", "Is a cat person",

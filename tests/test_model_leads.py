@@ -49,11 +49,11 @@ def perfect(harness, tune):
 
 def test_rules_alone_on_the_tuning_split(rules):
     detail = "\n".join(rules.failures)
-    assert rules.precision >= 0.59, detail  # measured 0.599 (223/372), HashEmbedder
-    assert rules.recall >= 0.88, detail  # measured 0.894 (168/188)
-    assert rules.update_accuracy >= 0.68, detail  # measured 0.690 (80/116)
-    assert rules.repeat_accuracy >= 0.72, detail  # measured 0.733 (11/15)
-    assert rules.stale_rate <= 0.24, detail  # measured 0.233 (27/116)
+    assert rules.precision >= 0.63, detail  # measured 0.645 (216/335), HashEmbedder
+    assert rules.recall >= 0.86, detail  # measured 0.878 (165/188)
+    assert rules.update_accuracy >= 0.71, detail  # measured 0.724 (84/116)
+    assert rules.repeat_accuracy >= 0.78, detail  # measured 0.800 (12/15)
+    assert rules.stale_rate <= 0.21, detail  # measured 0.198 (23/116)
     assert rules.invented_rate <= 0.02 and rules.unsupported_rate <= 0.02, detail
     assert rules.errors == 0, detail
 

@@ -21,11 +21,12 @@ from localmem.engine.vocab import (
     ADDITIVE, ATTRIBUTES, CASED_PATTERNS, CHANGE, ENDING, HYPOTHETICAL, JOB_WORDS, PATTERNS,
     RELATIONS, SYNONYMS,
 )
+from localmem.engine.vocab_prototypes import PROTOTYPES
 
 __all__ = [
     "USER", "Change", "normalise_key", "is_single", "rule_attribute", "split_subject",
-    "normalise_subject", "subjects_match", "change_of", "is_ending", "is_additive",
-    "is_hypothetical", "is_partner", "Prototypes",
+    "normalise_subject", "subjects_match", "change_of", "predicate", "head", "is_ending",
+    "is_additive", "is_hypothetical", "is_partner", "Prototypes",
 ]
 
 USER = "user"
@@ -130,6 +131,11 @@ def predicate(text: str) -> str:
     return rest
 
 
+def head(text: str) -> str:
+    """The statement before a comment: "Loves horror movies, the gorier the better"."""
+    return re.split(r",\s+|\s+(?:lol|haha|tbh|ngl)\b", text, maxsplit=1)[0]
+
+
 def rule_attribute(text: str) -> str | None:
     """The attribute the wording names, or None ("Drives a Honda Civic" -> "car")."""
     cased = predicate(text)
@@ -187,41 +193,92 @@ def change_of(text: str) -> Change:
 
 
 class Prototypes:
-    """Names the attribute of a fact by its nearest prototype fact (``vocab.ATTRIBUTES``).
+    """Names the attribute of a fact by a vote of its nearest prototype facts
+    (``vocab_prototypes.PROTOTYPES``).
 
-    The prototypes are embedded once, with the embedder the facts are embedded with. A match
-    needs a cosine of at least ``threshold`` and a lead of ``margin`` over the best prototype of
-    another attribute, so a fact between two attributes gets none.
+    The prototypes are embedded once, with the embedder the facts are embedded with. Each
+    attribute scores the mean cosine of its ``k`` nearest prototypes; a match needs a score of
+    at least ``threshold`` and a lead of ``margin`` over the next attribute (or a score ``lower``
+    less with a lead ``lower`` more: a clear winner among weak votes), so a fact between two
+    attributes gets none. ``name`` scores a fact's predicate (its subject and adverbs cut
+    off) and the statement before a comment, the better of the two, so "Sister Ana is running
+    the whole cafe now, lol" meets "Is the manager of a cafe now" as a job.
     """
 
-    def __init__(self, embedder: Embedder, threshold: float = 0.45, margin: float = 0.08) -> None:
+    def __init__(self, embedder: Embedder, threshold: float = 0.42, margin: float = 0.04,
+                 k: int = 2, lower: float = 0.06) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.margin = margin
+        self.k = k
+        self.lower = lower
         self._keys: list[str] = []
+        self._groups: list[np.ndarray] = []
         self._matrix: np.ndarray | None = None
 
     def _load(self) -> np.ndarray:
         if self._matrix is None:
-            pairs = [(k, t) for k, spec in ATTRIBUTES.items() for t in spec.prototypes]
-            self._keys = [k for k, _ in pairs]
+            pairs = [(k, t) for k, texts in PROTOTYPES.items() for t in texts]
+            self._keys = sorted(PROTOTYPES)
+            self._groups = [np.array([i for i, (k, _) in enumerate(pairs) if k == key])
+                            for key in self._keys]
             self._matrix = self.embedder.embed_many([t for _, t in pairs])
         return self._matrix
 
+    def _votes(self, vectors: np.ndarray) -> np.ndarray:
+        """(facts x attributes): the mean cosine of each attribute's k nearest prototypes."""
+        scores = np.asarray(vectors, dtype=np.float32) @ self._load().T
+        votes = np.empty((len(scores), len(self._keys)), dtype=np.float32)
+        for j, group in enumerate(self._groups):
+            k = min(self.k, len(group))
+            votes[:, j] = np.sort(scores[:, group], axis=1)[:, -k:].mean(axis=1)
+        return votes
+
     def nearest(self, vectors: Sequence[np.ndarray] | np.ndarray) -> list[str | None]:
-        """The attribute of each vector, or None where no prototype is near enough.
+        """The attribute of each vector, or None where no attribute clearly wins.
 
         Raises:
             ModelError: the embedder failed.
         """
         if len(vectors) == 0:
             return []
-        scores = np.asarray(vectors, dtype=np.float32) @ self._load().T
+        return self._decide(self._votes(np.asarray(vectors)))
+
+    def lean(self, texts: Sequence[str], floor: float = 0.3, lead: float = 0.05
+             ) -> list[str | None]:
+        """The attribute each text leans to, named or not (a weaker test than ``name``): the
+        best vote when it is at least ``floor`` and ``lead`` ahead of the next.
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        return self._decide(self._text_votes(texts), floor, lead)
+
+    def name(self, texts: Sequence[str]) -> list[str | None]:
+        """The attribute of each fact text, by its predicate and its head (see the class).
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        votes = self._text_votes(texts)
+        return [a or b for a, b in zip(  # a clear winner among weak votes counts too
+            self._decide(votes, self.threshold, self.margin),
+            self._decide(votes, self.threshold - self.lower, self.margin + self.lower))]
+
+    def _text_votes(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(PROTOTYPES)), dtype=np.float32)
+        preds = [predicate(t) or t for t in texts]
+        votes = self._votes(self.embedder.embed_many([*preds, *map(head, preds)]))
+        return np.maximum(votes[: len(texts)], votes[len(texts):])
+
+    def _decide(self, votes: np.ndarray, floor: float | None = None,
+                lead: float | None = None) -> list[str | None]:
+        floor = self.threshold if floor is None else floor
+        lead = self.margin if lead is None else lead
         out: list[str | None] = []
-        for row in scores:
+        for row in votes:
             order = np.argsort(-row)
-            best = self._keys[order[0]]
-            rival = next((row[i] for i in order if self._keys[i] != best), -1.0)
-            good = row[order[0]] >= self.threshold and row[order[0]] - rival >= self.margin
-            out.append(best if good else None)
+            best, rival = row[order[0]], row[order[1]] if len(order) > 1 else -1.0
+            out.append(self._keys[order[0]] if best >= floor and best - rival >= lead else None)
         return out

@@ -10,13 +10,14 @@ negation ("Does not like X" after "Likes X") and a changed preference ("Prefers 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from localmem.engine.attributes import (
-    is_additive, is_ending, is_hypothetical, is_partner, split_subject, subjects_match,
+    is_additive, is_ending, is_hypothetical, is_partner, is_single, split_subject,
+    subjects_match,
 )
 from localmem.engine.extract import has_negation, topic_words
 from localmem.engine.textutil import content_words, stem
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
            "negation_flip", "preference_target", "replaced_target", "partner_facts",
-           "corrected_target", "slot_of", "rule_verdicts"]
+           "corrected_target", "shared_slot", "slot_of", "rule_verdicts"]
 
 
 @dataclass
@@ -63,7 +64,7 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
     "canceled called fell through ended stopped lost moved out broke split up divorced separated "
     "anymore longer job position company boyfriend girlfriend partner relationship together "
     "last week month year ago yesterday today weekend day night morning evening tonight "
-    "tbh lol haha honestly sadly finally dropped notice handed got rid hung without rehome "
+    "tbh lol haha honestly ngl omg idk imo sadly finally dropped notice handed got rid hung without rehome "
     "happening happen had going goes go went doing getting graduated dumped postponed divorced getting scrapped scrapping bailed backed pulled quits trip vacation holiday plan plans practice firm office monday tuesday wednesday thursday friday saturday sunday january "
     "february march april may june july august september october november december"
 )
@@ -88,6 +89,10 @@ def same_value(new: str, old: str) -> bool:
     Denver")."""
     if has_negation(new) != has_negation(old) or is_ending(new) != is_ending(old):
         return False
+    chose = [_PREFERS.search(t) for t in (new, old)]
+    first = [set(content_words(c.group(1))) for c in chose if c]
+    if len(first) == 2 and first[0] != first[1]:
+        return False  # "Prefers coffee over tea" after "Prefers tea over coffee"
     theirs = set(content_words(old))  # "teacher" says what "teaches" does
     return all(w in theirs or len(w) >= 4 and any(_like(w, t) and len(t) >= 4 for t in theirs)
                for w in _values(new))
@@ -152,10 +157,13 @@ def _ending_target(text: str, single: bool, slot: Sequence[Candidate],
             return cand
     if single and slot and (not named or len(slot) == 1):
         return slot[0]  # one value at a time, and one known: "Quit the hospital" ends it
+    names = _names(text) & named  # "Clover went to live with their aunt": Clover, not aunt
     for cand in others:
         if is_ending(cand.text) or has_negation(cand.text):
             continue
-        if negation_flip(text, cand.text) or _overlap(named, cand.text) >= 0.6:
+        if negation_flip(text, cand.text) or _overlap(named, cand.text) >= 0.6 or (
+            names and names <= _names(cand.text)
+        ):
             return cand
     return None
 
@@ -164,6 +172,7 @@ def _named(text: str) -> set[str]:
     """What an ending names, from the part of it that says the ending ("Gave up coffee
     completely, day 10 and the headaches are gone" names coffee), without its subject's name."""
     pieces = [p for p in re.split(r"[,;]\s*|\s+(?:and|but|so)\s+", text) if p.strip()]
+    pieces = [re.split(r"\s+(?:since|because|cause|cuz|after)\s+", p)[0] for p in pieces]
     said = next((p for p in pieces if is_ending(p) or has_negation(p)), text)
     said = " ".join(w for w in said.split() if not _ADVERB.fullmatch(w.lower()))
     who = set(content_words(text[: len(text) - len(split_subject(text)[1])]))
@@ -269,6 +278,27 @@ def corrected_target(right: str, wrong: str | None,
             if name == wrong or (wrong is None and _spelled_alike(name, right)):
                 return cand, re.sub(rf"\b{re.escape(name)}\b", right, cand.text)
     return None
+
+
+def shared_slot(fact: Fact, stored: list[Candidate],
+                lean: Callable[[list[str]], list[str | None]], near: float = 0.35) -> None:
+    """Where only one side names an attribute, let the other join it when it leans there: a
+    stored "Stocks shelves overnight at a grocery store" (no attribute named) is in the job
+    slot of "Is the assistant store manager now". A fact without one takes a stored memory's
+    single-valued attribute only when it says something changed and the two are alike
+    (cosine >= ``near``). Changes the candidates (and the fact) in place."""
+    mine = [c for c in stored if subjects_match(fact.subject, c.subject)]
+    if fact.attribute:
+        open_ = [c for c in mine if not c.attribute and not is_ending(c.text)]
+        for cand, key in zip(open_, lean([c.text for c in open_]) if open_ else []):
+            if key == fact.attribute:
+                cand.attribute = key
+        return
+    alike = [c for c in mine if c.attribute and is_single(c.attribute) and c.score >= near]
+    if fact.change == "changed" and alike:
+        key = lean([fact.text])[0]
+        if key and any(c.attribute == key for c in alike):
+            fact.attribute, fact.single = key, True
 
 
 def slot_of(fact: Fact, stored: list[Candidate]) -> list[Candidate]:

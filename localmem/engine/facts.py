@@ -74,7 +74,10 @@ def _repeats_itself(fact: str) -> bool:
 
 _PLACE = r"([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)"
 _MOVES = [
-    re.compile(rf"\b(?i:moved|relocated)(?: back)?(?: home| here| out)? (?:from [\w .'-]+? )?to {_PLACE}"),
+    # "got moved to HR" is a transfer at work, not a move of home
+    re.compile(rf"(?<!got )(?<!was )(?<!been )\b(?i:moved|relocated)(?: back)?"
+               rf"(?: home| here| out)? "
+               rf"(?:from [\w .'-]+? )?to {_PLACE}"),
     re.compile(rf"\b(?i:moved into|settled into|moved in to) (?:a|an|our|their|the) "
                rf"(?:new )?(?:\w+ )?(?i:house|home|place|apartment|flat|condo) in {_PLACE}"),
     re.compile(rf"\b(?i:bought|got|rented|found) (?:a|an|our|their|the) (?:new )?(?:\w+ )?"

@@ -31,7 +31,7 @@ from localmem.engine.attributes import (
     Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
 )
 from localmem.engine.decisions import (
-    Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, slot_of,
+    Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, shared_slot, slot_of,
 )
 from localmem.engine.extract import (
     candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
@@ -46,6 +46,7 @@ from localmem.engine.prompts import (
     MemoryDecision, StructuredFacts,
 )
 from localmem.engine.textutil import content_words, normalize, text_hash
+from localmem.engine.worth import Worth
 from localmem.errors import ModelError
 from localmem.types import Action
 
@@ -117,6 +118,7 @@ class Pipeline:
         self.extraction_prompt = extraction_prompt or default
         self.update_prompt = update_prompt or UPDATE_MEMORY_PROMPT
         self.prototypes = Prototypes(embedder)
+        self.worth = Worth(embedder)
 
     # -- extraction --
 
@@ -224,13 +226,14 @@ class Pipeline:
         """Changes for the facts; ``similar`` / ``by_hash`` / ``related`` look at stored
         memories of the scope: ``related(attribute, text, vector)`` gives those with that
         attribute (None: none) and those sharing a keyword with the text."""
+        unknown = [f for f in facts if f.attribute is None]
+        for fact, key in zip(unknown, self.prototypes.name([f.text for f in unknown])):
+            fact.attribute = key or ""
+            fact.single = is_single(key)
+        facts = self._worth_keeping(facts)
         if not facts:
             return []
         vectors = self.embedder.embed_many([f.text for f in facts])
-        unknown = [i for i, f in enumerate(facts) if f.attribute is None]
-        for i, key in zip(unknown, self.prototypes.nearest(vectors[unknown])):
-            facts[i].attribute = key or ""
-            facts[i].single = is_single(key)
         plan: list[PlannedChange] = []
         for fact, vector in zip(facts, vectors):
             pending = [
@@ -243,6 +246,13 @@ class Pipeline:
             for change in self._decide_one(fact, vector, similar, by_hash, related, pending, ended):
                 _merge(plan, change)
         return plan
+
+    def _worth_keeping(self, facts: Sequence[Fact]) -> list[Fact]:
+        """The facts worth a memory (``worth.Worth``); chatter stays in the raw messages only.
+        A leading model's own facts are its call."""
+        judged = [f for f in facts if f.origin == "rule" or not self.model_leads]
+        verdicts = dict(zip(map(id, judged), self.worth.keeps(judged)))
+        return [f for f in facts if verdicts.get(id(f), True)]
 
     def _decide_one(
         self, fact: Fact, vector: np.ndarray, similar: Similar, by_hash: ByHash,
@@ -279,6 +289,7 @@ class Pipeline:
             found += [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
                                               if related and fact.attribute else [])
                       if c.id not in ended and c.id not in {f.id for f in found}]
+        shared_slot(fact, [*found, *near], self.prototypes.lean)
         slot = slot_of(fact, [*found, *near])
         seen = {c.id for c in [*near, *slot]}
         by_word = [c for c in found if c.id not in seen]

@@ -18,61 +18,13 @@ __all__ = ["Spec", "ATTRIBUTES", "SYNONYMS", "PATTERNS", "CASED_PATTERNS", "RELA
 
 @dataclass(frozen=True)
 class Spec:
-    single: bool
-    prototypes: tuple[str, ...] = ()
+    single: bool  # one value at a time: a new value supersedes the old
 
 
-def _p(*texts: str) -> tuple[str, ...]:
-    return texts
-
-
-ATTRIBUTES: dict[str, Spec] = {
-    "name": Spec(True, _p("Name is Sam", "Goes by Dan", "Is called Maria by friends")),
-    "age": Spec(True, _p("Is 34 years old", "Turned 30", "Age is 52")),
-    "birthday": Spec(True, _p("Birthday is on May 12", "Was born on 3 March")),
-    "home": Spec(True, _p("Lives in Denver", "Moved to a new apartment in Lisbon",
-                          "Bought a house in Portland and moved there", "Is based in Chicago",
-                          "Lives in a flat downtown", "Rents a small apartment in Brooklyn")),
-    "origin": Spec(True, _p("Is originally from Lagos", "Comes from a small town in Ohio")),
-    "job": Spec(True, _p("Works as a nurse at the hospital", "Is a software engineer at Google",
-                         "Got promoted to store manager", "Is the head chef at a restaurant",
-                         "Started a new job as an accountant", "Left their job at the bank",
-                         "Works at a startup", "Has been working as a waiter for two years",
-                         "Is the manager of a cafe now", "Last day at the company was Friday",
-                         "Joined a small company as their first engineer")),
-    "school": Spec(True, _p("Studies biology at the state university", "Is in college",
-                            "Goes to Lincoln High School")),
-    "relationship": Spec(True, _p("Is dating Marco", "Is married to Anna", "Has a girlfriend",
-                                  "Broke up with their boyfriend", "Is single",
-                                  "Is engaged to their partner")),
-    "pet": Spec(False, _p("Has a dog named Rex", "Adopted a kitten", "Has two cats",
-                          "Gave their parrot away", "Has a beagle named Max",
-                          "Had to rehome their dog")),
-    "phone": Spec(True, _p("Uses an iPhone", "Switched to a Pixel phone", "Has a Samsung Galaxy")),
-    "computer": Spec(True, _p("Uses a MacBook for work", "Has a gaming PC", "Bought a new laptop",
-                              "Has a Dell laptop for work", "Work gave them a new laptop")),
-    "device": Spec(False, _p("Reads on a Kindle", "Has an iPad", "Wears a smartwatch")),
-    "os": Spec(True, _p("Uses Linux", "Runs Windows on their computer", "Switched to macOS")),
-    "car": Spec(True, _p("Drives a Honda Civic", "Bought a Tesla", "Has a pickup truck",
-                         "Sold their car")),
-    "diet": Spec(True, _p("Is vegetarian", "Is vegan", "Follows a keto diet", "Is pescatarian")),
-    "instrument": Spec(False, _p("Plays the guitar", "Is learning the piano",
-                                 "Plays drums in a band")),
-    "hobby": Spec(False, _p("Loves hiking", "Enjoys painting", "Plays soccer on weekends",
-                            "Goes rock climbing", "Does yoga every morning", "Runs every morning",
-                            "Swims laps at the pool", "Takes a pottery class")),
-    "language": Spec(False, _p("Speaks Spanish", "Is learning Japanese", "Speaks French fluently")),
-    "health": Spec(False, _p("Is allergic to peanuts", "Has asthma", "Broke their leg",
-                             "Has diabetes", "Is pregnant")),
-    "plan": Spec(False, _p("Is planning a trip to Japan", "Is going to Italy next summer",
-                           "Plans to run a marathon", "Is getting married in June",
-                           "The trip to Iceland is not happening anymore")),
-    "family": Spec(False, _p("Has a daughter named Mia", "Has two kids", "Has a younger brother")),
-    "sport_team": Spec(True, _p("Supports Arsenal", "Is a Lakers fan")),
-    "chronotype": Spec(True, _p("Is a night owl", "Is a morning person", "Is an early bird")),
-    "work_setup": Spec(True, _p("Works from home full time", "Is back in the office 3 days a week",
-                                "Works remotely", "Commutes to the office by train every day",
-                                "Company went fully remote")),
+ATTRIBUTES: dict[str, Spec] = {  # prototypes: engine/vocab_prototypes.py
+    **{k: Spec(True) for k in """name age birthday home origin job school relationship phone
+        computer os car diet sport_team chronotype work_setup drink smoking commute""".split()},
+    **{k: Spec(False) for k in "pet device instrument hobby language health plan family".split()},
 }
 
 # Other spellings of a key (a model's or a user's) -> the key.
@@ -233,7 +185,8 @@ ENDING = (
     r"put in (?:my|their|a) (?:two weeks|notice)|gave (?:my|their) notice|said goodbye to|"
     r"(?:is|was) over|wrapped up|"
     r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
-    r"is over|got better|cleared up)\b"
+    r"is over|got better|cleared up|put (?:\w+ )?down|went to live with|"
+    r"found (?:\w+ )?a new home)\b"
 )
 # ... and something new replaced an old value ("switched to", "now", "these days").
 CHANGE = (

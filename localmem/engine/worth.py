@@ -1,0 +1,99 @@
+"""Whether a candidate fact is worth a memory: a durable fact about a person, or chatter.
+
+The rules turn every first-person clause into a candidate ("Literally screamed in the car",
+"Misses their sweatpants"). The raw message is stored anyway, so a clause that only mattered in
+the moment need not become a memory: a memory that says nothing durable crowds the ones that
+do, in search and in the model's context. ``Worth`` votes by the nearest labelled examples
+(``worth_examples``), embedded once with the configured embedder; ``keeps`` adds what the rules
+already know: a fact whose attribute a pattern names, an ending, a correction, a name or a
+number (a dated event) is kept whatever the vote, and an attribute the prototypes name tips a
+close vote to keeping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from localmem.backends.embeddings import Embedder
+from localmem.engine.attributes import head, predicate, rule_attribute
+from localmem.engine.worth_examples import CHATTER, DURABLE
+
+if TYPE_CHECKING:
+    from localmem.engine.facts import Fact
+
+__all__ = ["Worth"]
+
+_NOW = re.compile(r"(?<!right )(?<!just )\bnow\b|\b(?:these days|nowadays|officially)\b", re.I)
+_TASTE = re.compile(r"^(?:really |kind of |totally )?(?:likes?|loves?|enjoys?|prefers?|hates?|"
+                    r"adores?|can't stand|is (?:a )?(?:big |huge )?fan of|is into)\s+"
+                    r"(?!it\b|this\b|that\b|them\b|so\b|how\b)\w", re.I)
+_SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first word, a number
+
+
+class Worth:
+    """Scores facts by their nearest labelled examples: the mean cosine of the ``k`` nearest
+    durable examples minus that of the ``k`` nearest chatter ones. A fact is kept when its score
+    is at least ``threshold`` (``lean`` less when the prototypes named its attribute)."""
+
+    def __init__(self, embedder: Embedder, k: int = 5, threshold: float = -0.02,
+                 lean: float = 0.03) -> None:
+        self.embedder = embedder
+        self.k = k
+        self.threshold = threshold
+        self.lean = lean
+        self._durable: np.ndarray | None = None
+        self._chatter: np.ndarray | None = None
+
+    def _load(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._durable is None or self._chatter is None:
+            self._durable = self.embedder.embed_many(list(DURABLE))
+            self._chatter = self.embedder.embed_many(list(CHATTER))
+        return self._durable, self._chatter
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """The vote of each text's predicate (its subject cut off), or of the statement before
+        a comment where that votes higher ("Loves horror movies, the gorier the better"): > 0
+        leans durable.
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        durable, chatter = self._load()
+        preds = [predicate(t) or t for t in texts]
+        vectors = self.embedder.embed_many([*preds, *map(head, preds)])
+        votes = _top_mean(vectors @ durable.T, self.k) - _top_mean(vectors @ chatter.T, self.k)
+        return np.maximum(votes[: len(texts)], votes[len(texts):])
+
+    def keeps(self, facts: Sequence[Fact]) -> list[bool]:
+        """Whether each fact should become a memory (see the module docstring).
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        open_ = [i for i, f in enumerate(facts) if not _known(f)]
+        out = [True] * len(facts)
+        for i, score in zip(open_, self.scores([facts[i].text for i in open_])):
+            out[i] = bool(score >= self.threshold - (self.lean if facts[i].attribute else 0.0))
+        return out
+
+
+def _known(fact: Fact) -> bool:
+    """Whether the rules already place the fact: a pattern's attribute, an ending, a fix, a
+    name or a number (a dated event, a person: what questions about a past ask for), a state
+    said to hold now ("Is all about padel now": the new value of something), or a
+    taste for a named thing ("Prefers coffee over tea"; not "Loves it")."""
+    return (fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
+            or _SPECIFIC.search(fact.text) is not None
+            or fact.change == "changed" and _NOW.search(fact.text) is not None
+            or _TASTE.match(predicate(fact.text)) is not None)
+
+
+def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, scores.shape[1])
+    return np.sort(scores, axis=1)[:, -k:].mean(axis=1)

@@ -1,0 +1,104 @@
+"""Which candidate facts become memories (engine/worth.py), and attribute prototypes by vote.
+
+Unit tests use HashEmbedder (a text is nearest to itself, so the labelled examples vote for
+their own label); the integration tests use the real MiniLM embedder on wordings that are in
+no example list.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from localmem import Memory
+from localmem.backends.embeddings import HashEmbedder
+from localmem.config import LLMConfig, MemoryConfig
+from localmem.engine.attributes import Prototypes, head
+from localmem.engine.decisions import Candidate, shared_slot
+from localmem.engine.facts import Fact
+from localmem.engine.worth import Worth
+from localmem.engine.worth_examples import CHATTER, DURABLE
+from tests.helpers import fake_memory
+
+
+def fact(text: str, attribute: str | None = "", change: str = "new") -> Fact:
+    return Fact(text, [0], "rule", attribute=attribute, change=change)
+
+
+def test_the_examples_vote_for_their_own_label():
+    worth = Worth(HashEmbedder())
+    scores = worth.scores(["Teaches high school chemistry", "Could not stop laughing"])
+    assert scores[0] > 0 > scores[1]
+    assert worth.scores([]).shape == (0,)
+    assert not set(DURABLE) & set(CHATTER)
+
+
+def test_chatter_is_dropped_and_what_the_rules_place_is_kept_whatever_the_vote():
+    worth = Worth(HashEmbedder())
+    facts = [fact("Could not stop laughing"), fact("Teaches high school chemistry"),
+             fact("Was so happy they cried", change="ended"),  # an ending ends something
+             fact("Is so done with this week on 2024-03-02"),  # a date: an event of the past
+             fact("Works as a nurse, felt proud for once"),  # a pattern names the job
+             fact("Is a bit nervous now", change="changed"),  # a state said to hold now
+             fact("Loves spicy ramen")]  # a taste for a named thing
+    assert worth.keeps(facts) == [False, True, True, True, True, True, True]
+    assert worth.keeps([fact("Was amazing"), fact("Is pretty cool")]) == [False, False]
+
+
+def test_a_chatter_clause_stays_in_the_raw_message_but_is_not_a_memory():
+    memory = fake_memory()
+    memory.add("I could not stop laughing. I teach high school chemistry.", user_id="u")
+    items = memory.get_all(user_id="u")
+    assert [m.text for m in items] == ["Teaches high school chemistry"]
+    raw = [memory.get(-i).text for i in items[0].source_message_ids]
+    assert any("could not stop laughing" in text for text in raw)  # nothing is lost
+
+
+def test_prototypes_vote_by_attribute_on_the_predicate_and_its_head():
+    prototypes = Prototypes(HashEmbedder())
+    named = prototypes.name(["Sister Ana plays bass in a cover band, lol so loud",
+                             "Quantum chromodynamics lectures"])
+    assert named == ["instrument", None]
+    assert prototypes.name([]) == [] and prototypes.nearest(np.zeros((0, 8))) == []
+    assert head("Loves horror movies, the gorier the better") == "Loves horror movies"
+
+
+def test_a_stored_memory_without_an_attribute_joins_the_slot_it_leans_to():
+    new = fact("Is the new shift supervisor", attribute="job", change="changed")
+    old = Candidate(1, "Drives a forklift at a depot", 0.2, "user", "")
+    other = Candidate(2, "Drives a forklift at a depot", 0.2, "friend mo", "")
+    shared_slot(new, [old, other], lambda texts: ["job"] * len(texts))
+    assert old.attribute == "job" and other.attribute == ""  # someone else's stays apart
+    bare = fact("Uses the metro now", attribute="", change="changed")
+    car = Candidate(3, "Drives a Honda Civic", 0.5, "user", "car")
+    shared_slot(bare, [car], lambda texts: ["car"])
+    assert bare.attribute == "car" and bare.single
+    unchanged = fact("Uses the metro", attribute="")
+    shared_slot(unchanged, [car], lambda texts: ["car"])
+    assert unchanged.attribute == ""  # nothing said it changed: no slot taken
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory):
+    config = MemoryConfig(llm=LLMConfig(provider="fake"))
+    memory = Memory(config, path=tmp_path_factory.mktemp("minilm"))
+    yield memory.embedder
+    memory.close()
+
+
+@pytest.mark.integration
+def test_unseen_chatter_is_dropped_and_unseen_durable_facts_kept(minilm):
+    worth = Worth(minilm)
+    chatter = ["Literally screamed in the car", "Is terrible", "Can finally breathe again"]
+    durable = ["Adopted a dog", "Volunteers at an animal shelter on weekends",
+               "Ran a charity 5k on 2024-03-10", "Is allergic to cats"]
+    assert worth.keeps([fact(t) for t in chatter]) == [False] * len(chatter)
+    assert worth.keeps([fact(t) for t in durable]) == [True] * len(durable)
+
+
+@pytest.mark.integration
+def test_prototypes_meet_wordings_no_pattern_knows(minilm):
+    prototypes = Prototypes(minilm)
+    texts = ["Is running the whole cafe now", "Games on a custom-built desktop rig",
+             "Got a tiny cottage by the sea and moved out there"]
+    assert prototypes.name(texts) == ["job", "computer", "home"]

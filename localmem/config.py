@@ -157,6 +157,9 @@ class MemoryConfig(_Config):
     update_memory_prompt: str | None = None
     default_user_id: str = Field(default_factory=lambda: os.environ.get("LOCALMEM_USER", "default"))
     raw_fallback: bool = True  # search also returns stored raw messages where they add something
+    # True: every first-person clause becomes a memory, chatter included ("Misses their
+    # sweatpants"); False: chatter stays in the raw messages only (engine/worth.py)
+    keep_chatter: bool = False
 
     @field_validator("fact_extraction_prompt")
     @classmethod

@@ -112,6 +112,7 @@ class Memory(BulkAccess):
                 self.config.fact_extraction_prompt,
                 self.config.update_memory_prompt,
                 self.config.llm.model_leads,
+                self.config.keep_chatter,
             )
         return self._pipeline
 

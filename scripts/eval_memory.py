@@ -191,7 +191,8 @@ def _backends(model: str, home: Path) -> tuple[LLM, Embedder]:
 def _memory(home: Path, llm: LLM, embedder: Embedder, prompt: str | None,
             leads: bool | None = None) -> Memory:
     """``leads``: whether the model's structured facts lead; None asks the catalog."""
-    config = MemoryConfig(fact_extraction_prompt=prompt, llm=LLMConfig(model_leads=leads))
+    config = MemoryConfig(fact_extraction_prompt=prompt, llm=LLMConfig(model_leads=leads),
+                          keep_chatter=KEEP_CHATTER[0])
     return Memory(config, path=home, llm=llm, embedder=embedder)
 
 
@@ -228,6 +229,7 @@ def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder
 
 # How a facts store is fed (part of its cache key): each turn after the other speaker's turn.
 _FEED = "turn after the other speaker's"
+KEEP_CHATTER = [False]  # --keep-chatter: MemoryConfig.keep_chatter for every store made here
 _INGEST_FIELDS = ("add_seconds", "model_facts", "dropped", "stored", "failed")
 
 
@@ -236,7 +238,8 @@ def chat_store(chat: Chat, mode: str, llm: LLM, embedder: Embedder, home: Path, 
             result: ModeResult) -> Memory:
     """The chat's store for ``mode``: opened from the cache when complete, else ingested."""
     key = store_key(chat, sessions, mode, str(getattr(llm, "model_path", type(llm).__name__)),
-                    embedder.name, prompt, leads, _FEED if mode == "facts" else None)
+                    embedder.name, prompt, leads, _FEED if mode == "facts" else None,
+                    "keep chatter" if KEEP_CHATTER[0] and mode == "facts" else None)
     folder = (cache or home) / key
     done = folder / "ingest.json"
     if cache is not None and done.exists():
@@ -369,7 +372,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompt", type=Path, help="a file with an extraction prompt to try")
     parser.add_argument("--leads", choices=["catalog", "model", "rules"], default="catalog",
                         help="whether the model's structured facts lead (default: the catalog's)")
+    parser.add_argument("--keep-chatter", action="store_true",
+                        help="store chatter clauses as memories too (MemoryConfig.keep_chatter)")
     args = parser.parse_args(argv)
+    KEEP_CHATTER[0] = args.keep_chatter
     leads = {"catalog": None, "model": True, "rules": False}[args.leads]
     chats_n, sessions_n = ("1", 5) if args.quick else (None, None)
     chats_n, sessions_n = args.chats or chats_n, args.sessions or sessions_n

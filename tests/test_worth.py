@@ -54,6 +54,15 @@ def test_a_chatter_clause_stays_in_the_raw_message_but_is_not_a_memory():
     assert any("could not stop laughing" in text for text in raw)  # nothing is lost
 
 
+def test_keep_chatter_makes_every_clause_a_memory():
+    said = "I could not stop laughing. I teach high school chemistry."
+    kept = fake_memory(config=MemoryConfig(keep_chatter=True))
+    kept.add(said, user_id="u")
+    assert sorted(m.text for m in kept.get_all(user_id="u")) == [
+        "Could not stop laughing", "Teaches high school chemistry"]
+    assert MemoryConfig().keep_chatter is False  # the default leaves chatter in raw messages
+
+
 def test_prototypes_vote_by_attribute_on_the_predicate_and_its_head():
     prototypes = Prototypes(HashEmbedder())
     named = prototypes.name(["Sister Ana plays bass in a cover band, lol so loud",

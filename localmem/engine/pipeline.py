@@ -101,6 +101,7 @@ class Pipeline:
 
     ``model_leads``: True lets the model's structured facts lead (rules check grounding and fill
     gaps); False lets the rules lead (the model only proposes fact texts); None asks the catalog.
+    ``keep_chatter``: True makes every candidate fact a memory (no ``Worth`` check).
     """
 
     def __init__(
@@ -110,6 +111,7 @@ class Pipeline:
         extraction_prompt: str | None = None,
         update_prompt: str | None = None,
         model_leads: bool | None = None,
+        keep_chatter: bool = False,
     ) -> None:
         self.llm = llm
         self.embedder = embedder
@@ -118,7 +120,7 @@ class Pipeline:
         self.extraction_prompt = extraction_prompt or default
         self.update_prompt = update_prompt or UPDATE_MEMORY_PROMPT
         self.prototypes = Prototypes(embedder)
-        self.worth = Worth(embedder)
+        self.worth = None if keep_chatter else Worth(embedder)
 
     # -- extraction --
 
@@ -250,6 +252,8 @@ class Pipeline:
     def _worth_keeping(self, facts: Sequence[Fact]) -> list[Fact]:
         """The facts worth a memory (``worth.Worth``); chatter stays in the raw messages only.
         A leading model's own facts are its call."""
+        if self.worth is None:
+            return list(facts)
         judged = [f for f in facts if f.origin == "rule" or not self.model_leads]
         verdicts = dict(zip(map(id, judged), self.worth.keeps(judged)))
         return [f for f in facts if verdicts.get(id(f), True)]

@@ -9,7 +9,7 @@ nearest prototype fact by the configured embedder. Everything is deterministic.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -26,7 +26,8 @@ from localmem.engine.vocab_prototypes import PROTOTYPES
 __all__ = [
     "USER", "Change", "normalise_key", "is_single", "rule_attribute", "split_subject",
     "normalise_subject", "subjects_match", "change_of", "predicate", "head", "is_ending",
-    "is_additive", "is_hypothetical", "is_partner", "Prototypes",
+    "is_additive", "is_hypothetical", "is_partner", "statement_vectors", "pair_votes",
+    "Prototypes",
 ]
 
 USER = "user"
@@ -134,6 +135,30 @@ def predicate(text: str) -> str:
 def head(text: str) -> str:
     """The statement before a comment: "Loves horror movies, the gorier the better"."""
     return re.split(r",\s+|\s+(?:lol|haha|tbh|ngl)\b", text, maxsplit=1)[0]
+
+
+def statement_vectors(embedder: Embedder, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each distinct text's (predicate, head) vectors, a (2, dims) array, from one embedder
+    call: what the attribute prototypes and the worth vote compare a fact by.
+
+    Raises:
+        ModelError: the embedder failed.
+    """
+    distinct = list(dict.fromkeys(texts))
+    if not distinct:
+        return {}
+    preds = [predicate(t) or t for t in distinct]
+    vectors = embedder.embed_many([*preds, *map(head, preds)])
+    n = len(distinct)
+    return {t: vectors[[i, n + i]] for i, t in enumerate(distinct)}
+
+
+def pair_votes(texts: Sequence[str], vectors: dict[str, np.ndarray],
+               vote: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``vote`` of each text's predicate and of its head (``statement_vectors``), the higher
+    of the two per text."""
+    pairs = np.stack([vectors[t] for t in texts])  # (texts, 2, dims)
+    return np.maximum(vote(pairs[:, 0]), vote(pairs[:, 1]))
 
 
 def rule_attribute(text: str) -> str | None:
@@ -254,23 +279,25 @@ class Prototypes:
         """
         return self._decide(self._text_votes(texts), floor, lead)
 
-    def name(self, texts: Sequence[str]) -> list[str | None]:
-        """The attribute of each fact text, by its predicate and its head (see the class).
+    def name(self, texts: Sequence[str],
+             vectors: dict[str, np.ndarray] | None = None) -> list[str | None]:
+        """The attribute of each fact text, by its predicate and its head (see the class);
+        ``vectors``: the texts' ``statement_vectors`` where the caller has them.
 
         Raises:
             ModelError: the embedder failed.
         """
-        votes = self._text_votes(texts)
+        votes = self._text_votes(texts, vectors)
         return [a or b for a, b in zip(  # a clear winner among weak votes counts too
             self._decide(votes, self.threshold, self.margin),
             self._decide(votes, self.threshold - self.lower, self.margin + self.lower))]
 
-    def _text_votes(self, texts: Sequence[str]) -> np.ndarray:
+    def _text_votes(self, texts: Sequence[str],
+                    vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(PROTOTYPES)), dtype=np.float32)
-        preds = [predicate(t) or t for t in texts]
-        votes = self._votes(self.embedder.embed_many([*preds, *map(head, preds)]))
-        return np.maximum(votes[: len(texts)], votes[len(texts):])
+        vectors = vectors or statement_vectors(self.embedder, texts)
+        return pair_votes(texts, vectors, self._votes)
 
     def _decide(self, votes: np.ndarray, floor: float | None = None,
                 lead: float | None = None) -> list[str | None]:

@@ -28,7 +28,8 @@ import numpy as np
 from localmem.backends.embeddings import Embedder
 from localmem.backends.llm import LLM
 from localmem.engine.attributes import (
-    Prototypes, is_ending, is_single, rule_attribute, split_subject, subjects_match,
+    Prototypes, is_ending, is_single, rule_attribute, split_subject, statement_vectors,
+    subjects_match,
 )
 from localmem.engine.decisions import (
     Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, shared_slot, slot_of,
@@ -229,10 +230,13 @@ class Pipeline:
         memories of the scope: ``related(attribute, text, vector)`` gives those with that
         attribute (None: none) and those sharing a keyword with the text."""
         unknown = [f for f in facts if f.attribute is None]
-        for fact, key in zip(unknown, self.prototypes.name([f.text for f in unknown])):
+        voted = [f for f in facts if self.worth and self._judged(f) and self.worth.needs_vote(f)]
+        # the prototypes and the worth vote compare the same predicate vectors: embed them once
+        statements = statement_vectors(self.embedder, [f.text for f in [*unknown, *voted]])
+        for fact, key in zip(unknown, self.prototypes.name([f.text for f in unknown], statements)):
             fact.attribute = key or ""
             fact.single = is_single(key)
-        facts = self._worth_keeping(facts)
+        facts = self._worth_keeping(facts, statements)
         if not facts:
             return []
         vectors = self.embedder.embed_many([f.text for f in facts])
@@ -249,13 +253,17 @@ class Pipeline:
                 _merge(plan, change)
         return plan
 
-    def _worth_keeping(self, facts: Sequence[Fact]) -> list[Fact]:
-        """The facts worth a memory (``worth.Worth``); chatter stays in the raw messages only.
-        A leading model's own facts are its call."""
+    def _judged(self, fact: Fact) -> bool:
+        """Whether the worth check judges the fact: a leading model's own facts are its call."""
+        return fact.origin == "rule" or not self.model_leads
+
+    def _worth_keeping(self, facts: Sequence[Fact],
+                       statements: dict[str, np.ndarray] | None = None) -> list[Fact]:
+        """The facts worth a memory (``worth.Worth``); chatter stays in the raw messages only."""
         if self.worth is None:
             return list(facts)
-        judged = [f for f in facts if f.origin == "rule" or not self.model_leads]
-        verdicts = dict(zip(map(id, judged), self.worth.keeps(judged)))
+        judged = [f for f in facts if self._judged(f)]
+        verdicts = dict(zip(map(id, judged), self.worth.keeps(judged, statements)))
         return [f for f in facts if verdicts.get(id(f), True)]
 
     def _decide_one(

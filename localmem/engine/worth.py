@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localmem.backends.embeddings import Embedder
-from localmem.engine.attributes import head, predicate, rule_attribute
+from localmem.engine.attributes import pair_votes, predicate, rule_attribute, statement_vectors
 from localmem.engine.worth_examples import CHATTER, DURABLE
 
 if TYPE_CHECKING:
@@ -54,7 +54,8 @@ class Worth:
             self._chatter = self.embedder.embed_many(list(CHATTER))
         return self._durable, self._chatter
 
-    def scores(self, texts: Sequence[str]) -> np.ndarray:
+    def scores(self, texts: Sequence[str],
+               vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """The vote of each text's predicate (its subject cut off), or of the statement before
         a comment where that votes higher ("Loves horror movies, the gorier the better"): > 0
         leans durable.
@@ -65,20 +66,28 @@ class Worth:
         if not texts:
             return np.zeros(0, dtype=np.float32)
         durable, chatter = self._load()
-        preds = [predicate(t) or t for t in texts]
-        vectors = self.embedder.embed_many([*preds, *map(head, preds)])
-        votes = _top_mean(vectors @ durable.T, self.k) - _top_mean(vectors @ chatter.T, self.k)
-        return np.maximum(votes[: len(texts)], votes[len(texts):])
 
-    def keeps(self, facts: Sequence[Fact]) -> list[bool]:
-        """Whether each fact should become a memory (see the module docstring).
+        def vote(v: np.ndarray) -> np.ndarray:
+            return _top_mean(v @ durable.T, self.k) - _top_mean(v @ chatter.T, self.k)
+
+        return pair_votes(texts, vectors or statement_vectors(self.embedder, texts), vote)
+
+    @staticmethod
+    def needs_vote(fact: Fact) -> bool:
+        """Whether ``keeps`` votes on the fact (the rules do not already place it)."""
+        return not _known(fact)
+
+    def keeps(self, facts: Sequence[Fact],
+              vectors: dict[str, np.ndarray] | None = None) -> list[bool]:
+        """Whether each fact should become a memory (see the module docstring); ``vectors``:
+        the facts' ``statement_vectors`` where the caller has them.
 
         Raises:
             ModelError: the embedder failed.
         """
         open_ = [i for i, f in enumerate(facts) if not _known(f)]
         out = [True] * len(facts)
-        for i, score in zip(open_, self.scores([facts[i].text for i in open_])):
+        for i, score in zip(open_, self.scores([facts[i].text for i in open_], vectors)):
             out[i] = bool(score >= self.threshold - (self.lean if facts[i].attribute else 0.0))
         return out
 

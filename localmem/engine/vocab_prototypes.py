@@ -1,125 +1,19 @@
 """Prototype facts per attribute key, for ``attributes.Prototypes``.
 
-Data only. Short facts in the stored form with the subject left out, written for this module in
-many wordings per attribute (a title, an employer, a promotion, a first day; a move said without
-"moved to"), so that a fact no pattern recognises still meets the prototypes of its attribute.
-A key here must be in ``vocab.ATTRIBUTES``.
+Data only. Short facts in the stored form with the subject left out, in many wordings per
+attribute (a title, an employer, a promotion, a first day; a move said without "moved to"; a
+switch, a start, an end; slang and misspellings), so that a fact no pattern recognises still
+meets the prototypes of its attribute. Kept by group, one module each; a key here must be in
+``vocab.ATTRIBUTES``.
 """
 
 from __future__ import annotations
 
+from localmem.engine.vocab_prototypes_habits import HABITS
+from localmem.engine.vocab_prototypes_people import PEOPLE
+from localmem.engine.vocab_prototypes_things import THINGS
+from localmem.engine.vocab_prototypes_work import WORK
+
 __all__ = ["PROTOTYPES"]
 
-PROTOTYPES: dict[str, tuple[str, ...]] = {
-    "name": ("Name is Sam", "Goes by Dan", "Is called Maria by friends", "Everyone calls them Jo",
-             "Prefers to be called Alex", "Full name is Robert Chen"),
-    "age": ("Is 34 years old", "Turned 30", "Age is 52", "Just hit forty",
-            "Is in their late twenties",
-            "Will be 18 next month"),
-    "birthday": ("Birthday is on May 12", "Was born on 3 March",
-                 "Celebrates their birthday in June"),
-    "home": (
-        "Lives in Denver", "Moved to a new apartment in Lisbon", "Bought a house in Portland",
-        "Is based in Chicago", "Lives in a flat downtown", "Rents a small apartment in Brooklyn",
-        "Just got the keys to a place in Leeds", "Has been living in Austin since spring",
-        "Relocated to the coast", "Found a cottage in the countryside and settled there",
-        "Is out of the city now, living in the suburbs", "Calls Melbourne home these days",
-        "Packed up and drove across the country to a new town", "Is renting a room in Madrid",
-        "Lives with their parents again", "Settled in a small village near the sea",
-        "The new place has a garden", "Bought a cabin up north and moved in",
-    ),
-    "origin": ("Is originally from Lagos", "Comes from a small town in Ohio", "Grew up in Manila",
-               "Was raised in the countryside", "Is Brazilian by birth"),
-    "job": (
-        "Works as a nurse at the hospital", "Is a software engineer at Google",
-        "Got promoted to store manager", "Is the head chef at a restaurant",
-        "Started a new job as an accountant", "Left their job at the bank", "Works at a startup",
-        "Has been working as a waiter for two years", "Is the manager of a cafe now",
-        "Last day at the company was Friday", "Joined a small company as their first engineer",
-        "Is a lab tech at a clinic", "Is an assistant at a law firm", "Is a junior designer",
-        "Was made team leader", "Got bumped up to supervisor", "Is now in charge of the whole shop",
-        "Runs the front desk at a hotel", "Does IT support for a school district",
-        "Unloads trucks on the night shift at a grocery store", "Drives a forklift at a depot",
-        "Has been with the same employer for ten years", "Is starting at a new company next week",
-        "First day at the new office is Monday", "Got an offer from a bank and took it",
-        "Is officially the head of the department", "Handles payroll for a small firm",
-        "Does the books for a restaurant", "Is interning at a newspaper", "Teaches yoga classes",
-        "Is a delivery driver", "Looks after patients at a care home",
-        "Moved from the help desk to the engineering team", "Is no longer at the agency",
-        "Quit the warehouse job", "Got certified and moved up to a technician role",
-        "Is a cashier at a grocery store", "Is the new shift supervisor", "Is unemployed for now",
-        "Is on the marketing team at a bank", "Does freelance translation work",
-    ),
-    "school": ("Studies biology at the state university", "Is in college", "Goes to Lincoln High",
-               "Is in their final year of a law degree", "Enrolled in a nursing program",
-               "Is doing a coding bootcamp", "Dropped out of university", "Is taking night classes",
-               "Is working on a master's degree"),
-    "relationship": ("Is dating Marco", "Is married to Anna", "Has a girlfriend",
-                     "Broke up with their boyfriend", "Is single", "Is engaged to their partner",
-                     "Is seeing someone new", "Split with their husband", "Is back on the apps",
-                     "Moved in with their partner", "Has been with Lee for five years"),
-    "pet": ("Has a dog named Rex", "Adopted a kitten", "Has two cats", "Gave their parrot away",
-            "Has a beagle named Max", "Had to rehome their dog", "Got a rescue terrier",
-            "Their old cat passed away", "Keeps a pair of guinea pigs", "Is fostering puppies"),
-    "phone": ("Uses an iPhone", "Switched to a Pixel phone", "Has a Samsung Galaxy",
-              "Got a new Android phone", "Phone is an old iPhone 8",
-              "Upgraded to the newest iPhone",
-              "Is on a cheap Motorola", "Phone screen is cracked"),
-    "computer": ("Uses a MacBook for work", "Has a gaming PC", "Bought a new laptop",
-                 "Has a Dell laptop for work", "Work gave them a new laptop",
-                 "Edits photos on an old desktop", "Does everything on a ThinkPad",
-                 "Got an iMac for the studio", "Built their own PC", "Laptop is a Lenovo"),
-    "device": ("Reads on a Kindle", "Has an iPad", "Wears a smartwatch", "Plays on a Switch",
-               "Got a PlayStation 5", "Has a Fitbit"),
-    "os": ("Uses Linux", "Runs Windows on their computer", "Switched to macOS",
-           "Desktop is on Ubuntu", "Installed Fedora on the laptop", "Is a Windows user",
-           "Went back to Windows 11", "Wiped the machine and put Arch on it"),
-    "car": ("Drives a Honda Civic", "Bought a Tesla", "Has a pickup truck", "Sold their car",
-            "Gets around in an old Volvo", "Commutes in a hatchback", "Leased an electric car",
-            "Traded in the sedan for an SUV", "The Jeep is in the shop again",
-            "Has a used Toyota", "Got rid of the car"),
-    "diet": ("Is vegetarian", "Is vegan", "Follows a keto diet", "Is pescatarian",
-             "Does intermittent fasting", "Skips breakfast and eats in an eight hour window",
-             "Eats meat again", "Cut out sugar", "Is eating gluten free", "Went plant-based",
-             "Eats mostly fish and vegetables", "Counts calories", "Is off dairy",
-             "Is back to eating normally"),
-    "drink": ("Is a coffee person", "Drinks tea instead of coffee", "Is more of a tea drinker",
-              "Drinks chai every morning", "Is picky about coffee beans", "Only drinks espresso",
-              "Switched from coffee to green tea", "Can't start the day without coffee"),
-    "smoking": ("Smokes cigarettes", "Quit smoking", "Vapes every day", "Smokes a pack a day",
-                "Is trying to quit vaping", "Has been smoke-free for a month",
-                "Started smoking again", "Uses nicotine pouches"),
-    "commute": ("Takes the bus to work", "Bikes to work", "Drives to the office",
-                "Takes the train every morning", "Walks to work", "Rides the subway in",
-                "Uses the metro now", "Carpools with a coworker"),
-    "instrument": ("Plays the guitar", "Is learning the piano", "Plays drums in a band",
-                   "Picked up the violin again", "Practices the cello every day",
-                   "Plays bass in a cover band"),
-    "hobby": ("Loves hiking", "Enjoys painting", "Plays soccer on weekends", "Goes rock climbing",
-              "Does yoga every morning", "Runs every morning", "Swims laps at the pool",
-              "Takes a pottery class", "Is really into tennis these days",
-              "Plays in a basketball league",
-              "Snowboards every winter", "Collects comic books", "Knits in the evenings",
-              "Is into photography", "Goes to the gym a few times a week", "Plays chess online",
-              "Bakes sourdough on weekends", "Is obsessed with board games"),
-    "language": ("Speaks Spanish", "Is learning Japanese", "Speaks French fluently",
-                 "Stopped studying German", "Is picking up some Italian"),
-    "health": ("Is allergic to peanuts", "Has asthma", "Broke their leg", "Has diabetes",
-               "Is pregnant", "Has their arm in a cast", "Has low vitamin D",
-               "Has a bad back", "Is on blood pressure medication", "Had knee surgery",
-               "Got diagnosed with ADHD", "The stitches came out", "Has long covid"),
-    "plan": ("Is planning a trip to Japan", "Is going to Italy next summer",
-             "Plans to run a marathon", "Is getting married in June",
-             "The trip to Iceland is not happening anymore", "Is going camping next month",
-             "Is staying home for the holidays instead", "Wants to travel for a while",
-             "Booked flights to Mexico", "Is hosting a party on Saturday"),
-    "family": ("Has a daughter named Mia", "Has two kids", "Has a younger brother",
-               "Is expecting a baby", "Is an only child", "Has three grandchildren"),
-    "sport_team": ("Supports Arsenal", "Is a Lakers fan", "Roots for the Yankees"),
-    "chronotype": ("Is a night owl", "Is a morning person", "Is an early bird",
-                   "Stays up until 3 most nights", "Gets up before dawn"),
-    "work_setup": ("Works from home full time", "Is back in the office 3 days a week",
-                   "Works remotely", "Company went fully remote",
-                   "Works from a desk in the bedroom",
-                   "Is hybrid now", "Has to go into the office every day"),
-}
+PROTOTYPES: dict[str, tuple[str, ...]] = {**PEOPLE, **WORK, **THINGS, **HABITS}

@@ -1,0 +1,96 @@
+"""Prototype facts of work and study: job, school, work_setup, commute, chronotype.
+
+Data only, merged into ``vocab_prototypes.PROTOTYPES``. A move said of work ("Got moved to
+HR", "Got transferred to the Boston office") is a job, not a home.
+"""
+
+from __future__ import annotations
+
+__all__ = ["WORK"]
+
+WORK: dict[str, tuple[str, ...]] = {
+    "job": (
+        "Works as a nurse at the hospital", "Is a software engineer at Google",
+        "Got promoted to store manager", "Is the head chef at a restaurant",
+        "Started a new job as an accountant", "Left their job at the bank", "Works at a startup",
+        "Has been working as a waiter for two years", "Is the manager of a cafe now",
+        "Last day at the company was Friday", "Joined a small company as their first engineer",
+        "Is a lab tech at a clinic", "Is an assistant at a law firm", "Is a junior designer",
+        "Was made team leader", "Got bumped up to supervisor", "Is now in charge of the whole shop",
+        "Runs the front desk at a hotel", "Does IT support for a school district",
+        "Unloads trucks on the night shift at a grocery store", "Drives a forklift at a depot",
+        "Has been with the same employer for ten years", "Is starting at a new company next week",
+        "First day at the new office is Monday", "Got an offer from a bank and took it",
+        "Is officially the head of the department", "Handles payroll for a small firm",
+        "Does the books for a restaurant", "Is interning at a newspaper", "Teaches yoga classes",
+        "Is a delivery driver", "Looks after patients at a care home",
+        "Moved from the help desk to the engineering team", "Is no longer at the agency",
+        "Quit the warehouse job", "Got certified and moved up to a technician role",
+        "Is a cashier at a grocery store", "Is the new shift supervisor", "Is unemployed for now",
+        "Is on the marketing team at a bank", "Does freelance translation work",
+        # written without the tuning set in view: promotions, firsts, endings, slang
+        "Got promoted to shift lead", "Finally landed a job at the hospital",
+        "Starts at Amazon on Monday", "Got hired at a bakery downtown", "Quit the call center gig",
+        "Handed in two weeks notice", "Got laid off last month", "Is between jobs right now",
+        "Is looking for work", "Went freelance", "Is self employed now, doing plumbing",
+        "Does overnight inventory at a supermarket", "Waits tables at a diner", "Tends bar on weekends",
+        "Pulls shots at a coffee shop", "Teaches kindergarten", "Does hair at a salon",
+        "Codes for a fintech startup", "Works in HR", "Got moved over to the finance department",
+        "Got transferred to the Boston office", "Switched teams to sales",
+        "Took a job in accounting", "Retired from teaching", "Is retired now",
+        "Runs a small bakery", "Owns a landscaping business", "Started their own company",
+        "Is a stay at home parent now", "Drives for Uber full time",
+        "Works retail", "Is a nurse practitioner now", "Just got made assistant manager",
+        "Boss bumped them up to lead", "Got a raise and a new title", "Got fired from the restaurant",
+        "Is done with the bank job", "Left the firm to go out on their own",
+        "Was hired as a junior dev", "Is a manger at a shoe store", "Works as a recepionist",
+        "Accepted the offer from Microsoft", "Works the register at Target",
+        "Is an apprentice electrician", "Works construction", "Is a prep cook now",
+        "Took over running the kitchen", "Is the boss now", "Got the job",
+        "Got let go from the startup", "Jake got a job at the docks",
+        "Is a teacher's aide at an elementary school", "Is a server at a steakhouse",
+        "Walked out of the job at the pub", "Is a full time content creator now",
+        "Clocks in at the hospital lab", "Left the company after eight years",
+    ),
+    "school": (
+        "Studies biology at the state university", "Is in college", "Goes to Lincoln High",
+        "Is in their final year of a law degree", "Enrolled in a nursing program",
+        "Is doing a coding bootcamp", "Dropped out of university", "Is taking night classes",
+        "Is working on a master's degree",
+        "Is a sophomore in college", "Got into grad school", "Goes to community college",
+        "Graduated last spring", "Switched majors to econ", "Is doing a PhD in chemistry",
+        "Is back in school part time", "Is taking online classes", "Got accepted to med school",
+        "Is in year 11", "Finished the bootcamp", "Is homeschooled", "Started uni in September",
+        "Transferred to a different university", "Is a senior in high school",
+        "Is studying for the bar exam", "Is majoring in computer science",
+        "Is doing an MBA at night", "Deferred their place at uni for a year",
+    ),
+    "work_setup": (
+        "Works from home full time", "Is back in the office 3 days a week",
+        "Works remotely", "Company went fully remote", "Works from a desk in the bedroom",
+        "Is hybrid now", "Has to go into the office every day",
+        "Works from home now", "Goes into the office twice a week", "Is full remote",
+        "Got called back to the office", "Works from a coworking space", "Is on the night shift now",
+        "Works part time", "Went part time", "Works 12 hour shifts", "Works from the couch most days",
+        "Has a home office now", "Is fully in person again", "Works a four day week now",
+        "Works weekends only", "Switched to days after years of nights",
+    ),
+    "commute": (
+        "Takes the bus to work", "Bikes to work", "Drives to the office",
+        "Takes the train every morning", "Walks to work", "Rides the subway in",
+        "Uses the metro now", "Carpools with a coworker",
+        "Cycles in every day", "Gets the tube to work", "Takes the ferry to work",
+        "Drives in now", "Takes two buses to get to work", "Rides an ebike to work",
+        "Commute is an hour on the train", "Started taking the light rail",
+        "Gets a lift in from their partner", "Skates to the office",
+        "Gave up driving in and takes the tram", "Walks twenty minutes to the station",
+    ),
+    "chronotype": (
+        "Is a night owl", "Is a morning person", "Is an early bird",
+        "Stays up until 3 most nights", "Gets up before dawn",
+        "Is up at 5 every day", "Goes to bed at 9", "Is not a morning person",
+        "Has turned into a morning person", "Sleeps in till noon",
+        "Does their best work late at night", "Is always up late", "Wakes up super early",
+        "Is a total night owl these days", "Is up with the sun now",
+    ),
+}

@@ -22,6 +22,7 @@ from localmem.engine.vocab import (
     RELATIONS, SYNONYMS,
 )
 from localmem.engine.vocab_prototypes import PROTOTYPES
+from localmem.engine.vocab_prototypes_none import NEAR_MISSES
 
 __all__ = [
     "USER", "Change", "normalise_key", "is_single", "rule_attribute", "split_subject",
@@ -217,6 +218,9 @@ def change_of(text: str) -> Change:
     return "changed" if new_value else "new"
 
 
+_NEAR_MISS = ""  # the group of near misses (``vocab_prototypes_none``): it names nothing
+
+
 class Prototypes:
     """Names the attribute of a fact by a vote of its nearest prototype facts
     (``vocab_prototypes.PROTOTYPES``).
@@ -243,8 +247,9 @@ class Prototypes:
 
     def _load(self) -> np.ndarray:
         if self._matrix is None:
-            pairs = [(k, t) for k, texts in PROTOTYPES.items() for t in texts]
-            self._keys = sorted(PROTOTYPES)
+            groups = {**PROTOTYPES, _NEAR_MISS: NEAR_MISSES}
+            pairs = [(k, t) for k, texts in groups.items() for t in texts]
+            self._keys = sorted(groups)
             self._groups = [np.array([i for i, (k, _) in enumerate(pairs) if k == key])
                             for key in self._keys]
             self._matrix = self.embedder.embed_many([t for _, t in pairs])
@@ -295,7 +300,7 @@ class Prototypes:
     def _text_votes(self, texts: Sequence[str],
                     vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
         if not texts:
-            return np.zeros((0, len(PROTOTYPES)), dtype=np.float32)
+            return np.zeros((0, len(PROTOTYPES) + 1), dtype=np.float32)
         vectors = vectors or statement_vectors(self.embedder, texts)
         return pair_votes(texts, vectors, self._votes)
 
@@ -307,5 +312,7 @@ class Prototypes:
         for row in votes:
             order = np.argsort(-row)
             best, rival = row[order[0]], row[order[1]] if len(order) > 1 else -1.0
-            out.append(self._keys[order[0]] if best >= floor and best - rival >= lead else None)
+            key = self._keys[order[0]]
+            out.append(key if best >= floor and best - rival >= lead and key != _NEAR_MISS
+                       else None)
         return out

@@ -20,9 +20,11 @@ THINGS: dict[str, tuple[str, ...]] = {
         "Uses a dumbphone to cut down on screen time", "Bought a refurbished iPhone",
         "Is still on an old Nokia", "Got an iphone 15 pro", "Has a Xiaomi phone",
         "Switched to a pixle", "Caved and went green bubble", "Got the new Galaxy Fold",
+        "Is not on Android anymore",
+        "Gave up the iPhone",
     ),
     "computer": (
-        "Uses a MacBook for work", "Has a gaming PC", "Bought a new laptop",
+        "Uses a MacBook at the office", "Has a gaming PC", "Bought a new laptop",
         "Has a Dell laptop for work", "Work gave them a new laptop",
         "Edits photos on an old desktop", "Does everything on a ThinkPad",
         "Got an iMac for the studio", "Built their own PC", "Laptop is a Lenovo",
@@ -50,6 +52,7 @@ THINGS: dict[str, tuple[str, ...]] = {
         "Is back on Windows", "Dual boots Windows and Linux", "Upgraded to Windows 11",
         "Uses ChromeOS", "Is a Mac person now", "Gave up on Linux", "Daily drives Fedora",
         "Installed Debian on an old laptop", "Went full penguin", "Left Windows behind for good",
+        "Is not on Windows anymore",
     ),
     "car": (
         "Drives a Honda Civic", "Bought a Tesla", "Has a pickup truck", "Sold their car",
@@ -62,5 +65,7 @@ THINGS: dict[str, tuple[str, ...]] = {
         "Traded the truck for a hybrid", "Drives a hand me down Camry",
         "Just bought a Ford F-150", "Rides a Vespa", "Finally scrapped the old Civic",
         "The new ride is a Kia", "Finally paid off the car", "Drives stick",
+        "Doesn't have the truck anymore",
+        "Ben sold his Audi",
     ),
 }

@@ -229,9 +229,11 @@ class Prototypes:
     attribute scores the mean cosine of its ``k`` nearest prototypes; a match needs a score of
     at least ``threshold`` and a lead of ``margin`` over the next attribute (or a score ``lower``
     less with a lead ``lower`` more: a clear winner among weak votes), so a fact between two
-    attributes gets none. ``name`` scores a fact's predicate (its subject and adverbs cut
-    off) and the statement before a comment, the better of the two, so "Sister Ana is running
-    the whole cafe now, lol" meets "Is the manager of a cafe now" as a job.
+    attributes gets none. Near misses (``vocab_prototypes_none``: "Helped a friend move on
+    Saturday") vote as one more group, and a fact they win names nothing. ``name`` scores a
+    fact's predicate (its subject and adverbs cut off) and the statement before a comment, the
+    better of the two, so "Sister Ana is running the whole cafe now, lol" meets "Is the manager
+    of a cafe now" as a job.
     """
 
     def __init__(self, embedder: Embedder, threshold: float = 0.42, margin: float = 0.04,

@@ -11,7 +11,7 @@ import pytest
 
 from localmem import ConfigError, InvalidInputError, MemoryConfig, RerankConfig
 from localmem.engine.packing import Candidate
-from localmem.engine.rerank import RERANK_PROMPT, order
+from localmem.engine.rerank import PICKS, TEXT_WORDS, answer_schema, order
 from localmem.errors import ModelError
 from tests.helpers import fake_memory
 
@@ -21,7 +21,7 @@ TEXTS = ["Works as a nurse in Boston", "Likes pizza", "Has a dog called Rex",
 
 def notes(prompt: str) -> dict[int, str]:
     """The numbered notes of the search's rerank prompt (after the fixed example)."""
-    asked = prompt[len(RERANK_PROMPT.split("{query}")[0]):]
+    asked = prompt.rsplit("Notes:\n", 1)[1]
     return {int(n): t for n, t in re.findall(r"^(\d+)\. (.*)$", asked, re.M)}
 
 
@@ -156,7 +156,7 @@ def test_long_candidates_are_cut_in_the_prompt_and_the_query_is_one_line():
     memory.search("word\nword", user_id="cy", rerank=True)
     prompt = memory.llm.calls[-1][0]
     assert "Question: word word\n" in prompt
-    assert max(len(t.split()) for t in notes(prompt).values()) == 41  # 40 words and "..."
+    assert max(len(t.split()) for t in notes(prompt).values()) == TEXT_WORDS + 1  # and "..."
 
 
 def test_order_keeps_every_candidate_once():
@@ -223,3 +223,13 @@ def test_cli_search_rerank_flag(tmp_path, monkeypatch):
     reranked = runner.invoke(cli, [*home, "search", "violin", "--user", "ana", "--rerank"])
     # the fake model names no candidate: the order stands, with no warning
     assert reranked.exit_code == 0 and reranked.stdout == plain.stdout and not reranked.stderr
+
+
+def test_the_answer_grammar_allows_only_the_shown_numbers_and_few_of_them():
+    """The limits are in the JSON schema llama.cpp turns into its grammar; validation is lenient
+    (``order`` drops bad numbers), so one wrong number from another backend costs only itself."""
+    schema = answer_schema(7).model_json_schema()
+    ids = schema["properties"]["ids"]
+    assert ids["items"]["enum"] == list(range(1, 8)) and ids["maxItems"] == PICKS
+    assert schema["required"] == ["ids"]
+    assert answer_schema(7).model_validate({"ids": [0, 9, 3]}).ids == [0, 9, 3]

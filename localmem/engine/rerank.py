@@ -1,8 +1,9 @@
 """Optional reranking of search candidates by the local model: slower, off by default.
 
 One grammar-constrained call per search: the model reads the query and the best ``candidates``
-items of hybrid search, numbered 1..N, and answers with the numbers of those that help answer
-it, most helpful first. The prompt's instructions and example come first and never change, so
+items of hybrid search, numbered 1..N, and answers with the numbers of at most ``PICKS`` that
+help answer it, most helpful first (the grammar allows only the numbers 1..N; a short answer is
+most of the speed: generated tokens cost far more than prompt tokens on a CPU). The prompt's instructions and example come first and never change, so
 llama.cpp reuses their evaluated state; only the query and the candidates are new per call.
 
 Nothing is dropped: numbers outside 1..N or already given are ignored, the candidates the model
@@ -16,31 +17,44 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from localmem.backends.llm import LLM
 from localmem.engine.packing import Candidate
 from localmem.errors import ModelError
 
-__all__ = ["Reranker", "Reranked", "RerankAnswer", "RERANK_PROMPT", "MAX_CANDIDATES", "order"]
+__all__ = ["Reranker", "Reranked", "answer_schema", "RERANK_PROMPT", "MAX_CANDIDATES", "PICKS",
+           "order"]
 
 log = logging.getLogger("localmem")
 
-MAX_CANDIDATES = 50  # RerankConfig's upper bound; the answer's grammar allows this many numbers
-TEXT_WORDS = 40  # a candidate's text is cut to this many words: long raw turns, short prompt
+MAX_CANDIDATES = 50  # RerankConfig's upper bound
+# scripts/bench_rerank.py, SmolLM2 at 20 candidates: with up to 50 numbers it counted 1, 2, 3 ...
+# to max_tokens (14 s a search, 2 of 12 answers cut off); PICKS caps the answer's length.
+PICKS = 5
+# Prompt tokens are the cost (SmolLM2, one thread: ~330 tokens for 20 short facts, 13-14 s under
+# this machine's load against 1 s for the answer): long raw turns are cut to this many words.
+TEXT_WORDS = 25
 
 
-class RerankAnswer(BaseModel):
-    """What the rerank prompt must return: candidate numbers, most helpful first."""
+@lru_cache(maxsize=MAX_CANDIDATES)
+def answer_schema(n: int) -> type[BaseModel]:
+    """What the rerank prompt must return for ``n`` candidates: ``{"ids": [...]}``.
 
-    model_config = ConfigDict(extra="forbid")
+    The limits (numbers 1..n, at most PICKS) are in the JSON schema, so llama.cpp's grammar
+    enforces them; validation takes any integers, since ``order`` ignores the bad ones anyway
+    (a scripted or other backend's answer is not thrown away for one wrong number).
+    """
+    number = Annotated[int, Field(json_schema_extra={"enum": list(range(1, n + 1))})]
+    ids = (list[number], Field(json_schema_extra={"maxItems": PICKS}))  # type: ignore[valid-type]
+    return create_model("RerankAnswer", __config__=ConfigDict(extra="forbid"), ids=ids)
 
-    ids: list[int] = Field(default_factory=list, max_length=MAX_CANDIDATES)
 
-
-RERANK_PROMPT = """Pick the notes that help answer the question. Reply with their numbers, the \
-most helpful first; leave out notes that do not help.
+RERANK_PROMPT = """Pick at most {picks} notes that help answer the question. Reply with their \
+numbers, the most helpful first; leave out notes that do not help.
 
 Question: Where does Sam work?
 Notes:
@@ -94,7 +108,7 @@ class Reranker:
 
     def prompt_for(self, query: str, ranked: list[Candidate]) -> str:
         notes = "\n".join(f"{i}. {_note(c)}" for i, c in enumerate(ranked[: self.candidates], 1))
-        return self.prompt.format(query=" ".join(query.split()), notes=notes)
+        return self.prompt.format(query=" ".join(query.split()), notes=notes, picks=PICKS)
 
     def rerank(self, query: str, ranked: list[Candidate]) -> Reranked:
         """``ranked`` reordered by the model; on a model error, unchanged with the error.
@@ -105,7 +119,8 @@ class Reranker:
         if len(ranked) < 2:
             return Reranked(ranked)
         try:
-            answer = self.llm.complete_json(self.prompt_for(query, ranked), RerankAnswer)
+            schema = answer_schema(min(self.candidates, len(ranked)))
+            answer = self.llm.complete_json(self.prompt_for(query, ranked), schema)
         except ModelError as exc:
             log.warning("reranking by the model failed, search order kept: %s", exc)
             return Reranked(ranked, f"reranking failed, search order kept: {exc}")

@@ -2,7 +2,8 @@
 
 ``eval_memory.py --model fake --rerank default`` keeps its stores built by the rules (cached
 under ``--cache``) and reranks their searches with SmolLM2: ``RerankLLM`` sends the rerank
-prompt (schema ``RerankAnswer``, engine/rerank.py) to the reranking model and everything else to the extractor.
+prompt (schema ``RerankAnswer``, engine/rerank.py) to the reranking model and everything else
+to the extractor.
 The model is deterministic (temperature 0), so a prompt seen before is answered from memory
 (the budget search asks the same question several times); only new prompts are timed.
 """
@@ -54,7 +55,9 @@ class RerankLLM(LLM):
         return answer
 
     def summary(self) -> str:
-        failed = f"{len(self.errors)} failed" + (f" (first: {self.errors[0]})" if self.errors else "")
+        failed = f"{len(self.errors)} failed"
+        if self.errors:
+            failed += f" (first: {self.errors[0]})"
         if not self.seconds:
             return f"rerank: no model calls answered, {self.reused} answers reused, {failed}"
         ordered = sorted(self.seconds)

@@ -218,7 +218,8 @@ def test_cli_search_rerank_flag(tmp_path, monkeypatch):
     home = ["--home", str(tmp_path / "home"), "--json"]
     runner = CliRunner()
     for text in TEXTS:
-        assert runner.invoke(cli, [*home, "add", text, "--user", "ana", "--no-infer"]).exit_code == 0
+        added = runner.invoke(cli, [*home, "add", text, "--user", "ana", "--no-infer"])
+        assert added.exit_code == 0
     plain = runner.invoke(cli, [*home, "search", "violin", "--user", "ana"])
     reranked = runner.invoke(cli, [*home, "search", "violin", "--user", "ana", "--rerank"])
     # the fake model names no candidate: the order stands, with no warning

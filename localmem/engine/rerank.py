@@ -2,9 +2,10 @@
 
 One grammar-constrained call per search: the model reads the query and the best ``candidates``
 items of hybrid search, numbered 1..N, and answers with the numbers of at most ``PICKS`` that
-help answer it, most helpful first (the grammar allows only the numbers 1..N; a short answer is
-most of the speed: generated tokens cost far more than prompt tokens on a CPU). The prompt's instructions and example come first and never change, so
-llama.cpp reuses their evaluated state; only the query and the candidates are new per call.
+help answer it, most helpful first (the grammar allows only the numbers 1..N, so a tiny model
+cannot count on to ``max_tokens``). The prompt's instructions and example come first and never
+change, so llama.cpp reuses their evaluated state; the query and the candidates are new per
+call, and evaluating them is most of the cost (see ``TEXT_WORDS``).
 
 Nothing is dropped: numbers outside 1..N or already given are ignored, the candidates the model
 did not name follow in their original order, and the items past the first N keep their place.

@@ -165,7 +165,8 @@ def add(state: CliState, text: str | None, file: Any, user_id: str | None, agent
 @click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
 @click.option("--as-of", help="Answer with the facts that held then (ISO 8601 or epoch seconds).")
 @click.option("--rerank/--no-rerank", default=None,
-              help="Let the local model reorder the best results (slower; default: the config's, off).")
+              help="Let the local model reorder the best results (slower; default: the "
+                   "config's, off).")
 @pass_state
 def search(state: CliState, query: str, user_id: str | None, agent_id: str | None,
            run_id: str | None, limit: int, threshold: float | None, max_words: int | None,

@@ -7,7 +7,7 @@
 """
 
 from localmem.client import MemClient
-from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig, VectorStoreConfig
+from localmem.config import EmbedderConfig, LLMConfig, MemoryConfig, RerankConfig, VectorStoreConfig
 from localmem.backends.embeddings import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from localmem.errors import (
     AccessDeniedError,
@@ -45,6 +45,7 @@ __all__ = [
     "LLMConfig",
     "EmbedderConfig",
     "VectorStoreConfig",
+    "RerankConfig",
     "MemoryItem",
     "MemoryEvent",
     "HistoryEntry",

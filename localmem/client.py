@@ -113,13 +113,18 @@ class MemClient:
         threshold: float | None = None,
         max_words: int | None = None,
         as_of: datetime | str | float | None = None,
+        rerank: bool | None = None,
     ) -> SearchResults:
         """Memories of the scope most relevant to ``query``, best first; with ``as_of`` those
-        that held then (see ``Memory.search``)."""
+        that held then; ``rerank`` asks the server's model to reorder them (see
+        ``Memory.search``)."""
         body = _drop_none(query=query, user_id=user_id, agent_id=agent_id, run_id=run_id,
                           limit=limit, filters=filters, threshold=threshold, max_words=max_words,
-                          as_of=_when(as_of))
-        return _results(self._request("POST", "/v1/memories/search", body=body))
+                          as_of=_when(as_of), rerank=rerank)
+        data = self._request("POST", "/v1/memories/search", body=body)
+        out = _results(data)
+        out.rerank_error = data.get("rerank_error")
+        return out
 
     def get(self, memory_id: int | str) -> MemoryItem:
         """One memory by id (see ``Memory.get``)."""

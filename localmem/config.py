@@ -20,6 +20,7 @@ __all__ = [
     "LLMConfig",
     "EmbedderConfig",
     "VectorStoreConfig",
+    "RerankConfig",
     "LLMProvider",
     "EmbedderProvider",
     "VectorStoreProvider",
@@ -147,6 +148,15 @@ class VectorStoreConfig(_Config):
         return value
 
 
+class RerankConfig(_Config):
+    """Search reranking by the local model (engine/rerank.py): one model call per search over
+    its best ``candidates`` items. Off by default: it costs a model call per search (see
+    scripts/bench_rerank.py for the latency and recall measured)."""
+
+    enabled: bool = False
+    candidates: int = Field(20, ge=2, le=50)  # 50: engine/rerank.py MAX_CANDIDATES
+
+
 class MemoryConfig(_Config):
     """Everything ``Memory`` needs; every field has a working offline default."""
 
@@ -160,6 +170,7 @@ class MemoryConfig(_Config):
     # True: every first-person clause becomes a memory, chatter included ("Misses their
     # sweatpants"); False: chatter stays in the raw messages only (engine/worth.py)
     keep_chatter: bool = False
+    rerank: RerankConfig = Field(default_factory=RerankConfig)  # search(rerank=...) overrides
 
     @field_validator("fact_extraction_prompt")
     @classmethod

@@ -22,7 +22,8 @@ from localmem.engine.commit import Incoming
 from localmem.backends.llm import LLM, make_llm
 from localmem.paths import IN_MEMORY, home_dir
 from localmem.engine.pipeline import ExtractionReport, Pipeline
-from localmem.engine.retrieval import SearchQuery, hybrid_search, memory_item, message_item
+from localmem.engine.rerank import Reranker
+from localmem.engine.retrieval import SearchQuery, memory_item, message_item, ranked, results
 from localmem.storage import open_storage, validity
 from localmem.bulk import BulkAccess
 from localmem.engine.textutil import text_hash
@@ -182,6 +183,7 @@ class Memory(BulkAccess):
         threshold: float | None = None,
         max_words: int | None = None,
         as_of: datetime | str | float | None = None,
+        rerank: bool | None = None,
     ) -> SearchResults:
         """Current memories of the scope most relevant to ``query``, best first.
 
@@ -190,9 +192,13 @@ class Memory(BulkAccess):
         whose texts fit in that many words together; an item longer than what is left is skipped.
         ``as_of`` (a datetime, ISO 8601 string or epoch seconds) answers with the facts that
         held then instead (``valid_from <= as_of < valid_to``; no raw messages).
+        ``rerank`` (default: ``config.rerank.enabled``, off) lets the model reorder the best
+        ``config.rerank.candidates`` items first: one model call, slower; if the model fails,
+        hybrid search's order stands and ``rerank_error`` on the results says why.
 
         Raises:
-            InvalidInputError: bad query, scope, limit, filters, threshold, max_words or as_of.
+            InvalidInputError: bad query, scope, limit, filters, threshold, max_words, as_of
+                or rerank.
         """
         validate.text(query, "query")
         scope = self._scope(user_id, agent_id, run_id)
@@ -201,12 +207,25 @@ class Memory(BulkAccess):
         minimum = validate.threshold(threshold)
         budget = validate.max_words(max_words)
         when = validity.at(validate.as_of(as_of))
+        if rerank is None:
+            rerank = self.config.rerank.enabled
+        elif not isinstance(rerank, bool):
+            raise InvalidInputError(f"rerank must be True, False or None (the config's), "
+                                    f"got {rerank!r:.40}")
         vector = self.embedder.embed_query(query)
+        search = SearchQuery(query, vector, scope, limit, flt, minimum,
+                             self.config.raw_fallback, budget, when)
         with self._lock:
             self._storage.sync()
-            search = SearchQuery(query, vector, scope, limit, flt, minimum,
-                                 self.config.raw_fallback, budget, when)
-            return hybrid_search(self._storage, search)
+            candidates = ranked(self._storage, search)
+        if not rerank:
+            return results(candidates, search)
+        # The model reads outside the lock, as in add: other reads and writes need not wait.
+        reranker = Reranker(self.llm, self.config.rerank.candidates)
+        reordered = reranker.rerank(query, candidates)
+        out = results(reordered.ranked, search)
+        out.rerank_error = reordered.error
+        return out
 
     def get(self, memory_id: int | str) -> MemoryItem:
         """One memory by id (a negative id is a raw message).

@@ -72,7 +72,13 @@ class MemoryItem(BaseModel):
 
 
 class SearchResults(list[MemoryItem]):
-    """A list of ``MemoryItem``, best first; empty (and falsy) when nothing matched."""
+    """A list of ``MemoryItem``, best first; empty (and falsy) when nothing matched.
+
+    ``rerank_error``: why a search asked to rerank kept hybrid search's order (the model
+    failed); None otherwise.
+    """
+
+    rerank_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """mem0's shape: ``{"results": [...]}``."""

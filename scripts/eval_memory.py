@@ -49,6 +49,7 @@ from realtalk import (  # noqa: E402
     SPLITS as SPLIT_CHATS, Chat, QueryCache, answer_words, date_words, load_chats, parse_evidence, store_key,
     turn_messages,
 )
+from eval_rerank import RerankLLM  # noqa: E402
 from eval_set import (  # noqa: E402  (re-exported: tests load the harness from this file)
     SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, load_slots,
     must_not_matches, perfect_llm, percentile, run_set, score_conversation, supported, user_text,
@@ -56,7 +57,7 @@ from eval_set import (  # noqa: E402  (re-exported: tests load the harness from 
 
 from localmem import Memory  # noqa: E402
 from localmem.backends.embeddings import Embedder  # noqa: E402
-from localmem.backends.llm import LLM  # noqa: E402
+from localmem.backends.llm import LLM, make_llm  # noqa: E402
 from localmem.config import LLMConfig, MemoryConfig  # noqa: E402
 from localmem.engine.textutil import content_words, words  # noqa: E402
 from localmem.errors import LocalmemError  # noqa: E402
@@ -117,13 +118,16 @@ def _pack(items: list[MemoryItem], budget: int) -> list[MemoryItem]:
 
 
 def _hits(memory: Memory, chat: Chat, question: str, k: int,
-          max_words: int | None = None) -> list[MemoryItem]:
-    """Both speakers' results merged by score: the top ``k``, or packed into ``max_words``."""
+          max_words: int | None = None, rerank: bool = False) -> list[MemoryItem]:
+    """Both speakers' results merged by score: the top ``k``, or packed into ``max_words``.
+
+    With ``rerank`` each speaker's search is reranked by the model (a reranked item takes the
+    score of its new place, so the merge keeps each speaker's new order)."""
     limit = k if max_words is None else 200
     hits = sorted(
         (item for speaker in chat.speakers
          for item in memory.search(question, user_id=speaker, run_id=chat.id, limit=limit,
-                                   max_words=max_words)),
+                                   max_words=max_words, rerank=rerank)),
         key=lambda i: -(i.score or 0.0),
     )
     return hits[:k] if max_words is None else _pack(hits, max_words)
@@ -142,7 +146,7 @@ def _score(q: dict[str, Any], chat: Chat, texts: list[str], provenance: set[str]
 
 
 def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult,
-         max_words: int | None = None) -> None:
+         max_words: int | None = None, rerank: bool = False) -> None:
     """Ask every question of the chat: the top ``k`` items, or the ``max_words`` budget."""
     dia: dict[int, str] = {}
 
@@ -152,7 +156,7 @@ def _ask(memory: Memory, chat: Chat, k: int, result: ModeResult,
         return dia[message_id]
 
     for q in chat.qa:
-        hits = _hits(memory, chat, q["question"], k, max_words)
+        hits = _hits(memory, chat, q["question"], k, max_words, rerank)
         texts = [_shown(i.observed_at, i.text) for i in hits]
         provenance = {dia_of(m) for i in hits for m in i.source_message_ids}
         _score(q, chat, texts, provenance, result)
@@ -214,14 +218,15 @@ def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder
         result = results.setdefault(mode, ModeResult())
         memories = {chat.id: chat_store(chat, mode, llm, embedder, home, prompt, leads, cache,
                                      sessions, result) for chat in chats}
+        rerank = RERANK[0] and mode == "facts"  # raw stays the baseline it is measured against
         for chat in chats:
-            _ask(memories[chat.id], chat, k, result)
+            _ask(memories[chat.id], chat, k, result, rerank=rerank)
             if mode == "raw":
                 _ask_oracle(memories[chat.id], chat, k,
                             results.setdefault("oracle:evidence", ModeResult()),
                             results.setdefault("oracle:evidence+fill", ModeResult()))
         if mode == "facts" and "raw" in results:
-            results.update(_ask_within(memories, chats, k, _mean_context(results["raw"])))
+            results.update(_ask_within(memories, chats, k, _mean_context(results["raw"]), rerank))
         for memory in memories.values():
             memory.close()
     return results
@@ -230,6 +235,7 @@ def run_realtalk(chats: list[Chat], k: int, modes: list[str], llm: LLM, embedder
 # How a facts store is fed (part of its cache key): each turn after the other speaker's turn.
 _FEED = "turn after the other speaker's"
 KEEP_CHATTER = [False]  # --keep-chatter: MemoryConfig.keep_chatter for every store made here
+RERANK = [False]  # --rerank: facts searches reranked by the model (RerankLLM)
 _INGEST_FIELDS = ("add_seconds", "model_facts", "dropped", "stored", "failed")
 
 
@@ -237,7 +243,9 @@ def chat_store(chat: Chat, mode: str, llm: LLM, embedder: Embedder, home: Path, 
             leads: bool | None, cache: Path | None, sessions: int | None,
             result: ModeResult) -> Memory:
     """The chat's store for ``mode``: opened from the cache when complete, else ingested."""
-    key = store_key(chat, sessions, mode, str(getattr(llm, "model_path", type(llm).__name__)),
+    extractor = llm.extractor if isinstance(llm, RerankLLM) else llm  # the store's own model
+    key = store_key(chat, sessions, mode,
+                    str(getattr(extractor, "model_path", type(extractor).__name__)),
                     embedder.name, prompt, leads, _FEED if mode == "facts" else None,
                     "keep chatter" if KEEP_CHATTER[0] and mode == "facts" else None)
     folder = (cache or home) / key
@@ -265,13 +273,13 @@ def chat_store(chat: Chat, mode: str, llm: LLM, embedder: Embedder, home: Path, 
 
 
 def _ask_within(memories: dict[str, Memory], chats: list[Chat], k: int,
-                words_cap: float) -> dict[str, ModeResult]:
+                words_cap: float, rerank: bool = False) -> dict[str, ModeResult]:
     """Facts asked with the largest ``max_words`` whose mean context stays within ``words_cap``."""
     budget = max(1, int(words_cap))
     for _ in range(6):
         result = ModeResult()
         for chat in chats:
-            _ask(memories[chat.id], chat, k, result, max_words=budget)
+            _ask(memories[chat.id], chat, k, result, max_words=budget, rerank=rerank)
         used = _mean_context(result)
         if used <= words_cap:
             return {f"facts max_words={budget}": result}
@@ -374,14 +382,21 @@ def main(argv: list[str] | None = None) -> None:
                         help="whether the model's structured facts lead (default: the catalog's)")
     parser.add_argument("--keep-chatter", action="store_true",
                         help="store chatter clauses as memories too (MemoryConfig.keep_chatter)")
+    parser.add_argument("--rerank", metavar="MODEL", default=None,
+                        help="rerank the facts searches with this model ('default' = SmolLM2, "
+                             "or a catalog name or GGUF path); raw stays unreranked")
     args = parser.parse_args(argv)
     KEEP_CHATTER[0] = args.keep_chatter
+    RERANK[0] = args.rerank is not None
     leads = {"catalog": None, "model": True, "rules": False}[args.leads]
     chats_n, sessions_n = ("1", 5) if args.quick else (None, None)
     chats_n, sessions_n = args.chats or chats_n, args.sessions or sessions_n
     with tempfile.TemporaryDirectory(prefix="localmem-eval-") as tmp:
         home = Path(tmp)
         llm, embedder = _backends(args.model, home)
+        if args.rerank is not None:
+            llm = RerankLLM(llm, make_llm(LLMConfig(
+                model=None if args.rerank == "default" else args.rerank)))
         prompt = args.prompt.read_text(encoding="utf-8") if args.prompt else None
         print(f"model: {args.model}")
         if args.mode in ("set", "all"):
@@ -396,6 +411,8 @@ def main(argv: list[str] | None = None) -> None:
             results = run_realtalk(chats, args.k, modes, llm, embedder, home, prompt, leads,
                                    args.cache, sessions_n)
             _print_realtalk(results, args.k)
+        if isinstance(llm, RerankLLM):
+            print(llm.summary())
 
 
 if __name__ == "__main__":

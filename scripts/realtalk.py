@@ -40,7 +40,7 @@ ALIASES = {"Emi": ["Kate", "Emily"], "Muhhamed": ["Muhammad", "Muhammed"]}
 _PACKAGE = Path(__file__).resolve().parent.parent / "localmem"
 _NOT_STORING = (  # code that never changes a stored row
     "engine/retrieval.py", "engine/packing.py", "engine/signals.py", "engine/context.py",
-    "frontends/",
+    "engine/rerank.py", "frontends/",
 )
 # and code that a verbatim (raw) store never runs: extraction and decisions
 _NOT_RAW = ("engine/clauses.py", "engine/extract.py", "engine/facts.py", "engine/attributes.py",

@@ -73,7 +73,8 @@ Responder = Callable[[str, type[BaseModel]], dict[str, Any]]
 class FakeLLM(LLM):
     """A scripted model for tests: a function of (prompt, schema), or a list of answers in turn.
 
-    With no script it answers with the schema's empty value (no facts; ADD for a decision).
+    With no script it answers with the schema's empty value (no facts; ADD for a decision; no
+    ids for a rerank, so the search order stands).
     Every call is recorded in ``calls`` as (prompt, schema name).
     """
 
@@ -95,7 +96,9 @@ class FakeLLM(LLM):
         elif self._queue:
             answer = self._queue.pop(0)
         else:
-            answer = {"facts": []} if "facts" in schema.model_fields else {"event": "ADD"}
+            fields = schema.model_fields
+            answer = {"facts": []} if "facts" in fields else {"ids": []} if "ids" in fields \
+                else {"event": "ADD"}
         text = answer if isinstance(answer, str) else json.dumps(answer)
         return parse_json_output(text, schema)
 

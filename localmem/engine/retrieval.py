@@ -29,7 +29,8 @@ from localmem.storage.base import CURRENT, MEMORIES, MESSAGES, Scope, Storage, V
 from localmem.types import MemoryItem, SearchResults
 
 __all__ = [
-    "SearchQuery", "hybrid_search", "memory_item", "message_item", "KEYWORD_WEIGHT", "RAW_PENALTY",
+    "SearchQuery", "hybrid_search", "ranked", "results", "memory_item", "message_item",
+    "KEYWORD_WEIGHT", "RAW_PENALTY",
 ]
 
 KEYWORD_WEIGHT = 0.4  # eval_memory.py --chats 2 --model fake: facts answer recall 0.568 -> 0.584
@@ -77,15 +78,20 @@ def _scored(storage: Storage, table: str, query: SearchQuery, pool: int) -> dict
 
 def hybrid_search(storage: Storage, query: SearchQuery) -> SearchResults:
     """The best ``query.limit`` items of the scope (or those that fit ``query.max_words``)."""
-    chosen = select(_ranked(storage, query), query.limit, query.max_words)
+    return results(ranked(storage, query), query)
+
+
+def results(candidates: list[Candidate], query: SearchQuery) -> SearchResults:
+    """What a search returns from its ranked candidates (``ranked``, perhaps reordered since
+    by ``engine.rerank``): the best ``query.limit``, or those that fit ``query.max_words``."""
     out = SearchResults()
-    for c in chosen:
+    for c in select(candidates, query.limit, query.max_words):
         out.append(memory_item(c.row, c.score, c.sources) if c.kind == "fact"
                    else message_item(c.row, c.score))
     return out
 
 
-def _ranked(storage: Storage, query: SearchQuery) -> list[Candidate]:
+def ranked(storage: Storage, query: SearchQuery) -> list[Candidate]:
     """Every candidate with its row, best first, above the threshold.
 
     A fact whose subject the query names gains ``SUBJECT_WEIGHT``; a raw message loses

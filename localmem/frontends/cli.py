@@ -164,14 +164,19 @@ def add(state: CliState, text: str | None, file: Any, user_id: str | None, agent
               help="Context budget: the best results whose texts fit in this many words.")
 @click.option("--filters", type=JSON_OBJECT, help="Exact-match metadata filters, as a JSON object.")
 @click.option("--as-of", help="Answer with the facts that held then (ISO 8601 or epoch seconds).")
+@click.option("--rerank/--no-rerank", default=None,
+              help="Let the local model reorder the best results (slower; default: the "
+                   "config's, off).")
 @pass_state
 def search(state: CliState, query: str, user_id: str | None, agent_id: str | None,
            run_id: str | None, limit: int, threshold: float | None, max_words: int | None,
-           filters: dict[str, Any] | None, as_of: str | None) -> None:
+           filters: dict[str, Any] | None, as_of: str | None, rerank: bool | None) -> None:
     """Find the current memories most relevant to QUERY, best first."""
     results = state.memory().search(query, user_id=user_id, agent_id=agent_id, run_id=run_id,
                                     limit=limit, threshold=threshold, filters=filters,
-                                    max_words=max_words, as_of=as_of)
+                                    max_words=max_words, as_of=as_of, rerank=rerank)
+    if results.rerank_error:
+        click.echo(f"warning: {results.rerank_error}", err=True)
     show_items(state, results, "no memories match", scores=True)
 
 

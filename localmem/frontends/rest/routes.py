@@ -103,9 +103,9 @@ def search(body: SearchRequest, mem: MemoryOf, key: Caller) -> SearchResponse:
     results = mem.search(
         body.query, **scope_for(key, body.user_id, body.agent_id, body.run_id),
         limit=body.limit, filters=body.filters, threshold=body.threshold, max_words=body.max_words,
-        as_of=body.as_of,
+        as_of=body.as_of, rerank=body.rerank,
     )
-    return SearchResponse(results=list(results))
+    return SearchResponse(results=list(results), rerank_error=results.rerank_error)
 
 
 @router.get("", response_model=SearchResponse, responses=_errors(403))

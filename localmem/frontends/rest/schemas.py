@@ -132,6 +132,10 @@ class SearchRequest(_Scope):
         None, description="answer with the facts that held then (ISO 8601 or epoch seconds); "
         "none: the current ones",
     )
+    rerank: bool | None = Field(
+        None, description="let the local model reorder the best candidates (slower); none: "
+        "the server's config (off by default)",
+    )
 
 
 class UpdateRequest(_Strict):
@@ -163,6 +167,8 @@ class AddResponse(BaseModel):
 
 class SearchResponse(BaseModel):
     results: list[MemoryItem]
+    rerank_error: str | None = Field(
+        None, description="why a reranked search kept the search order (the model failed)")
 
 
 class DeleteResponse(BaseModel):

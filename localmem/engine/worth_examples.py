@@ -75,6 +75,13 @@ DURABLE: tuple[str, ...] = (
     "Volunteered at a food bank on 2024-02-03", "Finished their first marathon",
     "Passed the bar exam", "Went to a concert with their sister on 2023-11-02",
     "Took a painting class on 2024-01-20", "Got engaged at Christmas",
+    # what a day held: meals, games, shows, ailments, outings (what a later question asks for)
+    "Cooked pasta for dinner", "Had eggs and a bagel with a latte for breakfast",
+    "Made mac and cheese for the kids", "Had miso soup for lunch", "Played a new video game",
+    "Used to play an online game with friends", "Watched a documentary about a serial killer",
+    "Went to the movies with a friend", "Has a nosebleed", "Caught a cold",
+    "Has to rest for a month after hurting their back", "Is going shopping later",
+    "Is going to try baking a cake this weekend", "Downloaded mods for a game",
 )
 
 CHATTER: tuple[str, ...] = (

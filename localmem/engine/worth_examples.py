@@ -115,8 +115,8 @@ CHATTER: tuple[str, ...] = (
     "No idea why", "Just because", "Or whatever", "Same as always", "Almost there",
     "Long day", "So yeah", "Things happen",
     # doing a small thing right now
-    "Is eating a sandwich right now", "Is watching a movie tonight", "Just got out of the shower",
-    "Is sitting on the couch", "Had pizza for lunch", "Is about to go to sleep",
+    "Is watching a movie tonight", "Just got out of the shower",
+    "Is sitting on the couch", "Is about to go to sleep",
     "Is typing with one hand", "Has a lot of laundry to do", "Just woke up from a nap",
     "Watched a silly video", "Took a long bath", "Is stuck in traffic",
     # reasons and comments about something else

@@ -5,9 +5,12 @@ The rules turn every first-person clause into a candidate ("Literally screamed i
 the moment need not become a memory: a memory that says nothing durable crowds the ones that
 do, in search and in the model's context. ``Worth`` votes by the nearest labelled examples
 (``worth_examples``), embedded once with the configured embedder; ``keeps`` adds what the rules
-already know: a fact whose attribute a pattern names, an ending, a correction, a name or a
-number (a dated event) is kept whatever the vote, and an attribute the prototypes name tips a
-close vote to keeping.
+already know: a fact whose attribute a pattern names, an ending, a correction, a name (also a
+lower-case one: "a game called cult of the lamb") or a number (a dated event) is kept whatever
+the vote, an attribute the prototypes name tips a close vote to keeping, and a clause that says
+little but "it" or "them" ("Back hates them") is dropped whatever the vote. What a day held (a
+meal, a game, a show, an ailment, a plan) counts as durable: REALTALK's gold events and its
+questions ask for it ("What food did Vanessa make?").
 """
 
 from __future__ import annotations

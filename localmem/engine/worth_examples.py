@@ -2,7 +2,8 @@
 
 Data only. Written for this module in the stored form (third person, subject mostly left out),
 not taken from any evaluation conversation. ``DURABLE``: what a memory should hold a week later
-(job, home, people, pets, health, habits, likes, possessions, plans, skills, dated events).
+(job, home, people, pets, health, habits, likes, possessions, plans, skills, dated events, and
+what a day held: a meal, a game, a show, an ailment, an outing, which later questions ask for).
 ``CHATTER``: what only mattered in the moment (a feeling, a reaction, a joke, a scene, a detail
 of a story, filler, a judgement of something said).
 """

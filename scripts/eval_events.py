@@ -9,8 +9,8 @@ and makes pasta."). A fact and an event match when they share at least two conte
 facts matching some event / facts; recall = events matched by some fact / events. Each line is one
 session (both speakers); the last lines give the totals per split. Facts that match no event are
 not all wrong: the gold lists only a session's main events, so recall is the number to watch.
-With ``--cache`` the stores of scripts/eval_memory.py are reused (same key). Nothing is sent
-anywhere.
+With ``--cache`` the stores of scripts/eval_memory.py are reused (same key; ``--keep-chatter``
+keys its stores apart as there). Nothing is sent anywhere.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import eval_memory  # noqa: E402
 from eval_memory import ModeResult, _backends, chat_store  # noqa: E402
 from realtalk import SPLITS, Chat, load_chats, speaker_words  # noqa: E402
 
@@ -100,13 +101,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="default", help="catalog name, GGUF path or 'fake'")
     parser.add_argument("--cache", type=Path, default=None, help="eval_memory.py's store cache")
     parser.add_argument("--quiet", action="store_true", help="totals only, no line per session")
+    parser.add_argument("--keep-chatter", action="store_true",
+                        help="store chatter clauses as memories too (keyed apart, as eval_memory)")
     args = parser.parse_args(argv)
+    eval_memory.KEEP_CHATTER[0] = args.keep_chatter
     chats = load_chats(args.data_dir, args.chats, args.sessions)
     totals = {name: Counts() for name in [*SPLITS, "all"]}
     with tempfile.TemporaryDirectory(prefix="localmem-events-") as tmp:
         home = Path(tmp)
         llm, embedder = _backends(args.model, home)
-        print(f"model: {args.model}  chats {len(chats)}")
+        print(f"model: {args.model}  chats {len(chats)}"
+              + ("  keep_chatter" if args.keep_chatter else ""))
         for chat in chats:
             memory = chat_store(chat, "facts", llm, embedder, home, None, None, args.cache,
                                 args.sessions, ModeResult())

@@ -44,6 +44,7 @@ _NOT_STORING = (  # code that never changes a stored row
 )
 # and code that a verbatim (raw) store never runs: extraction and decisions
 _NOT_RAW = ("engine/clauses.py", "engine/extract.py", "engine/facts.py", "engine/attributes.py",
+            "engine/worth.py", "engine/worth_examples.py",
             "engine/vocab.py", "engine/decisions.py", "engine/prompts.py")
 
 

@@ -45,6 +45,19 @@ def test_chatter_is_dropped_and_what_the_rules_place_is_kept_whatever_the_vote()
     assert worth.keeps([fact("Was amazing"), fact("Is pretty cool")]) == [False, False]
 
 
+def test_what_a_day_held_is_kept_and_a_clause_about_it_alone_is_dropped():
+    worth = Worth(HashEmbedder())
+    events = [fact("Had miso soup for lunch"), fact("Has a nosebleed"),  # REALTALK's events
+              fact("Could not stop laughing at a show called bluey")]  # a lower-case name
+    assert worth.keeps(events) == [True, True, True]
+    assert worth.scores([events[2].text])[0] < 0 and not Worth.needs_vote(events[2])
+    keen = Worth(HashEmbedder(), threshold=-10.0)  # a vote that keeps anything
+    leaning = [fact("Back hates them"), fact("Wife basically runs it"), fact("Made it themselves")]
+    assert keen.keeps(leaning) == [False] * 3  # what "it" is lies in the raw message before
+    assert keen.keeps([fact("Watched it twice with their sister at the old drive-in")]) == [True]
+    assert keen.keeps([fact("Works as a nurse, loves it")]) == [True]  # a pattern still places it
+
+
 def test_a_chatter_clause_stays_in_the_raw_message_but_is_not_a_memory():
     memory = fake_memory()
     memory.add("I could not stop laughing. I teach high school chemistry.", user_id="u")
@@ -100,7 +113,8 @@ def test_unseen_chatter_is_dropped_and_unseen_durable_facts_kept(minilm):
     worth = Worth(minilm)
     chatter = ["Literally screamed in the car", "Is terrible", "Can finally breathe again"]
     durable = ["Adopted a dog", "Volunteers at an animal shelter on weekends",
-               "Ran a charity 5k on 2024-03-10", "Is allergic to cats"]
+               "Ran a charity 5k on 2024-03-10", "Is allergic to cats",
+               "Cooked some ramen for dinner", "Got a really bad nosebleed at work"]
     assert worth.keeps([fact(t) for t in chatter]) == [False] * len(chatter)
     assert worth.keeps([fact(t) for t in durable]) == [True] * len(durable)
 

@@ -5,9 +5,12 @@ The rules turn every first-person clause into a candidate ("Literally screamed i
 the moment need not become a memory: a memory that says nothing durable crowds the ones that
 do, in search and in the model's context. ``Worth`` votes by the nearest labelled examples
 (``worth_examples``), embedded once with the configured embedder; ``keeps`` adds what the rules
-already know: a fact whose attribute a pattern names, an ending, a correction, a name or a
-number (a dated event) is kept whatever the vote, and an attribute the prototypes name tips a
-close vote to keeping.
+already know: a fact whose attribute a pattern names, an ending, a correction, a name (also a
+lower-case one: "a game called cult of the lamb") or a number (a dated event) is kept whatever
+the vote, an attribute the prototypes name tips a close vote to keeping, and a clause that says
+little but "it" or "them" ("Back hates them") is dropped whatever the vote. What a day held (a
+meal, a game, a show, an ailment, a plan) counts as durable: REALTALK's gold events and its
+questions ask for it ("What food did Vanessa make?").
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from localmem.backends.embeddings import Embedder
 from localmem.engine.attributes import pair_votes, predicate, rule_attribute, statement_vectors
+from localmem.engine.textutil import content_words
 from localmem.engine.worth_examples import CHATTER, DURABLE
 
 if TYPE_CHECKING:
@@ -32,6 +36,10 @@ _TASTE = re.compile(r"^(?:really |kind of |totally )?(?:likes?|loves?|enjoys?|pr
                     r"adores?|can't stand|is (?:a )?(?:big |huge )?fan of|is into)\s+"
                     r"(?!it\b|this\b|that\b|them\b|so\b|how\b)\w", re.I)
 _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first word, a number
+# a name in lower case, as chats write them ("a new game called cult of the lamb")
+_NAMED = re.compile(r"\b(?:called|named|titled)\s+(?!it\b|them\b|that\b|this\b)\w", re.I)
+# a clause that leans on what was said before it ("Back hates them", "Wife basically runs it")
+_POINTER = re.compile(r"\b(?:it|them|that|this|those|these|there|stuff)\b", re.I)
 
 
 class Worth:
@@ -88,7 +96,8 @@ class Worth:
         open_ = [i for i, f in enumerate(facts) if not _known(f)]
         out = [True] * len(facts)
         for i, score in zip(open_, self.scores([facts[i].text for i in open_], vectors)):
-            out[i] = bool(score >= self.threshold - (self.lean if facts[i].attribute else 0.0))
+            out[i] = not _leaning(facts[i].text) and bool(
+                score >= self.threshold - (self.lean if facts[i].attribute else 0.0))
         return out
 
 
@@ -98,9 +107,16 @@ def _known(fact: Fact) -> bool:
     said to hold now ("Is all about padel now": the new value of something), or a
     taste for a named thing ("Prefers coffee over tea"; not "Loves it")."""
     return (fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
-            or _SPECIFIC.search(fact.text) is not None
+            or _SPECIFIC.search(fact.text) is not None or _NAMED.search(fact.text) is not None
             or fact.change == "changed" and _NOW.search(fact.text) is not None
             or _TASTE.match(predicate(fact.text)) is not None)
+
+
+def _leaning(text: str) -> bool:
+    """Whether the clause says little but "it" or "them" (at most three content words): what
+    it means lies in the message before, which the raw messages keep."""
+    rest = predicate(text)
+    return _POINTER.search(rest) is not None and len(content_words(rest)) <= 3
 
 
 def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:

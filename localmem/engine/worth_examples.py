@@ -2,7 +2,8 @@
 
 Data only. Written for this module in the stored form (third person, subject mostly left out),
 not taken from any evaluation conversation. ``DURABLE``: what a memory should hold a week later
-(job, home, people, pets, health, habits, likes, possessions, plans, skills, dated events).
+(job, home, people, pets, health, habits, likes, possessions, plans, skills, dated events, and
+what a day held: a meal, a game, a show, an ailment, an outing, which later questions ask for).
 ``CHATTER``: what only mattered in the moment (a feeling, a reaction, a joke, a scene, a detail
 of a story, filler, a judgement of something said).
 """
@@ -75,6 +76,13 @@ DURABLE: tuple[str, ...] = (
     "Volunteered at a food bank on 2024-02-03", "Finished their first marathon",
     "Passed the bar exam", "Went to a concert with their sister on 2023-11-02",
     "Took a painting class on 2024-01-20", "Got engaged at Christmas",
+    # what a day held: meals, games, shows, ailments, outings (what a later question asks for)
+    "Cooked pasta for dinner", "Had eggs and a bagel with a latte for breakfast",
+    "Made mac and cheese for the kids", "Had miso soup for lunch", "Played a new video game",
+    "Used to play an online game with friends", "Watched a documentary about a serial killer",
+    "Went to the movies with a friend", "Has a nosebleed", "Caught a cold",
+    "Has to rest for a month after hurting their back", "Is going shopping later",
+    "Is going to try baking a cake this weekend", "Downloaded mods for a game",
 )
 
 CHATTER: tuple[str, ...] = (
@@ -108,8 +116,8 @@ CHATTER: tuple[str, ...] = (
     "No idea why", "Just because", "Or whatever", "Same as always", "Almost there",
     "Long day", "So yeah", "Things happen",
     # doing a small thing right now
-    "Is eating a sandwich right now", "Is watching a movie tonight", "Just got out of the shower",
-    "Is sitting on the couch", "Had pizza for lunch", "Is about to go to sleep",
+    "Is watching a movie tonight", "Just got out of the shower",
+    "Is sitting on the couch", "Is about to go to sleep",
     "Is typing with one hand", "Has a lot of laundry to do", "Just woke up from a nap",
     "Watched a silly video", "Took a long bath", "Is stuck in traffic",
     # reasons and comments about something else

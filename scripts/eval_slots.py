@@ -8,8 +8,9 @@ subject / attribute / single / change) are given, text and message, to each name
 - ``model``: a GGUF model asked for the attribute under a grammar (``engine/slots.py``), one
   call per fact, the facts of a message in turn; the instruction part of its prompt is a fixed
   prefix, so llama.cpp's saved prefix state is reused (subject and change: the rules');
-- combinations of the two (``rules+model``: the rules' pattern, else the model; ``model+rules``:
-  the model, else the rules).
+- ``fill``: the rules, and the model asked only about the facts they named no attribute;
+- with ``rules`` and ``model`` both run, their combinations (the rules' pattern, else the
+  model; the model, else the rules; the rules, else the model).
 
 Printed: attribute accuracy (exact key, "" = none), the same on facts whose gold attribute is
 single-valued, change accuracy, subject accuracy (same person, ``subjects_match``) and ms per
@@ -86,6 +87,23 @@ def model_namer(llm: Any, context: bool, rules: Any) -> Any:
     return name
 
 
+def fill_namer(llm: Any, context: bool, rules: Any) -> Any:
+    """The rules, and the model's attribute only where they named none: the model is asked
+    about those facts alone."""
+    from localmem.engine.slots import name_slots
+
+    def name(batch: list[tuple[str, str]]) -> list[Slot]:
+        got = rules(batch)
+        gaps = [i for i, slot in enumerate(got) if not slot["attribute"]]
+        if gaps:
+            keys = name_slots(llm, [batch[i][0] for i in gaps], batch[0][1] if context else None)
+            for i, key in zip(gaps, keys):
+                got[i] = {**got[i], "attribute": key}
+        return got
+
+    return name
+
+
 def run(namer: Any, items: list[tuple[str, str, Slot]]) -> tuple[list[Slot], float]:
     """The namer's slots for every item, asked one message at a time; seconds in all."""
     out: list[Slot] = [{}] * len(items)
@@ -130,7 +148,8 @@ def _mistakes(preds: list[Slot], items: list[tuple[str, str, Slot]], limit: int)
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a GGUF file for the model namer")
-    parser.add_argument("--namers", default="rules,model", help="rules, model or both")
+    parser.add_argument("--namers", default="rules,model",
+                        help="any of rules, model, fill (the model only where the rules named none)")
     parser.add_argument("--no-context", action="store_true", help="do not show the message")
     parser.add_argument("--limit", type=int, default=0, help="only the first N facts")
     parser.add_argument("--mistakes", type=int, default=0, help="list N attribute mistakes each")
@@ -148,29 +167,37 @@ def main(argv: list[str] | None = None) -> None:
     rules = rules_namer(make_embedder(EmbedderConfig()))
     if "rules" in namers:
         results["rules"] = run(rules, items)
-    if "model" in namers:
+    if {"model", "fill"} & set(namers):
         from localmem.backends.llama_cpp import LlamaCppLLM
 
         llm = LlamaCppLLM(Path(args.model))
-        results["model"] = run(model_namer(llm, not args.no_context, rules), items)
+        context = not args.no_context
+        if "model" in namers:
+            results["model"] = run(model_namer(llm, context, rules), items)
+        if "fill" in namers:
+            results["rules, model where none"] = run(fill_namer(llm, context, rules), items)
     if "rules" in results and "model" in results:
-        rules, model = results["rules"][0], results["model"][0]
+        by_rules, by_model = results["rules"][0], results["model"][0]
         pattern_first = [{**m, "attribute": r["pattern"] or m["attribute"]}
-                         for r, m in zip(rules, model)]
+                         for r, m in zip(by_rules, by_model)]
         results["rules pattern, else model"] = (pattern_first, 0.0)
-        results["model, else rules"] = (combine(model, rules), 0.0)
-        results["rules, else model"] = (combine(rules, model), 0.0)
+        results["model, else rules"] = (combine(by_model, by_rules), 0.0)
+        results["rules, else model"] = (combine(by_rules, by_model), 0.0)
+    table(results, items, args.mistakes)
+    if args.save:
+        Path(args.save).write_text(json.dumps({k: v[0] for k, v in results.items()}, indent=1))
+
+
+def table(results: dict[str, tuple[list[Slot], float]], items: list[tuple[str, str, Slot]],
+          mistakes: int) -> None:
     print(f"{'namer':<28} {'attribute':>9} {'single':>7} {'change':>7} {'subject':>8} {'ms/fact':>8}")
     for name, (preds, seconds) in results.items():
         s = score(preds, items)
         ms = f"{1000 * seconds / len(items):8.0f}" if seconds else f"{'-':>8}"
         print(f"{name:<28} {s['attribute']:9.3f} {s['single']:7.3f} {s['change']:7.3f} "
               f"{s['subject']:8.3f} {ms}")
-        if args.mistakes:
-            _mistakes(preds, items, args.mistakes)
-    if args.save:
-        Path(args.save).write_text(json.dumps({k: v[0] for k, v in results.items()}, indent=1))
-
+        if mistakes:
+            _mistakes(preds, items, mistakes)
 
 if __name__ == "__main__":
     main()

@@ -33,36 +33,77 @@ class SlotAnswer(BaseModel):
     attribute: AttributeChoice
 
 
-SLOT_PROMPT = """Say what each fact the user told is about, as one attribute:
-name, age, birthday, origin (where they grew up or come from), home (where they live now), \
-job (work, employer, role, promotion, quitting), school (studies, degree), relationship \
-(partner, dating, marriage, break-up), family (children, siblings), pet, phone, computer \
-(laptop, PC), device (tablet, watch, console), os (operating system), car (any vehicle \
-they drive), diet (what they eat or avoid eating), drink (coffee, tea, alcohol), smoking, \
-sport_team (team they support), chronotype (morning person, night owl), work_setup \
-(remote, office, shifts), commute, instrument, hobby (activities and interests they do), \
-language, health (conditions, allergies, injuries), plan (trips, moves and events still to \
-come), favourite (a favourite thing), none (a one-off event, a mood, an opinion, anything else).
+SLOT_PROMPT = """Label each fact with the attribute it is about, or none.
+Attributes: name, age, birthday, origin, home, job, school, relationship, family, pet, phone, \
+computer, device, os, car, diet, drink, smoking, sport_team, chronotype, work_setup, commute, \
+instrument, hobby, language, health, plan, favourite, none.
 
-Message: My sister Ana just got hired as a nurse, and I finally traded my old Civic for a Tesla.
-Fact: Sister Ana got hired as a nurse
-{{"attribute": "job"}}
-Fact: Traded the old Civic for a Tesla
-{{"attribute": "car"}}
-
-Message: we gave the hamster to my cousin, too much work. also I'm really into pottery lately
-Fact: Gave the hamster away
-{{"attribute": "pet"}}
-Fact: Is really into pottery lately
-{{"attribute": "hobby"}}
-
-Message: ugh my manager was so rude in the meeting today. we're flying to Lisbon in May though
-Fact: Manager was rude in a meeting today
-{{"attribute": "none"}}
-Fact: Is flying to Lisbon in May
-{{"attribute": "plan"}}
-
-Message: {message}
+Fact: Is called Tom by friends
+{"attribute": "name"}
+Fact: Turned 41 last week
+{"attribute": "age"}
+Fact: Was born and raised in Cork
+{"attribute": "origin"}
+Fact: Got promoted to head chef
+{"attribute": "job"}
+Fact: Handed in notice at the bank
+{"attribute": "job"}
+Fact: Had a long day at work
+{"attribute": "none"}
+Fact: Is doing a master's in statistics
+{"attribute": "school"}
+Fact: Broke up with Sam
+{"attribute": "relationship"}
+Fact: Girlfriend is Zoe
+{"attribute": "relationship"}
+Fact: Has two sons
+{"attribute": "family"}
+Fact: Adopted a kitten named Pip
+{"attribute": "pet"}
+Fact: Switched to an iPhone 15
+{"attribute": "phone"}
+Fact: Uses a ThinkPad for work
+{"attribute": "computer"}
+Fact: Got an Apple Watch
+{"attribute": "device"}
+Fact: Boss was in a bad mood
+{"attribute": "none"}
+Fact: Moved from Windows to Ubuntu
+{"attribute": "os"}
+Fact: Sold the Corolla and drives a Kia now
+{"attribute": "car"}
+Fact: Stopped eating meat
+{"attribute": "diet"}
+Fact: Drinks green tea instead of coffee
+{"attribute": "drink"}
+Fact: Quit vaping in March
+{"attribute": "smoking"}
+Fact: Supports Arsenal
+{"attribute": "sport_team"}
+Fact: Is a night owl
+{"attribute": "chronotype"}
+Fact: Works remotely three days a week
+{"attribute": "work_setup"}
+Fact: Bikes to the office
+{"attribute": "commute"}
+Fact: Watched a documentary yesterday
+{"attribute": "none"}
+Fact: Is learning the cello
+{"attribute": "instrument"}
+Fact: Goes bouldering on weekends
+{"attribute": "hobby"}
+Fact: Loves baking bread
+{"attribute": "hobby"}
+Fact: Is picking up some Korean
+{"attribute": "language"}
+Fact: Has a gluten allergy
+{"attribute": "health"}
+Fact: Is going to Peru in June
+{"attribute": "plan"}
+Fact: Favourite band is Blur
+{"attribute": "favourite"}
+Fact: Just moved into a flat in Leeds
+{"attribute": "home"}
 """
 
 
@@ -72,7 +113,7 @@ def name_slots(llm: LLM, facts: Sequence[str], message: str | None = None) -> li
     Raises:
         ModelError: the model failed.
     """
-    head = SLOT_PROMPT.format(message=message or "(not shown)")
+    head = f"{SLOT_PROMPT}Message: {message}\n" if message else SLOT_PROMPT
     return [_key(llm.complete_json(f"{head}Fact: {fact}\n", SlotAnswer), fact) for fact in facts]
 
 

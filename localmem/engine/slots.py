@@ -8,17 +8,23 @@ message, so llama.cpp evaluates the prefix once and each message once.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from localmem.backends.llm import LLM
-from localmem.engine.attributes import normalise_key
+from localmem.engine.attributes import is_single, normalise_key
+from localmem.engine.facts import Fact
+from localmem.errors import ModelError
 from localmem.engine.vocab import ATTRIBUTES
 
-__all__ = ["SLOT_PROMPT", "SlotAnswer", "name_slots"]
+__all__ = ["SLOT_PROMPT", "SlotAnswer", "name_slots", "fill_attributes", "catalog_slots"]
+
+log = logging.getLogger("localmem")
 
 KEYS = tuple(sorted(ATTRIBUTES))
 AttributeChoice = Literal[(*KEYS, "favourite", "none")]  # type: ignore[valid-type]
@@ -123,3 +129,24 @@ def _key(got: dict, fact: str) -> str:
         said = re.search(r"\bfavou?rite (\w+)", fact, re.I)
         attribute = f"favourite_{said.group(1)}" if said else "none"
     return normalise_key(attribute) or ""
+
+
+def fill_attributes(llm: LLM, facts: Sequence[Fact]) -> None:
+    """Set the model's attribute (and whether it is single-valued) on facts nothing else
+    placed; a failing model leaves them as they were (logged), the rules' result."""
+    try:
+        keys = name_slots(llm, [f.text for f in facts]) if facts else []
+    except ModelError as exc:
+        log.warning("the model could not name attributes, rules only: %s", exc)
+        return
+    for fact, key in zip(facts, keys):
+        fact.attribute, fact.single = key, is_single(key or None)
+
+
+def catalog_slots(llm: LLM) -> bool:
+    """Whether this model's catalog entry says it names attributes (``slots="model"``)."""
+    from localmem.models.catalog import entry_for_file
+
+    path = getattr(llm, "model_path", None)
+    entry = entry_for_file(Path(path).name) if path is not None else None
+    return entry is not None and entry.kind == "llm" and entry.slots == "model"

@@ -81,6 +81,9 @@ class CatalogEntry(BaseModel):
     # Who writes the memories with this model: its extraction and decisions ("model"; rules check
     # grounding and fill gaps), or the rules ("rules"; the model only adds what they miss).
     leads: Literal["model", "rules"] = "rules"
+    # Who names the attribute of a fact the rules and their prototypes leave without one: the
+    # model, asked under a grammar (engine/slots.py), or nobody ("rules"). Measured per model.
+    slots: Literal["model", "rules"] = "rules"
 
     @model_validator(mode="after")
     def _one_source(self) -> CatalogEntry:

@@ -19,6 +19,7 @@ are not.
 
     python scripts/eval_slots.py --model /work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
     python scripts/eval_slots.py --namers rules            # the rules only, no model
+    python scripts/eval_slots.py --pipeline [--model PATH]  # the whole split, rules-led
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from eval_set import load_set, load_slots, user_text  # noqa: E402
 
-from localmem.engine.attributes import Prototypes, is_single, rule_attribute, subjects_match  # noqa: E402
+from localmem.engine.attributes import (  # noqa: E402
+    Prototypes, is_single, rule_attribute, subjects_match,
+)
 from localmem.engine.facts import Fact, annotate  # noqa: E402
 
 Slot = dict[str, Any]
@@ -104,6 +107,37 @@ def fill_namer(llm: Any, context: bool, rules: Any) -> Any:
     return name
 
 
+def pipeline_scores(model: str | None) -> Any:
+    """The tuning split played through the rules-led pipeline (``FakeLLM``: extraction and
+    decisions by the rules), the model (a GGUF path) asked only for the slots nothing else
+    named; None: no model at all. Returns ``eval_set.SetScores``."""
+    import tempfile
+
+    from eval_set import run_set
+
+    from localmem import Memory
+    from localmem.backends.llm import FakeLLM
+    from localmem.engine.slots import SlotAnswer
+
+    slots = None
+    if model:
+        from localmem.backends.llama_cpp import LlamaCppLLM
+
+        slots = LlamaCppLLM(Path(model))
+    rules = FakeLLM()
+
+    def respond(prompt: str, schema: type) -> dict[str, Any]:
+        return (slots if schema is SlotAnswer and slots else rules).complete_json(prompt, schema)
+
+    with tempfile.TemporaryDirectory() as home:
+        memory = Memory(path=Path(home) / "store", llm=FakeLLM(respond))
+        memory.pipeline.model_slots = slots is not None
+        try:
+            return run_set(memory, load_set("tune"))
+        finally:
+            memory.close()
+
+
 def run(namer: Any, items: list[tuple[str, str, Slot]]) -> tuple[list[Slot], float]:
     """The namer's slots for every item, asked one message at a time; seconds in all."""
     out: list[Slot] = [{}] * len(items)
@@ -149,13 +183,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a GGUF file for the model namer")
     parser.add_argument("--namers", default="rules,model",
-                        help="any of rules, model, fill (the model only where the rules named none)")
+                        help="any of rules, model, fill (the model only where the rules name none)")
     parser.add_argument("--no-context", action="store_true", help="do not show the message")
     parser.add_argument("--limit", type=int, default=0, help="only the first N facts")
     parser.add_argument("--mistakes", type=int, default=0, help="list N attribute mistakes each")
     parser.add_argument("--save", help="write every namer's slots to this JSON file")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="play the split through the rules-led pipeline instead, the model "
+                             "naming only the slots nothing else named (without --model: none)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.pipeline:
+        print(f"[tune, rules, slots by {args.model or 'nobody'}] "
+              f"{pipeline_scores(args.model).line()}")
+        return
     items = gold_items("tune")[: args.limit or None]
     print(f"{len(items)} gold facts of the tuning split, "
           f"{sum(g['single'] for *_, g in items)} single-valued")
@@ -190,7 +231,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def table(results: dict[str, tuple[list[Slot], float]], items: list[tuple[str, str, Slot]],
           mistakes: int) -> None:
-    print(f"{'namer':<28} {'attribute':>9} {'single':>7} {'change':>7} {'subject':>8} {'ms/fact':>8}")
+    print(f"{'namer':<28} {'attribute':>9} {'single':>7} {'change':>7} {'subject':>8} "
+          f"{'ms/fact':>8}")
     for name, (preds, seconds) in results.items():
         s = score(preds, items)
         ms = f"{1000 * seconds / len(items):8.0f}" if seconds else f"{'-':>8}"

@@ -1,9 +1,11 @@
-"""A model names the slot of a fact: who it is about, its attribute key, whether it changed.
+"""A model names the attribute of a fact that the rules and their prototypes left unplaced.
 
-One grammar-constrained call per fact: the attribute is one of the vocabulary's keys
-(``engine/vocab.py``), "favourite" or "none", so the answer is always a key the decisions know.
-The instruction and examples are a fixed prefix, and the facts of one message follow their
-message, so llama.cpp evaluates the prefix once and each message once.
+One grammar-constrained call per fact: the answer is one of the vocabulary's keys
+(``engine/vocab.py``), "favourite" or "none", so it is always a key the decisions know. The
+subject and the change stay the rules' (they name them better: scripts/eval_slots.py). The
+instruction and its examples are a fixed prefix (llama.cpp evaluates it once, then only each
+fact); a message, where given, comes between them and the fact. Whether a model does this is
+recorded per model in the catalog (``slots``), from measurement; it is off for every model.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from localmem.backends.llm import LLM
 from localmem.engine.attributes import is_single, normalise_key
 from localmem.engine.facts import Fact
-from localmem.errors import ModelError
 from localmem.engine.vocab import ATTRIBUTES
+from localmem.errors import ModelError
 
 __all__ = ["SLOT_PROMPT", "SlotAnswer", "name_slots", "fill_attributes", "catalog_slots"]
 
@@ -39,7 +41,8 @@ class SlotAnswer(BaseModel):
     attribute: AttributeChoice
 
 
-SLOT_PROMPT = """Label each fact with the attribute it is about, or none.
+SLOT_PROMPT = """Label each fact with the attribute it is about, or none. A fact about someone \
+else ("Sister Ana ...", "Dad ...") gets the attribute of what it says about them.
 Attributes: name, age, birthday, origin, home, job, school, relationship, family, pet, phone, \
 computer, device, os, car, diet, drink, smoking, sport_team, chronotype, work_setup, commute, \
 instrument, hobby, language, health, plan, favourite, none.
@@ -62,6 +65,8 @@ Fact: Broke up with Sam
 {"attribute": "relationship"}
 Fact: Girlfriend is Zoe
 {"attribute": "relationship"}
+Fact: Brother Tom works as a chef in Leeds
+{"attribute": "job"}
 Fact: Has two sons
 {"attribute": "family"}
 Fact: Adopted a kitten named Pip
@@ -94,6 +99,8 @@ Fact: Bikes to the office
 {"attribute": "commute"}
 Fact: Watched a documentary yesterday
 {"attribute": "none"}
+Fact: Mom is studying nursing
+{"attribute": "school"}
 Fact: Is learning the cello
 {"attribute": "instrument"}
 Fact: Goes bouldering on weekends
@@ -106,6 +113,10 @@ Fact: Has a gluten allergy
 {"attribute": "health"}
 Fact: Is going to Peru in June
 {"attribute": "plan"}
+Fact: Friend Maya moved back to Rome
+{"attribute": "home"}
+Fact: Sings in a band on Fridays
+{"attribute": "hobby"}
 Fact: Favourite band is Blur
 {"attribute": "favourite"}
 Fact: Just moved into a flat in Leeds

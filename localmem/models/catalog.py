@@ -208,8 +208,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
             leads="rules",
             # Naming the attributes the rules leave unnamed (scripts/eval_slots.py, tune): the
             # 1.5B lifts attribute accuracy 0.739 -> 0.787 (single-valued 0.773 -> 0.832), the
-            # 0.5B 0.739 -> 0.737; through the rules-led pipeline (--pipeline) the 1.5B gains one
-            # update (92 -> 93 of 116), precision 0.701 -> 0.698, add p95 0.16 s -> 9.90 s: off.
+            # 0.5B 0.739 -> 0.737 (with the prompt before its examples about others); through the
+            # rules-led pipeline (--pipeline) the 1.5B gains one update (92 -> 93 of 116),
+            # precision 0.701 -> 0.698, add p95 0.16 s -> 9.90 s: off for both.
             slots="rules",
         )
         for size, package, version, count, total, chunk, sha256 in (

@@ -160,4 +160,4 @@ def catalog_slots(llm: LLM) -> bool:
 
     path = getattr(llm, "model_path", None)
     entry = entry_for_file(Path(path).name) if path is not None else None
-    return entry is not None and entry.kind == "llm" and entry.slots == "model"
+    return entry is not None and entry.kind == "llm" and getattr(entry, "slots", "rules") == "model"

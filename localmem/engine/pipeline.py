@@ -46,6 +46,7 @@ from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
     MemoryDecision, StructuredFacts,
 )
+from localmem.engine.slots import catalog_slots, fill_attributes
 from localmem.engine.textutil import content_words, normalize, text_hash
 from localmem.engine.worth import Worth
 from localmem.errors import ModelError
@@ -103,6 +104,7 @@ class Pipeline:
     ``model_leads``: True lets the model's structured facts lead (rules check grounding and fill
     gaps); False lets the rules lead (the model only proposes fact texts); None asks the catalog.
     ``keep_chatter``: True makes every candidate fact a memory (no ``Worth`` check).
+    ``model_slots``: True lets the model name attributes nothing else named; None: the catalog.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class Pipeline:
         update_prompt: str | None = None,
         model_leads: bool | None = None,
         keep_chatter: bool = False,
+        model_slots: bool | None = None,
     ) -> None:
         self.llm = llm
         self.embedder = embedder
@@ -122,6 +125,7 @@ class Pipeline:
         self.update_prompt = update_prompt or UPDATE_MEMORY_PROMPT
         self.prototypes = Prototypes(embedder)
         self.worth = None if keep_chatter else Worth(embedder)
+        self.model_slots = catalog_slots(llm) if model_slots is None else model_slots
 
     # -- extraction --
 
@@ -236,6 +240,8 @@ class Pipeline:
         for fact, key in zip(unknown, self.prototypes.name([f.text for f in unknown], statements)):
             fact.attribute = key or ""
             fact.single = is_single(key)
+        if self.model_slots:  # engine/slots.py: measured per model, recorded in the catalog
+            fill_attributes(self.llm, [f for f in unknown if not f.attribute])
         facts = self._worth_keeping(facts, statements)
         if not facts:
             return []

@@ -208,6 +208,33 @@ def test_rest_search_reranks_on_request_and_reports_a_failure(tmp_path):
         keys.close()
 
 
+def test_mcp_search_reranks_on_request(tmp_path):
+    pytest.importorskip("mcp")
+    import anyio
+    from mcp import Client
+
+    from localmem.frontends.mcp import build_mcp
+
+    def respond(prompt, schema):
+        return {"ids": [5, 4]} if schema.__name__ == "RerankAnswer" else {"facts": []}
+
+    memory = stored(respond)
+    plain = texts(memory.search("violin", user_id="ana", limit=5))
+
+    async def scenario():
+        async with Client(build_mcp(memory, "ana")) as client:
+            args = {"query": "violin", "user_id": "ana", "limit": 5}
+            off = await client.call_tool("search_memories", args)
+            on = await client.call_tool("search_memories", {**args, "rerank": True})
+            bad = await client.call_tool("search_memories", {**args, "rerank": "yes please"})
+            return off, on, bad
+
+    off, on, bad = anyio.run(scenario)
+    assert [r["memory"] for r in off.structured_content["results"]] == plain
+    assert [r["memory"] for r in on.structured_content["results"]] == [*plain[4:2:-1], *plain[:3]]
+    assert bad.is_error and "rerank" in bad.content[0].text
+
+
 def test_cli_search_rerank_flag(tmp_path, monkeypatch):
     from click.testing import CliRunner
 

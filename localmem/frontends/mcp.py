@@ -66,6 +66,8 @@ class SearchMemoriesArguments(_Scoped):
                                   description="the best memories whose texts fit in this many words")
     as_of: str | None = Field(None, max_length=64,
                               description="ISO 8601 time: answer with the memories that held then")
+    rerank: bool | None = Field(None, description="true: the local model reorders the best "
+                                "candidates first (seconds, not milliseconds); default: the config's")
 
 
 class ListMemoriesArguments(_Scoped):
@@ -213,10 +215,11 @@ def build_mcp(memory: Memory, user_id: str | None = None) -> Any:
 
     def search_memories(args: SearchMemoriesArguments) -> dict[str, Any]:
         """The current memories most relevant to a question, best first; max_words caps their
-        words; as_of (ISO 8601) answers with what held then instead."""
+        words; as_of (ISO 8601) answers with what held then instead; rerank lets the local
+        model reorder the best candidates (slow)."""
         scope = owner.scope(args.user_id, args.agent_id, args.run_id)
-        return memory.search(args.query, **scope, limit=args.limit,
-                             max_words=args.max_words, as_of=args.as_of).to_dict()
+        return memory.search(args.query, **scope, limit=args.limit, max_words=args.max_words,
+                             as_of=args.as_of, rerank=args.rerank).to_dict()
 
     def list_memories(args: ListMemoriesArguments) -> dict[str, Any]:
         """List the user's current memories, newest first (agent_id / run_id narrow the list;

@@ -20,7 +20,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,13 +88,9 @@ class ExtractionReport:
 
 def catalog_leads(llm: LLM) -> bool:
     """Whether the catalog says this model's extraction leads (``leads="model"``); else False."""
-    path = getattr(llm, "model_path", None)
-    if path is None:
-        return False
-    from localmem.models.catalog import CATALOG
+    from localmem.models.catalog import entry_for_llm
 
-    entry = next((e for e in CATALOG if e.kind == "llm" and e.file == Path(path).name), None)
-    return getattr(entry, "leads", "rules") == "model"
+    return getattr(entry_for_llm(llm), "leads", "rules") == "model"
 
 
 class Pipeline:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -156,8 +155,6 @@ def fill_attributes(llm: LLM, facts: Sequence[Fact]) -> None:
 
 def catalog_slots(llm: LLM) -> bool:
     """Whether this model's catalog entry says it names attributes (``slots="model"``)."""
-    from localmem.models.catalog import entry_for_file
+    from localmem.models.catalog import entry_for_llm
 
-    path = getattr(llm, "model_path", None)
-    entry = entry_for_file(Path(path).name) if path is not None else None
-    return entry is not None and entry.kind == "llm" and getattr(entry, "slots", "rules") == "model"
+    return getattr(entry_for_llm(llm), "slots", "rules") == "model"

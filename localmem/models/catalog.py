@@ -30,6 +30,7 @@ __all__ = [
     "get_entry",
     "entry_for",
     "entry_for_file",
+    "entry_for_llm",
     "render_catalog_markdown",
 ]
 
@@ -321,6 +322,14 @@ def get_entry(name: str) -> CatalogEntry:
 def entry_for_file(file_name: str) -> CatalogEntry | None:
     """The catalog entry whose file (or embedder folder) has this name, if any."""
     return next((e for e in CATALOG if e.file == file_name), None)
+
+
+def entry_for_llm(llm: object) -> CatalogEntry | None:
+    """The language-model entry of a loaded LLM's file (its ``model_path``), or None: no file
+    (FakeLLM), or a file the catalog does not know."""
+    path = getattr(llm, "model_path", None)
+    entry = entry_for_file(Path(path).name) if path is not None else None
+    return entry if entry is not None and entry.kind == "llm" else None
 
 
 def entry_for(spec: str | os.PathLike[str]) -> CatalogEntry | None:

@@ -55,7 +55,7 @@ def sports_fan(prompt: str, schema: type) -> dict:
     (the rules and the prototypes name no attribute for them); a decision: ADD."""
     if schema is SlotAnswer:
         fact = prompt.rstrip("\n").rsplit("\n", 1)[-1].removeprefix("Fact: ")
-        fan = fact in ("Follows the Celtics every season", "Cheers for the Knicks")
+        fan = fact in ("Has Celtics season tickets", "Cheers for the Knicks")
         return {"attribute": "sport_team" if fan else "none"}
     return {"facts": []} if "facts" in schema.model_fields else {"event": "ADD"}
 
@@ -64,26 +64,26 @@ def play(model_slots: bool, responder=sports_fan) -> tuple[Memory, list[list[str
     memory = fake_memory(responses=responder)
     memory.pipeline.model_slots = model_slots  # what a catalog entry's slots="model" sets
     events = [[f"{e.event.value} {e.text}" for e in memory.add(m, user_id="u")]
-              for m in ("I follow the Celtics every season.", "These days I cheer for the Knicks.")]
+              for m in ("I have Celtics season tickets.", "These days I cheer for the Knicks.")]
     return memory, events
 
 
 def test_with_model_slots_a_new_value_of_the_model_s_attribute_supersedes_the_old():
     memory, events = play(True)
-    assert events == [["ADD Follows the Celtics every season"], ["UPDATE Cheers for the Knicks"]]
+    assert events == [["ADD Has Celtics season tickets"], ["UPDATE Cheers for the Knicks"]]
     assert [i.text for i in memory.get_all(user_id="u")] == ["Cheers for the Knicks"]
     assert set(sql(memory, "SELECT attribute FROM memories")) == {("sport_team",)}
     memory, events = play(False)  # off: nothing places the facts, both stay current
-    assert events == [["ADD Follows the Celtics every season"], ["ADD Cheers for the Knicks"]]
+    assert events == [["ADD Has Celtics season tickets"], ["ADD Cheers for the Knicks"]]
     assert not [c for c in memory.llm.calls if c[1] == "SlotAnswer"]
 
 
 def test_the_model_is_asked_only_about_facts_the_rules_left_without_an_attribute():
     memory = fake_memory(responses=sports_fan)
     memory.pipeline.model_slots = True
-    memory.add("I work as a nurse in Leeds. I follow the Celtics every season.", user_id="u")
+    memory.add("I work as a nurse in Leeds. I have Celtics season tickets.", user_id="u")
     asked = [p.rsplit("Fact: ", 1)[-1].strip() for p, s in memory.llm.calls if s == "SlotAnswer"]
-    assert asked == ["Follows the Celtics every season"]
+    assert asked == ["Has Celtics season tickets"]
     assert sorted(sql(memory, "SELECT attribute FROM memories")) == [("job",), ("sport_team",)]
 
 
@@ -92,9 +92,9 @@ def test_a_failing_slot_model_leaves_the_rules_result_and_loses_nothing():
         return {"attribute": "cricket"} if schema is SlotAnswer else sports_fan(prompt, schema)
 
     memory, events = play(True, broken)
-    assert events == [["ADD Follows the Celtics every season"], ["ADD Cheers for the Knicks"]]
+    assert events == [["ADD Has Celtics season tickets"], ["ADD Cheers for the Knicks"]]
     assert sorted(sql(memory, "SELECT text, attribute FROM memories")) == [
-        ("Cheers for the Knicks", ""), ("Follows the Celtics every season", "")]
+        ("Cheers for the Knicks", ""), ("Has Celtics season tickets", "")]
 
 
 def test_whether_a_model_names_slots_comes_from_its_catalog_entry(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ import numpy as np
 
 from localmem.backends.embeddings import Embedder
 from localmem.engine.extract import has_negation
+from localmem.engine.namer import Classifier, overlap, pick
 from localmem.engine.textutil import stem, words
 from localmem.engine.vocab import (
     ADDITIVE, ATTRIBUTES, CASED_PATTERNS, CHANGE, ENDING, HYPOTHETICAL, JOB_WORDS, PATTERNS,
@@ -191,9 +192,13 @@ def is_additive(text: str) -> bool:
     return bool(re.search(ADDITIVE, text, re.I))
 
 
+_MONTH_MAY = re.compile(r"\b(?:(?i:in|since|last|next|early|late|mid|by|until|this|of) May|May \d)\b")
+
+
 def is_hypothetical(text: str) -> bool:
-    """Whether the fact only might happen ("Might get a Tesla one day if prices drop")."""
-    return bool(re.search(HYPOTHETICAL, text, re.I))
+    """Whether the fact only might happen ("Might get a Tesla one day if prices drop"); the
+    month ("moved there in May") is no "may"."""
+    return bool(re.search(HYPOTHETICAL, _MONTH_MAY.sub(" ", text), re.I))
 
 
 _PARTNERS = {"wife", "husband", "partner", "girlfriend", "boyfriend", "fiance", "fiancee",
@@ -233,19 +238,23 @@ class Prototypes:
     Saturday") vote as one more group, and a fact they win names nothing. ``name`` scores a
     fact's predicate (its subject and adverbs cut off) and the statement before a comment, the
     better of the two, so "Sister Ana is running the whole cafe now, lol" meets "Is the manager
-    of a cafe now" as a job.
+    of a cafe now" as a job. Where the vote names nothing, a linear classifier fitted on the
+    same prototypes (``namer.Classifier``) names the attribute it gives a probability of at
+    least ``confident``: it weighs every prototype, not the wording of the nearest two.
     """
 
     def __init__(self, embedder: Embedder, threshold: float = 0.42, margin: float = 0.04,
-                 k: int = 2, lower: float = 0.06) -> None:
+                 k: int = 2, lower: float = 0.06, confident: float = 0.6) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.margin = margin
         self.k = k
         self.lower = lower
+        self.confident = confident
         self._keys: list[str] = []
         self._groups: list[np.ndarray] = []
         self._matrix: np.ndarray | None = None
+        self._classifier = Classifier()
 
     def _load(self) -> np.ndarray:
         if self._matrix is None:
@@ -254,8 +263,31 @@ class Prototypes:
             self._keys = sorted(groups)
             self._groups = [np.array([i for i, (k, _) in enumerate(pairs) if k == key])
                             for key in self._keys]
-            self._matrix = self.embedder.embed_many([t for _, t in pairs])
+            matrix = self.embedder.embed_many([t for _, t in pairs])
+            self._classifier.fit(matrix, [k for k, _ in pairs])
+            self._matrix = matrix
         return self._matrix
+
+    @property
+    def keys(self) -> list[str]:
+        """The classes of ``distributions``' columns ("" = the near misses: no attribute)."""
+        self._load()
+        return list(self._classifier.keys)
+
+    def distributions(self, texts: Sequence[str],
+                      vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """(texts x ``keys``) the classifier's attribute probabilities of each fact text, the
+        mean of its predicate's and its head's (``statement_vectors``).
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        self._load()
+        if not texts:
+            return np.zeros((0, len(self._classifier.keys)))
+        vectors = vectors or statement_vectors(self.embedder, texts)
+        pairs = np.stack([vectors[t] for t in texts])
+        return (self._classifier.proba(pairs[:, 0]) + self._classifier.proba(pairs[:, 1])) / 2
 
     def _votes(self, vectors: np.ndarray) -> np.ndarray:
         """(facts x attributes): the mean cosine of each attribute's k nearest prototypes."""
@@ -276,6 +308,19 @@ class Prototypes:
             return []
         return self._decide(self._votes(np.asarray(vectors)))
 
+    def agreement(self, text: str, others: Sequence[str]) -> list[float]:
+        """For each of ``others``, how much its attribute distribution and ``text``'s agree
+        (``namer.overlap``): what soft slot matching compares.
+
+        Raises:
+            ModelError: the embedder failed.
+        """
+        if not others:
+            return []
+        dists = self.distributions(list(dict.fromkeys([text, *others])))
+        first, rows = dists[0], dict(zip(dict.fromkeys([text, *others]), dists))
+        return [overlap(first, rows[o]) for o in others]
+
     def lean(self, texts: Sequence[str], floor: float = 0.3, lead: float = 0.05
              ) -> list[str | None]:
         """The attribute each text leans to, named or not (a weaker test than ``name``): the
@@ -294,10 +339,18 @@ class Prototypes:
         Raises:
             ModelError: the embedder failed.
         """
+        if not texts:
+            return []
+        vectors = vectors or statement_vectors(self.embedder, texts)
         votes = self._text_votes(texts, vectors)
-        return [a or b for a, b in zip(  # a clear winner among weak votes counts too
+        named = [a or b for a, b in zip(  # a clear winner among weak votes counts too
             self._decide(votes, self.threshold, self.margin),
             self._decide(votes, self.threshold - self.lower, self.margin + self.lower))]
+        if all(named):
+            return named
+        probs = pair_votes(texts, vectors, self._classifier.proba)  # the likelier of the two
+        return [a or b for a, b in zip(
+            named, pick(probs, self._classifier.keys, self.confident, _NEAR_MISS))]
 
     def _text_votes(self, texts: Sequence[str],
                     vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:

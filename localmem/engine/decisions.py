@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Candidate", "Verdict", "same_value", "slot_verdict", "ending_targets",
            "negation_flip", "preference_target", "replaced_target", "partner_facts",
-           "corrected_target", "shared_slot", "slot_of", "rule_verdicts"]
+           "corrected_target", "shared_slot", "soft_slot", "slot_of", "rule_verdicts"]
 
 
 @dataclass
@@ -133,11 +133,13 @@ def ending_targets(text: str, single: bool, slot: Sequence[Candidate],
                    others: Sequence[Candidate]) -> list[Candidate]:
     """The current facts an ending ends: the slot's value it names (any value, for a
     single-valued attribute and an ending that names none: "Left their job"), else a fact it
-    negates or names; then the facts that say the same of the same name ("Girlfriend is Chloe"
+    negates or names, else every value of a single-valued slot; then the facts that say the same of the same name ("Girlfriend is Chloe"
     and "Went on a date with their girlfriend Chloe", for "Broke up with Chloe")."""
     first = _ending_target(text, single, slot, others)
     if first is None:
-        return []
+        if not (single and slot):
+            return []
+        return list(slot)  # "Quit the hospital": it names no value, so the attribute ends
     names = _names(text) & _names(first.text)
     told = set(content_words(split_subject(first.text)[1]))  # what was said, not of whom
     more = [
@@ -281,24 +283,56 @@ def corrected_target(right: str, wrong: str | None,
 
 
 def shared_slot(fact: Fact, stored: list[Candidate],
-                lean: Callable[[list[str]], list[str | None]], near: float = 0.35) -> None:
+                lean: Callable[[list[str]], list[str | None]], near: float = 0.35,
+                agree: Callable[[str, list[str]], list[float]] | None = None,
+                soft: float = 0.35) -> None:
     """Where only one side names an attribute, let the other join it when it leans there: a
     stored "Stocks shelves overnight at a grocery store" (no attribute named) is in the job
     slot of "Is the assistant store manager now". A fact without one takes a stored memory's
     single-valued attribute only when it says something changed and the two are alike
-    (cosine >= ``near``). Changes the candidates (and the fact) in place."""
+    (cosine >= ``near``). Then ``soft_slot`` (with ``agree``). Changes the candidates (and the
+    fact) in place."""
     mine = [c for c in stored if subjects_match(fact.subject, c.subject)]
     if fact.attribute:
         open_ = [c for c in mine if not c.attribute and not is_ending(c.text)]
         for cand, key in zip(open_, lean([c.text for c in open_]) if open_ else []):
             if key == fact.attribute:
                 cand.attribute = key
+    else:
+        alike = [c for c in mine if c.attribute and is_single(c.attribute) and c.score >= near]
+        if fact.change == "changed" and alike:
+            key = lean([fact.text])[0]
+            if key and any(c.attribute == key for c in alike):
+                fact.attribute, fact.single = key, True
+    if agree is not None:
+        soft_slot(fact, mine, agree, soft)
+
+
+def soft_slot(fact: Fact, mine: list[Candidate],
+              agree: Callable[[str, list[str]], list[float]], soft: float = 0.35) -> None:
+    """A fact that says something changed or ended, and a stored fact of the same subject named
+    otherwise, share a slot when the attribute classifier's distributions of the two agree
+    (``agree``: the chance both name the same attribute, at least ``soft``) and the slot holds
+    one value: "Works from their kitchen table now" (job) after "Company went fully remote"
+    (work_setup). The stored fact joins the fact's slot (a fact with none takes the stored
+    one's). Changes the candidate (or the fact) in place."""
+    if fact.change == "new" and not _SWITCH.search(fact.text):
         return
-    alike = [c for c in mine if c.attribute and is_single(c.attribute) and c.score >= near]
-    if fact.change == "changed" and alike:
-        key = lean([fact.text])[0]
-        if key and any(c.attribute == key for c in alike):
-            fact.attribute, fact.single = key, True
+    key = fact.attribute
+    others = [c for c in mine if c.id > 0 and c.attribute != key and not is_ending(c.text)
+              and (key or c.attribute) and is_single(key or c.attribute)]
+    if not others:
+        return
+    scores = agree(fact.text, [c.text for c in others])
+    best = max(range(len(others)), key=lambda i: scores[i])
+    if scores[best] < soft:
+        return
+    if key:
+        for cand, score in zip(others, scores):
+            if score >= soft:
+                cand.attribute = key
+    else:
+        fact.attribute, fact.single = others[best].attribute, True
 
 
 def slot_of(fact: Fact, stored: list[Candidate]) -> list[Candidate]:

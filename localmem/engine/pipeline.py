@@ -302,7 +302,7 @@ class Pipeline:
             found += [_annotated(c) for c in (related(fact.attribute or None, fact.text, vector)
                                               if related and fact.attribute else [])
                       if c.id not in ended and c.id not in {f.id for f in found}]
-        shared_slot(fact, [*found, *near], self.prototypes.lean)
+        shared_slot(fact, [*found, *near], self.prototypes.lean, agree=self.prototypes.agreement)
         slot = slot_of(fact, [*found, *near])
         seen = {c.id for c in [*near, *slot]}
         by_word = [c for c in found if c.id not in seen]

@@ -43,8 +43,10 @@ _PATTERNS = [
 _CASED = [(re.compile(p), key) for p, key in CASED_PATTERNS]
 _PET_WORDS = {"dog", "cat", "puppy", "kitten"}  # "Dog Rex died" is about the user's pet
 _PERSON = sorted({r for r in RELATIONS if r not in _PET_WORDS}, key=len, reverse=True)
+_INTERJECTION = r"(?:(?:ugh|omg|oh|wow|well|so|btw|lol|haha|anyway|honestly|yeah|ok|okay)[,!]* )*"
 _LEAD = re.compile(  # case matters only for the name: "Sister Ana ..." but "Sister is ..."
-    rf"^(?i:(?:(?:their|the|user's|his|her|my|our) )?((?:(?:{'|'.join(_PERSON)})'s )*"
+    rf"^(?i:{_INTERJECTION}(?:(?:their|the|user's|his|her|my|our) )?"
+    rf"((?:(?:{'|'.join(_PERSON)})'s )*"
     rf"(?:best |older |younger |little |big )?(?:{'|'.join(_PERSON)})s?))"
     rf"(?: ([A-Z][\w-]+)(?:'s)?)?\s+(?=\S)"
 )

@@ -312,15 +312,15 @@ def soft_slot(fact: Fact, mine: list[Candidate],
               agree: Callable[[str, list[str]], list[float]], soft: float = 0.35) -> None:
     """A fact that says something changed or ended, and a stored fact of the same subject named
     otherwise, share a slot when the attribute classifier's distributions of the two agree
-    (``agree``: the chance both name the same attribute, at least ``soft``) and the slot holds
-    one value: "Works from their kitchen table now" (job) after "Company went fully remote"
+    (``agree``: the chance both name the same attribute, at least ``soft``) and each attribute
+    named holds one value: "Works from their kitchen table now" (job) after "Company went fully remote"
     (work_setup). The stored fact joins the fact's slot (a fact with none takes the stored
     one's). Changes the candidate (or the fact) in place."""
     if fact.change == "new" and not _SWITCH.search(fact.text):
         return
     key = fact.attribute
     others = [c for c in mine if c.id > 0 and c.attribute != key and not is_ending(c.text)
-              and (key or c.attribute) and is_single(key or c.attribute)]
+              and (key or c.attribute) and all(is_single(a) for a in (key, c.attribute) if a)]
     if not others:
         return
     scores = agree(fact.text, [c.text for c in others])

@@ -4,7 +4,9 @@ The gold facts of ``set_tune.json`` with their hand-written slots (``set_tune_sl
 subject / attribute / single / change) are given, text and message, to each namer:
 
 - ``rules``: today's rules and attribute prototypes, as for a rules-led fact
-  (``facts.annotate``, then ``attributes.Prototypes`` where no pattern named an attribute);
+  (``facts.annotate``, then ``attributes.Prototypes`` where no pattern named an attribute: the
+  nearest prototypes' vote, else the attribute classifier of ``engine/namer.py``);
+- ``knn``: the same without the classifier (the nearest prototypes' vote alone);
 - ``model``: a GGUF model asked for the attribute under a grammar (``engine/slots.py``), one
   call per fact, the facts of a message in turn; the instruction part of its prompt is a fixed
   prefix, so llama.cpp's saved prefix state is reused (subject and change: the rules');
@@ -19,6 +21,7 @@ are not.
 
     python scripts/eval_slots.py --model /work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
     python scripts/eval_slots.py --namers rules            # the rules only, no model
+    python scripts/eval_slots.py --namers knn,rules --no-context  # without / with the classifier
     python scripts/eval_slots.py --pipeline [--model PATH]  # the whole split, rules-led
 """
 
@@ -58,9 +61,10 @@ def gold_items(split: str = "tune") -> list[tuple[str, str, Slot]]:
     return items
 
 
-def rules_namer(embedder: Any) -> Any:
-    """Today's rules: annotate as for a rules-led fact, then the prototypes' vote."""
-    prototypes = Prototypes(embedder)
+def rules_namer(embedder: Any, classifier: bool = True) -> Any:
+    """Today's rules: annotate as for a rules-led fact, then the prototypes' vote (and, with
+    ``classifier``, the attribute classifier where the vote names nothing)."""
+    prototypes = Prototypes(embedder) if classifier else Prototypes(embedder, confident=2.0)
 
     def name(batch: list[tuple[str, str]]) -> list[Slot]:
         facts = []
@@ -183,7 +187,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a GGUF file for the model namer")
     parser.add_argument("--namers", default="rules,model",
-                        help="any of rules, model, fill (the model only where the rules name none)")
+                        help="any of rules, knn (rules without the classifier), model, fill "
+                             "(the model only where the rules name none)")
     parser.add_argument("--no-context", action="store_true", help="do not show the message")
     parser.add_argument("--limit", type=int, default=0, help="only the first N facts")
     parser.add_argument("--mistakes", type=int, default=0, help="list N attribute mistakes each")
@@ -205,7 +210,10 @@ def main(argv: list[str] | None = None) -> None:
     from localmem.backends.embeddings import make_embedder
     from localmem.config import EmbedderConfig
 
-    rules = rules_namer(make_embedder(EmbedderConfig()))
+    embedder = make_embedder(EmbedderConfig())
+    rules = rules_namer(embedder)
+    if "knn" in namers:
+        results["knn"] = run(rules_namer(embedder, classifier=False), items)
     if "rules" in namers:
         results["rules"] = run(rules, items)
     if {"model", "fill"} & set(namers):

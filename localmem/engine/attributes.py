@@ -3,7 +3,9 @@
 A model may fill these (the extraction schema asks for them); ``normalise_key`` and
 ``normalise_subject`` turn its words into the vocabulary's (``engine/vocab.py``). Where it gives
 nothing usable, the rules here do: patterns on the fact's wording, then ``Prototypes``, the
-nearest prototype fact by the configured embedder. Everything is deterministic.
+nearest prototype facts by the configured embedder, then a linear classifier fitted on them
+(``engine/namer.py``), whose attribute distributions also let two differently named facts share
+a slot (``decisions.soft_slot``). Everything is deterministic.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ class _Picker:
         pointer = lib.llama_get_logits_ith(self.llama.ctx, -1)
         logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
         best = int(np.argmax(logits))  # the first of equal maxima, as the greedy sampler
-        self.one[0].id, self.one[0].logit, self.one[0].p = best, float(logits[best]), 0.0
+        self.one[0] = lib.llama_token_data(best, float(logits[best]), 0.0)
         if self._apply(self.one, 1)[0]["logit"] != -np.inf:
             return best
         self.table["logit"] = logits

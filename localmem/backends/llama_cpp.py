@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from localmem.backends.llama_greedy import greedy_completion
+from localmem.backends.llama_greedy import greedy_completion, supported
 from localmem.backends.llm import LLM, parse_json_output
 from localmem.backends.priority import PriorityLock
 from localmem.config import LLMConfig
@@ -111,8 +111,9 @@ class LlamaCppLLM(LLM):
 
     def _complete(self, tokens: list[int], grammar: Any) -> str:
         """The answer's text; greedy (temperature 0) asks the grammar about the model's first
-        choice before the whole vocabulary (``llama_greedy``: the same tokens, faster)."""
-        if self.config.temperature == 0.0:
+        choice before the whole vocabulary (``llama_greedy``: the same tokens, faster), where
+        this llama-cpp-python has the internals it reads."""
+        if self.config.temperature == 0.0 and supported(self.llama, grammar):
             return greedy_completion(self.llama, tokens, grammar, self.config.max_tokens)
         out = self.llama.create_completion(
             tokens, grammar=grammar, max_tokens=self.config.max_tokens,

@@ -18,7 +18,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["greedy_completion"]
+__all__ = ["greedy_completion", "supported"]
+
+
+_LIB = ("llama_sampler_init_grammar", "llama_sampler_accept", "llama_sampler_apply",
+        "llama_sampler_free", "llama_vocab_is_eog", "llama_get_logits_ith", "llama_token_data",
+        "llama_token_data_array", "llama_token_data_p")
+
+
+def supported(llama: Any, grammar: Any) -> bool:
+    """Whether this llama-cpp-python has the internals ``greedy_completion`` reads (checked on
+    0.3.x; pyproject does not cap the version, so a release without them falls back to
+    ``create_completion``)."""
+    import llama_cpp
+
+    return (all(hasattr(llama_cpp, name) for name in _LIB)
+            and all(hasattr(llama, name) for name in ("_model", "_ctx", "_input_ids",
+                                                        "_requires_eval", "n_tokens"))
+            and hasattr(getattr(llama, "_model", None), "vocab")
+            and hasattr(getattr(llama, "_ctx", None), "kv_cache_seq_rm")
+            and hasattr(grammar, "_grammar") and hasattr(grammar, "_root"))
 
 
 def greedy_completion(llama: Any, tokens: Sequence[int], grammar: Any, max_tokens: int) -> str:

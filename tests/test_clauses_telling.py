@@ -93,3 +93,29 @@ def test_a_statement_of_what_someone_does_is_not_kept_without_is():
 
 def test_a_name_with_nobody_to_name_is_left_alone():
     assert message_clauses(["his name is Otto"]) == [[]]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # what "who" says of a name is its own thought, here a passing one
+    ("we have a parrot named Kiwi who screams every morning", ["Has a parrot named Kiwi"]),
+    # the one named last is who "he" is
+    ("my cousin Ben is dating a girl named Ivy, she's a dentist",
+     ["Cousin Ben is dating a girl named Ivy", "Ivy is a dentist"]),
+    # two names doing one thing
+    ("Mara and Joel got married last weekend!!", ["Mara and Joel got married last weekend"]),
+    # a doing as the subject is not a deed of the user's
+    ("renting the piano was too expensive and a guitar fits in my tiny flat", []),
+    ("being vegan is so annoying sometimes", []),
+    # a new subject after a comma, with its verb
+    ("I sold my Honda for a Kia, the mileage actually matters",
+     ["Sold their Honda for a Kia"]),
+    ("my mom has run the bakery for 20 years, everyone in town knows her",
+     ["Mom has run the bakery for 20 years"]),
+])
+def test_thoughts_of_their_own_are_cut_off(text, expected):
+    assert facts(text) == expected
+
+
+def test_a_judgement_of_someone_named_is_no_statement_about_them():
+    assert facts("we have a beagle named Cooper, he's the laziest dog ever") == [
+        "Has a beagle named Cooper"]

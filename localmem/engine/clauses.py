@@ -42,10 +42,12 @@ _PLEASANTRY = re.compile(
 )
 _CLAUSE_SPLIT = re.compile(
     r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
-    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)"
+    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one|everyone|"
+    r"everybody)\s)"
     # a new subject after a comma: "I rent in Austin, the rent keeps going up"
     r"|,\s+(?=(?:the |a |an )?(?!(?:which|who|what|that|this|there|here|it|he|she|they|i|we|"
-    r"you|been|being|now|then|so|and|but)\b)[a-z]+(?: [a-z]+)? (?:is|are|was|were|keeps|kept)\b)"
+    r"you|been|being|now|then|so|and|but)\b)[a-z]+(?: [a-z]+)? (?:is|are|was|were|keeps|kept)\b"
+    r"|the (?:[a-z]+ )?[a-z]+ (?:actually |really |still |just |always |never )?[a-z]+(?:s|ed)\b)"
     # a comment on what was just said: "a beagle named Cooper, he's the laziest dog ever"
     r"|,\s+(?=(?:he|she|it|that|they)(?:'s|'re|\s))|\s+(?:and|but|so)\s+(?=(?:it|that)(?:'s|\s))",
     re.I,
@@ -118,12 +120,16 @@ def message_clauses(texts: Sequence[str]) -> list[list[tuple[str, list[int]]]]:
             for i, said in enumerate(told)]
 
 
+# What is said of a name after "who": a thought of its own ("a bunny named Clover who chews
+# every cable": "Clover chews every cable").
+_RELATIVE = re.compile(r"\b((?:named|called) ([A-Z][\w'-]+)) (?:who|which|that) (?=\w)")
 # An emoji ends a thought as a full stop does: "we're engaged 💍 I said yes obviously".
 _EMOJI = re.compile(r"\s*[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+\s*")
 
 
 def _clauses(text: str, telling: Telling) -> list[list[Any]]:
     out: list[list[Any]] = []  # [clause, the messages it draws on]
+    text = _RELATIVE.sub(r"\1. \2 ", text)
     for sentence in (p for s in split_sentences(text) for p in _EMOJI.split(s) if p.strip()):
         sentence = sentence.strip().strip('"')
         for _ in range(3):
@@ -139,7 +145,7 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
             telling.read(clause)
             if _PLEASANTRY.search(clause) or _led_by_someone_else(clause):
                 continue
-            if not (about_them or _speaks_for_user(clause) and not _OTHER_SUBJECT.match(clause)
+            if not (about_them and _sets_something(clause) or _speaks_for_user(clause) and not _OTHER_SUBJECT.match(clause)
                     or _ENDED_THING.search(clause)
                     or _said_without_subject(clause) or _about_family(clause)
                     or _about_named(clause)):
@@ -163,7 +169,8 @@ _GUESS_WHO = re.compile(r"^guess who(?:'s| is)\b", re.I)
 # (not "my PIN is 4242": what a thing of theirs is, is a fact)
 _MY_THING = re.compile(r"^(?:my|our) (?:(?:whole|new|old|little|own|big) )?"
                        r"(?!(?:whole|new|old|little|own|big) )([a-z]+) "
-                       r"(?!(?:is|are|was|were|has|have)\b)[a-z]+\b(?!.*\b(?:i|me|i'm|i've)\b)", re.I)
+                       r"(?!(?:is|are|was|were|has|have)\b)[a-z]+\b(?!.*\b(?:i|me|i'm|i've)\b)",
+                       re.I)
 _PEOPLE = set("""mom mum mother dad father sister brother wife husband partner girlfriend boyfriend
 son daughter friend boss roommate cousin aunt uncle grandma grandpa grandmother grandfather niece
 nephew fiance fiancee kid kids child children parents parent family baby coworker colleague
@@ -201,6 +208,16 @@ _AILMENT = re.compile(
     r"\b(?:hurt\w*|ache\w*|aching|broke|broken|sprain\w*|injur\w*|heal\w*|sore|swollen|"
     r"bleed\w*|infect\w*|surgery|fractur\w*|pain\w*|cast|sling|torn|tore|itch\w*|rash|"
     r"recover\w*|better|worse)\b", re.I)
+
+
+def _sets_something(clause: str) -> bool:
+    """Whether a statement about someone named sets what they are or do now ("Tamsin is a vet
+    nurse", "Ana is teaching yoga now"), not a judgement ("Cooper is the laziest dog ever")."""
+    from localmem.engine.attributes import rule_attribute  # it imports this module
+
+    said = re.sub(r"^[A-Z][\w'-]+ ", "", clause)  # "is a vet nurse"
+    return rule_attribute(said) is not None or re.match(r"is an? \w", said) is not None or (
+        re.search(r"\bnow\b", said) is not None)
 
 
 def _led_by_someone_else(clause: str) -> bool:
@@ -273,7 +290,13 @@ def _said_without_subject(clause: str) -> bool:
                                     re.I):
         return True  # "3 weeks without vaping"
     past = first in _IRREGULAR_PAST or (first.endswith("ed") and len(first) > 4)
+    if first.endswith("ing") and _GERUND_SUBJECT.match(" ".join(tokens)):
+        return False  # "renting the piano was too expensive": the doing is the subject
     return past or (first.endswith("ing") and len(first) > 4)
+
+
+_GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,3} (?:is|was|has been|will be|gets|got)\b",
+                             re.I)
 
 
 def _about_family(clause: str) -> bool:
@@ -285,7 +308,8 @@ def _about_family(clause: str) -> bool:
     )
 
 
-_NAMED = re.compile(r"^([A-Z][a-z]+) (?:(?:finally|just|also|now|already|actually) )?([a-z]+)\b")
+_NAMED = re.compile(r"^([A-Z][a-z]+)(?: and [A-Z][a-z]+)? "
+                    r"(?:(?:finally|just|also|now|already|actually) )?([a-z]+)\b")
 _NOT_A_NAME = {"the", "this", "that", "these", "those", "there", "it", "today", "tonight",
                "yesterday", "everyone", "everybody", "nobody", "someone", "work", "school",
                "life", "everything", "nothing", "something", "monday", "tuesday", "wednesday",

@@ -22,6 +22,7 @@ _BARE_RELATION = re.compile(rf"^({_RELATION})\b(?!')")
 _HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
 # "her name's Tamsin", "his name is Biskit": names the someone or the something just told of
 _NAME_OF = re.compile(r"^(?i:his|her|their|its) (?i:name(?:'s|\s+is))\s+([A-Z][\w'-]+)")
+_NAMED_IN = re.compile(r"\b(?:named|called) ([A-Z][\w'-]+)")
 _INDEFINITE = re.compile(r"\b(?:someone|somebody|(?:a|an) [a-z]+(?: [a-z]+){0,2})$", re.I)
 _NOT_A_PLACE = set("""i january february march april may june july august september october
 november december monday tuesday wednesday thursday friday saturday sunday christmas easter
@@ -76,6 +77,9 @@ class Telling:
         placed = self._placed(clause)
         if placed != clause:
             drawn.add(self._place_from)
+        named = _NAMED_IN.findall(clause)
+        if named:  # "dating a guy named Luis, he's a firefighter": the one named last
+            self.person, self._person_from = named[-1], self.message
         return placed, about, drawn
 
     def _placed(self, clause: str) -> str:

@@ -100,6 +100,8 @@ CHATTER: tuple[str, ...] = (
     "Does not miss the old car one bit", "Doesn't even miss sugar",
     "Video calls just aren't the same",
     "Work is boring without them", "Should really start stretching", "Ought to sleep earlier",
+    "Should probably get a haircut soon", "Probably needs to drink more water",
+    "Doesn't even miss the noise of the city",
     "Can't believe it", "Is not used to it yet", "Can't wait for the weekend",
     "Still thinks about it sometimes", "Regrets nothing",
     # judgements of a thing just said
@@ -118,6 +120,9 @@ CHATTER: tuple[str, ...] = (
     "Socks got soaked on the way in", "Jacket is covered in mud", "Wore pajamas to the video call",
     "Aunt burned the turkey", "Cousin spilled wine on the rug", "Grandma dozed off at dinner",
     "Already bought the tickets", "Pushed it back to next month", "Booked a table for eight",
+    "Postponing it until the spring", "Rescheduling for after the holidays",
+    "Just nods and smiles when they don't follow", "Points at the pictures on the menu",
+    "Their place is way nicer than hers", "The new office is quieter than the old one",
     # fragments and filler
     "Like ten minutes tops", "Not even close", "Kind of a long story",
     "For real this time", "Something like that", "Pretty much every time", "If they're honest",

@@ -27,6 +27,7 @@ def facts(text: str) -> list[str]:
     ("I rent a studio in Leeds, the heating keeps breaking", ["Rents a studio in Leeds"]),
     ("I'm a cashier at a garden centre, free plants are basically part of my pay",
      ["Is a cashier at a garden centre"]),
+    ("the kids and I are going camping in June", ["Is going camping in June with the kids"]),
     # an ending or an outcome said of a thing
     ("the sling came off!!", ["The sling came off"]),
     ("the ankle is fully healed, no more crutches", ["The ankle is fully healed, no more crutches"]),
@@ -72,8 +73,8 @@ def test_here_and_there_say_the_place_named(text, expected):
 
 
 def test_a_name_given_next_names_the_someone_just_met():
-    told = message_clauses(["so... I met someone 🙈", "his name's Marek, he's a welder"])
-    assert told == [[("I met someone named Marek", [0, 1])], [("Marek is a welder", [1])]]
+    told = message_clauses(["so... I met someone 🙈", "his name's Marek, he's a mechanic"])
+    assert told == [[("I met someone named Marek", [0, 1])], [("Marek is a mechanic", [1])]]
 
 
 def test_a_pet_named_in_the_same_message():
@@ -116,6 +117,9 @@ def test_thoughts_of_their_own_are_cut_off(text, expected):
     assert facts(text) == expected
 
 
-def test_a_judgement_of_someone_named_is_no_statement_about_them():
-    assert facts("we have a beagle named Cooper, he's the laziest dog ever") == [
-        "Has a beagle named Cooper"]
+@pytest.mark.parametrize("text", [
+    "we have a beagle named Cooper, he's the laziest dog ever",
+    "we have a beagle named Cooper, he's a sweetheart",
+])
+def test_a_judgement_of_someone_named_is_no_statement_about_them(text):
+    assert facts(text) == ["Has a beagle named Cooper"]

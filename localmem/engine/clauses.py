@@ -58,7 +58,7 @@ _ENDED_THING = re.compile(
     r"(?i:(?:is|are|was|got|has been) (?:off|cancell?ed|called off|postponed|scrapped)"
     r"|(?:isn't|is not|won't be|is no longer|aren't|are not) happening|fell through"
     r"|ended|finished|wrapped up|(?:is|was) over|came off|went through"
-    r"|(?:is|are|was) (?:finally |fully |all |officially |now )?(?:gone|healed|done|sold))\b"
+    r"|(?:is|are|was) (?:finally |fully |all |officially |now )?(?:gone|healed|sold))\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
 _TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl|btw|fyi|honestly|obviously))+$"
@@ -163,7 +163,7 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
 # Something else is the subject, the user only mentioned in it: "puppy cuddles are basically
 # part of my salary", "the rent on my place keeps going up".
 _OTHER_SUBJECT = re.compile(r"^(?:the |a |an )?(?!(?:i|i'm|my|our|we|we're|me|us)\b)[a-z]+"
-                            r"(?: [a-z]+){0,3} (?:is|are|was|were|keeps|kept)\b")
+                            r"(?: (?!(?:i|me|we|and)\b)[a-z]+){0,3} (?:is|are|was|were|keeps|kept)\b")
 _GUESS_WHO = re.compile(r"^guess who(?:'s| is)\b", re.I)
 # "my knees gave out": a thing of the user's doing something, the user only its owner
 # (not "my PIN is 4242": what a thing of theirs is, is a fact)
@@ -212,12 +212,11 @@ _AILMENT = re.compile(
 
 def _sets_something(clause: str) -> bool:
     """Whether a statement about someone named sets what they are or do now ("Tamsin is a vet
-    nurse", "Ana is teaching yoga now"), not a judgement ("Cooper is the laziest dog ever")."""
+    nurse", "Ana is teaching yoga now"), not a judgement ("Cooper is a sweetheart")."""
     from localmem.engine.attributes import rule_attribute  # it imports this module
 
     said = re.sub(r"^[A-Z][\w'-]+ ", "", clause)  # "is a vet nurse"
-    return rule_attribute(said) is not None or re.match(r"is an? \w", said) is not None or (
-        re.search(r"\bnow\b", said) is not None)
+    return rule_attribute(said) is not None or re.search(r"\bnow\b", said) is not None
 
 
 def _led_by_someone_else(clause: str) -> bool:

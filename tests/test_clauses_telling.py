@@ -28,6 +28,8 @@ def facts(text: str) -> list[str]:
     ("I'm a cashier at a garden centre, free plants are basically part of my pay",
      ["Is a cashier at a garden centre"]),
     ("the kids and I are going camping in June", ["Is going camping in June with the kids"]),
+    ("working at Google has been great", ["Working at Google has been great"]),
+    ("being a nurse has its perks", ["Being a nurse has its perks"]),  # what they are
     # an ending or an outcome said of a thing
     ("the sling came off!!", ["The sling came off"]),
     ("the ankle is fully healed, no more crutches", ["The ankle is fully healed, no more crutches"]),
@@ -106,7 +108,8 @@ def test_a_name_with_nobody_to_name_is_left_alone():
     ("Mara and Joel got married last weekend!!", ["Mara and Joel got married last weekend"]),
     # a doing as the subject is not a deed of the user's
     ("renting the piano was too expensive and a guitar fits in my tiny flat", []),
-    ("being vegan is so annoying sometimes", []),
+    ("driving the kids around is so tiring", []),
+    ("being vegan is so annoying sometimes", []),  # a mood about what they are
     # a new subject after a comma, with its verb
     ("I sold my Honda for a Kia, the mileage actually matters",
      ["Sold their Honda for a Kia"]),

@@ -289,12 +289,15 @@ def _said_without_subject(clause: str) -> bool:
                                     re.I):
         return True  # "3 weeks without vaping"
     past = first in _IRREGULAR_PAST or (first.endswith("ed") and len(first) > 4)
-    if first.endswith("ing") and _GERUND_SUBJECT.match(" ".join(tokens)):
-        return False  # "renting the piano was too expensive": the doing is the subject
+    said = " ".join(tokens)
+    if first.endswith("ing") and _GERUND_SUBJECT.match(said) and not _NAMES.search(said):
+        return False  # "renting the piano was too expensive": the doing is the subject (not
+        # "working at Google has been great": where it names something, it says a fact)
     return past or (first.endswith("ing") and len(first) > 4)
 
 
-_GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,3} (?:is|was|has been|will be|gets|got)\b",
+_NAMES = re.compile(r"(?<!^)\b[A-Z]|\d")
+_GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,5} (?:is|was|will be|gets|got)\b",
                              re.I)
 
 

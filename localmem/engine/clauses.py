@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from localmem.engine.passing import complaint, passing
 from localmem.engine.telling import Telling
 from localmem.engine.textutil import content_words, split_sentences
 
@@ -151,7 +152,7 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
                     or _about_named(clause)):
                 continue
             clause = _without_aside(clause)
-            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or _passing(clause):
+            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
                 continue
@@ -196,20 +197,6 @@ def _without_aside(clause: str) -> str:
     return head if head != clause and not _SECOND_PERSON.search(head) else clause
 
 
-# The user's body as the subject: a complaint of the moment, unless it names an ailment or a
-# recovery ("my knee is fully healed", "my back hurts", "my wrist is broken").
-_BODY_TALK = re.compile(
-    r"^(?:my|our|the) (?:\w+ )?(?:knees?|back|arms?|legs?|shoulders?|stomach|tummy|head|feet|"
-    r"foot|hands?|wrists?|ankles?|neck|hips?|eyes?|brain|body|throat|fingers?|toes?|muscles?)"
-    r"(?: just| really| still| totally| literally| officially)? (?:is|are|was|were|said|says|"
-    r"gave|can't|cannot|won't|keeps|kept|feels?|felt|looks?|hates?|wants?|refuses?|needs?|"
-    r"died|quit)\b", re.I)
-_AILMENT = re.compile(
-    r"\b(?:hurt\w*|ache\w*|aching|broke|broken|sprain\w*|injur\w*|heal\w*|sore|swollen|"
-    r"bleed\w*|infect\w*|surgery|fractur\w*|pain\w*|cast|sling|torn|tore|itch\w*|rash|"
-    r"recover\w*|better|worse)\b", re.I)
-
-
 def _sets_something(clause: str) -> bool:
     """Whether a statement about someone named sets what they are or do now ("Tamsin is a vet
     nurse", "Ana is teaching yoga now"), not a judgement ("Cooper is a sweetheart")."""
@@ -223,37 +210,14 @@ def _led_by_someone_else(clause: str) -> bool:
     """A clause whose subject is someone or something else ("they finally gave me the keys",
     "it broke my heart", "my knees gave out", "my whole office plays"): kept only when it sets
     an attribute ("they made me sous chef", "my iPhone is dying") or ends something."""
-    if _BODY_TALK.match(clause) and not _AILMENT.search(clause):
-        return True  # "my knees said absolutely not", "my arms are dead": a complaint
+    if complaint(clause):
+        return True  # "my knees said absolutely not", "my arms are dead"
     thing = _MY_THING.match(clause)
     if not (_OTHER_LEAD.match(clause) or thing and thing.group(1).lower() not in _PEOPLE):
         return False
     from localmem.engine.attributes import is_ending, rule_attribute  # they import this module
 
     return rule_attribute(clause) is None and not (thing and is_ending(clause))
-
-
-# Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".
-_MOOD = re.compile(
-    r"^(?:i'm|im|i am|we're|we are|i was|we were|i feel|i felt|feeling|(?:i've|i have|we've|"
-    r"we have|have)? ?never been) (?:so |really |very |all so |kind of |a bit |pretty |super |"
-    r"just |honestly |totally |a little )*(?:happy|happier|proud|tired|exhausted|excited|"
-    r"nervous|sad|relieved|stressed|bored|glad|thrilled|sorry|grateful|lucky|sick|hungry|"
-    r"sleepy|busy|jealous|terrified|scared|worried|anxious|upset|bummed|heartbroken|gutted|"
-    r"devastated|overwhelmed|stoked|pumped)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
-    r"|^(?:i'm|im|i am) (?:gonna|going to) miss\b|^(?:i )?just (?:got back|got home|woke up)\b"
-    r"|\b(?:right now|at the moment|atm)\b",
-    re.I,
-)
-_LIKING_ONLY = {"lov", "lik", "enjoy", "hat", "miss", "actual", "realli", "total", "just", "so"}
-
-
-def _passing(clause: str) -> bool:
-    """A mood or a moment ("I'm so proud"), or a liking of a bare pronoun ("I love it")."""
-    if _MOOD.search(clause):
-        return True
-    said = set(content_words(clause)) - _LIKING_ONLY
-    return not said and bool(re.search(r"\b(it|them|him|her|that|this)\b", clause, re.I))
 
 
 _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",

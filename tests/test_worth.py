@@ -125,3 +125,19 @@ def test_prototypes_meet_wordings_no_pattern_knows(minilm):
     texts = ["Is running the whole cafe now", "Games on a custom-built desktop rig",
              "Got a tiny cottage by the sea and moved out there"]
     assert prototypes.name(texts) == ["job", "computer", "home"]
+
+
+def test_a_clause_about_everything_leans_on_nothing_said():
+    keen = Worth(HashEmbedder(), threshold=-10.0)  # a vote that keeps anything
+    assert keen.keeps([fact("Can walk to everything"), fact("Tried anything once")]) == [False] * 2
+    assert keen.keeps([fact("Can walk to the beach and the old harbour")]) == [True]
+
+
+@pytest.mark.integration
+def test_unseen_outings_and_troubles_kept_and_getting_by_dropped(minilm):
+    worth = Worth(minilm)
+    durable = ["Went for a swim at the lake with friends", "Coworker keeps taking credit for their work",
+               "Played chess with their grandpa", "Made lasagna for the family",
+               "Has a sore throat", "Watched a horror movie with friends"]
+    assert worth.keeps([fact(t) for t in durable]) == [True] * len(durable)
+    assert worth.keeps([fact("Just smiles and nods along")]) == [False]

@@ -9,10 +9,14 @@ requests, small talk, talk about the listener.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
+from localmem.engine.passing import complaint, passing
+from localmem.engine.telling import Telling
 from localmem.engine.textutil import content_words, split_sentences
 
-__all__ = ["candidate_clauses", "strip_lead_in", "correction", "named_lead"]
+__all__ = ["candidate_clauses", "message_clauses", "strip_lead_in", "correction", "named_lead"]
 
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
@@ -21,10 +25,11 @@ _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there| again| all)?\b[\s,!.:-]*",
     re.I,
 )
+# "no" is an answer before a pause or a new statement ("no, I moved"), not "no pets for me yet"
 _FILLER = re.compile(
-    r"^(actually|well|so|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|"
-    r"no(?!\s+(?:more|longer)\b)|"
-    r"ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
+    r"^(actually|well|s+o+|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|"
+    r"no(?=\s*[,!.:-]|\s+(?:i|i'm|i've|we|it|that|not)\b)|nope|nah|ugh|tbh|ngl|omg|"
+    r"apparently|ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
     re.I,
 )
 _REQUEST = re.compile(
@@ -38,7 +43,12 @@ _PLEASANTRY = re.compile(
 )
 _CLAUSE_SPLIT = re.compile(
     r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
-    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one)\s)"
+    r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one|everyone|"
+    r"everybody)\s)"
+    # a new subject after a comma: "I rent in Austin, the rent keeps going up"
+    r"|,\s+(?=(?:the |a |an )?(?!(?:which|who|what|that|this|there|here|it|he|she|they|i|we|"
+    r"you|been|being|now|then|so|and|but)\b)[a-z]+(?: [a-z]+)? (?:is|are|was|were|keeps|kept)\b"
+    r"|the (?:[a-z]+ )?[a-z]+ (?:actually |really |still |just |always |never )?[a-z]+(?:s|ed)\b)"
     # a comment on what was just said: "a beagle named Cooper, he's the laziest dog ever"
     r"|,\s+(?=(?:he|she|it|that|they)(?:'s|'re|\s))|\s+(?:and|but|so)\s+(?=(?:it|that)(?:'s|\s))",
     re.I,
@@ -48,15 +58,19 @@ _ENDED_THING = re.compile(
     r"^(?:(?i:the|our|my) [\w' -]{1,40}?|[A-Z][\w'-]+(?: [a-z][\w'-]+){0,2}) "
     r"(?i:(?:is|are|was|got|has been) (?:off|cancell?ed|called off|postponed|scrapped)"
     r"|(?:isn't|is not|won't be|is no longer|aren't|are not) happening|fell through"
-    r"|ended|finished|wrapped up|(?:is|was) over)\b"
+    r"|ended|finished|wrapped up|(?:is|was) over|came off|went through"
+    r"|(?:is|are|was) (?:finally |fully |all |officially |now )?(?:gone|healed|sold))\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
-_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl))+$|[^\w)'\"]+$", re.I)
+_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl|btw|fyi|honestly|obviously))+$"
+                       r"|[^\w)'\"]+$", re.I)
 # Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
 _LEAD_IN = re.compile(
     r"^(\w+(?: \w+)?:\s+|as for me,?\s+|for me,?\s+|personally,?\s+|plus,?\s+|these days,?\s+|"
     r"nowadays,?\s+|now,?\s+|guess what[,!.]*\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
-    r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+)",
+    r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+|"
+    # an announcement before the news: "plot twist, I moved", "funny thing, these days I ..."
+    r"(?:plot twist|funny thing|fun fact|confession|(?:big |good |bad )?news|update)[,:!]*\s+)",
     re.I,
 )
 # A hedge before a statement: "I guess I'm pescatarian now" says "I'm pescatarian now".
@@ -91,44 +105,73 @@ _IRREGULAR_PAST = {
 
 def candidate_clauses(text: str) -> list[str]:
     """First-person statements in a user message, one clause each, cleaned of greetings."""
-    out: list[str] = []
-    for sentence in split_sentences(text):
+    return [clause for clause, _ in message_clauses([text])[0]]
+
+
+def message_clauses(texts: Sequence[str]) -> list[list[tuple[str, list[int]]]]:
+    """``candidate_clauses`` of each of the user's messages, read in order as one telling: a
+    "she" or a "here" may point into an earlier message, "her name's Tamsin" into the one before
+    (``telling.Telling``). Each clause comes with the indexes of the messages it draws on."""
+    telling = Telling()
+    told = []
+    for i, text in enumerate(texts):
+        telling.message = i
+        told.append(_clauses(text, telling))
+    return [[(clause, [i, *sorted(drawn - {i})]) for clause, drawn in said]
+            for i, said in enumerate(told)]
+
+
+# What is said of a name after "who": a thought of its own ("a bunny named Clover who chews
+# every cable": "Clover chews every cable").
+_RELATIVE = re.compile(r"\b((?:named|called) ([A-Z][\w'-]+)) (?:who|which|that) (?=\w)")
+# An emoji ends a thought as a full stop does: "we're engaged 💍 I said yes obviously".
+_EMOJI = re.compile(r"\s*[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+\s*")
+
+
+def _clauses(text: str, telling: Telling) -> list[list[Any]]:
+    out: list[list[Any]] = []  # [clause, the messages it draws on]
+    text = _RELATIVE.sub(r"\1. \2 ", text)
+    for sentence in (p for s in split_sentences(text) for p in _EMOJI.split(s) if p.strip()):
         sentence = sentence.strip().strip('"')
         for _ in range(3):
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
         sentence = _GUESS_WHO.sub("I'm", _ASIDE.sub("", sentence))  # "guess who's ..."
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
-        person = None
         for clause in _split_clauses(sentence):
             clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
-            clause, person = _resolve_pronoun(clause, person)
+            if telling.names(clause):
+                continue
+            clause, about_them, drawn = telling.resolve(clause, named_lead(clause))
+            telling.read(clause)
             if _PLEASANTRY.search(clause) or _led_by_someone_else(clause):
                 continue
-            if not (_speaks_for_user(clause) or _ENDED_THING.search(clause)
+            if not (about_them and _sets_something(clause) or _speaks_for_user(clause) and not _OTHER_SUBJECT.match(clause)
+                    or _ENDED_THING.search(clause)
                     or _said_without_subject(clause) or _about_family(clause)
                     or _about_named(clause)):
                 continue
             clause = _without_aside(clause)
-            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or _passing(clause):
+            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
                 continue
-            out.append(clause)
+            out.append([clause, drawn])
+            telling.kept(out[-1])
     return out
 
 
+# Something else is the subject, the user only mentioned in it: "puppy cuddles are basically
+# part of my salary", "the rent on my place keeps going up".
+_OTHER_SUBJECT = re.compile(r"^(?:the |a |an )?(?!(?:i|i'm|my|our|we|we're|me|us)\b)[a-z]+"
+                            r"(?: (?!(?:i|me|we|and)\b)[a-z]+){0,3} (?:is|are|was|were|keeps|kept)\b")
 _GUESS_WHO = re.compile(r"^guess who(?:'s| is)\b", re.I)
-_RELATION = (r"(?i:best |older |younger |little |big )?(?i:mom|mum|mother|dad|father|sister|"
-             r"brother|wife|husband|partner|girlfriend|boyfriend|son|daughter|friend|boss|"
-             r"roommate|cousin|aunt|uncle|grandma|grandpa|coworker|colleague|neighbou?r)")
-# "my sister Ana", "my brother's wife Lena": who a later "she" / "he" is
-_PERSON_LEAD = re.compile(rf"^(?i:my|our) ((?:{_RELATION}'s )*{_RELATION})(?: ([A-Z][\w-]+))?(?:'s)?\b")
-_HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
 # "my knees gave out": a thing of the user's doing something, the user only its owner
 # (not "my PIN is 4242": what a thing of theirs is, is a fact)
-_MY_THING = re.compile(r"^(?:my|our) (?:whole |new |old |little |own )?([a-z]+) "
-                       r"(?!(?:is|are|was|were|has|have)\b)[a-z]+\b(?!.*\b(?:i|me|i'm|i've)\b)", re.I)
+_MY_THING = re.compile(r"^(?:my|our) (?:(?:whole|new|old|little|own|big) )?"
+                       r"(?!(?:whole|new|old|little|own|big) )([a-z]+) "
+                       r"(?!(?:is|are|was|were|has|have)\b)[a-z]+\b(?!.*\b(?:i|me|i'm|i've)\b)",
+                       re.I)
 _PEOPLE = set("""mom mum mother dad father sister brother wife husband partner girlfriend boyfriend
 son daughter friend boss roommate cousin aunt uncle grandma grandpa grandmother grandfather niece
 nephew fiance fiancee kid kids child children parents parent family baby coworker colleague
@@ -140,19 +183,6 @@ _OTHER_LEAD = re.compile(
     r"^(?:he|she|it|they|that|this|there|these|those)(?:'s|'re|\s|$)(?!(?:past )?(?:morning|"
     r"afternoon|evening|night|weekend|week|month|year|summer|winter|spring|fall|autumn|semester|"
     r"christmas|thanksgiving|new years?'?(?: eve)?|holidays?|time)\b)", re.I)
-
-
-def _resolve_pronoun(clause: str, person: str | None) -> tuple[str, str | None]:
-    """"she's a nurse" after "my sister Ana's job ..." is "my sister Ana is a nurse"; returns the
-    clause and the person a later "she" / "he" stands for."""
-    lead = _PERSON_LEAD.match(clause)
-    if lead:
-        return clause, " ".join(p for p in ("my", lead.group(1), lead.group(2)) if p)
-    said = _HE_SHE.match(clause)
-    if said and person:
-        verb = " is" if said.group(0).lower().endswith(("'s", "is")) else ""
-        return f"{person}{verb}{clause[said.end():]}", person
-    return clause, person
 
 
 # An aside to the listener after a statement: "I'm head chef now, can you believe it".
@@ -167,39 +197,27 @@ def _without_aside(clause: str) -> str:
     return head if head != clause and not _SECOND_PERSON.search(head) else clause
 
 
+def _sets_something(clause: str) -> bool:
+    """Whether a statement about someone named sets what they are or do now ("Tamsin is a vet
+    nurse", "Ana is teaching yoga now"), not a judgement ("Cooper is a sweetheart")."""
+    from localmem.engine.attributes import rule_attribute  # it imports this module
+
+    said = re.sub(r"^[A-Z][\w'-]+ ", "", clause)  # "is a vet nurse"
+    return rule_attribute(said) is not None or re.search(r"\bnow\b", said) is not None
+
+
 def _led_by_someone_else(clause: str) -> bool:
     """A clause whose subject is someone or something else ("they finally gave me the keys",
     "it broke my heart", "my knees gave out", "my whole office plays"): kept only when it sets
     an attribute ("they made me sous chef", "my iPhone is dying") or ends something."""
+    if complaint(clause):
+        return True  # "my knees said absolutely not", "my arms are dead"
     thing = _MY_THING.match(clause)
     if not (_OTHER_LEAD.match(clause) or thing and thing.group(1).lower() not in _PEOPLE):
         return False
     from localmem.engine.attributes import is_ending, rule_attribute  # they import this module
 
     return rule_attribute(clause) is None and not (thing and is_ending(clause))
-
-
-# Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".
-_MOOD = re.compile(
-    r"^(?:i'm|im|i am|we're|we are|i was|we were|i feel|i felt|feeling|(?:i've|i have|we've|"
-    r"we have|have)? ?never been) (?:so |really |very |all so |kind of |a bit |pretty |super |"
-    r"just |honestly |totally |a little )*(?:happy|happier|proud|tired|exhausted|excited|"
-    r"nervous|sad|relieved|stressed|bored|glad|thrilled|sorry|grateful|lucky|sick|hungry|"
-    r"sleepy|busy|jealous|terrified|scared|worried|anxious|upset|bummed|heartbroken|gutted|"
-    r"devastated|overwhelmed|stoked|pumped)\b(?! (?:to|about|for|that|with|because|since|of)\b)"
-    r"|^(?:i'm|im|i am) (?:gonna|going to) miss\b|^(?:i )?just (?:got back|got home|woke up)\b"
-    r"|\b(?:right now|at the moment|atm)\b",
-    re.I,
-)
-_LIKING_ONLY = {"lov", "lik", "enjoy", "hat", "miss", "actual", "realli", "total", "just", "so"}
-
-
-def _passing(clause: str) -> bool:
-    """A mood or a moment ("I'm so proud"), or a liking of a bare pronoun ("I love it")."""
-    if _MOOD.search(clause):
-        return True
-    said = set(content_words(clause)) - _LIKING_ONLY
-    return not said and bool(re.search(r"\b(it|them|him|her|that|this)\b", clause, re.I))
 
 
 _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",
@@ -209,7 +227,8 @@ _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morni
 _FAMILY = re.compile(
     r"^(?i:(?:my |our )?(mom|mum|mother|dad|father|sister|brother|wife|husband|partner|"
     r"girlfriend|boyfriend|son|daughter|grandma|grandpa|grandmother|grandfather|aunt|uncle|"
-    r"cousin|boss|roommate|best friend|parents|kids?))\b(?: [A-Z][\w'-]+)? ([a-z]+)\b"
+    r"cousin|boss|roommate|best friend|parents|kids?))\b(?: [A-Z][\w'-]+)?"
+    r"(?: (?:finally|just|also|already|recently))? ([a-z]+)\b"
 )
 
 
@@ -228,11 +247,22 @@ def _said_without_subject(clause: str) -> bool:
         return False
     if first == "back" and tokens[1].lower() in ("in", "at", "to", "on", "home"):
         return True
+    if first == "been":  # "been vegan 4 years now", "been living in Portland since March"
+        return True
     if first.isdigit() and re.match(r"(day|week|month|year)s? without\b", " ".join(tokens[1:3]),
                                     re.I):
         return True  # "3 weeks without vaping"
     past = first in _IRREGULAR_PAST or (first.endswith("ed") and len(first) > 4)
+    said = " ".join(tokens)
+    if first.endswith("ing") and _GERUND_SUBJECT.match(said) and not _NAMES.search(said):
+        return False  # "renting the piano was too expensive": the doing is the subject (not
+        # "working at Google has been great": where it names something, it says a fact)
     return past or (first.endswith("ing") and len(first) > 4)
+
+
+_NAMES = re.compile(r"(?<!^)\b[A-Z]|\d")
+_GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,5} (?:is|was|will be|gets|got)\b",
+                             re.I)
 
 
 def _about_family(clause: str) -> bool:
@@ -244,7 +274,8 @@ def _about_family(clause: str) -> bool:
     )
 
 
-_NAMED = re.compile(r"^([A-Z][a-z]+) (?:(?:finally|just|also|now|already|actually) )?([a-z]+)\b")
+_NAMED = re.compile(r"^([A-Z][a-z]+)(?: and [A-Z][a-z]+)? "
+                    r"(?:(?:finally|just|also|now|already|actually) )?([a-z]+)\b")
 _NOT_A_NAME = {"the", "this", "that", "these", "those", "there", "it", "today", "tonight",
                "yesterday", "everyone", "everybody", "nobody", "someone", "work", "school",
                "life", "everything", "nothing", "something", "monday", "tuesday", "wednesday",

@@ -32,7 +32,8 @@ _NEGATION = re.compile(
 _ADVERBS = {
     "really", "also", "usually", "often", "always", "never", "just", "still", "absolutely",
     "totally", "sometimes", "recently", "currently", "actually", "mostly", "definitely",
-    "now", "truly", "honestly", "generally", "finally", "already", "even",
+    "now", "truly", "honestly", "generally", "finally", "already", "even", "only", "probably",
+    "basically", "kinda", "barely", "hardly", "almost", "rarely",
 }
 _MODALS = {"might", "may", "must", "should", "could", "would", "can", "will", "shall", "used"}
 _CONTRACTIONS = [
@@ -49,6 +50,7 @@ _CONTRACTIONS = [
     (r"^i (can't|cannot|can not)\b", "Cannot"),
     (r"^i (won't|will not)\b", "Will not"),
     (r"^i can\b", "Can"),
+    (r"^been\b", "Has been"),  # "been vegan 4 years" said without "I've"
     (r"^my name'?s\b", "Name is"),
     (r"^call me\b", "Goes by"),
     (r"^my\b", ""),
@@ -139,6 +141,9 @@ def rewrite_clause(clause: str) -> str:
                                                               together.group(2))
         text = f"{verb}{together.group(3)} with {partner}"  # "Sam and I split up"
         lowered = text.lower()
+    # "no pets for me yet": what the user has none of (not "no more X for me": a stop)
+    text = re.sub(r"^no (?!more\b|longer\b)(.+?) for (?:me|us)\b", r"has no \1", text, flags=re.I)
+    lowered = text.lower()
     rewritten = None
     for pattern, replacement in _CONTRACTIONS:
         match = re.match(pattern, lowered)

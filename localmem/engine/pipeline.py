@@ -33,8 +33,9 @@ from localmem.engine.attributes import (
 from localmem.engine.decisions import (
     Candidate, Verdict, corrected_target, partner_facts, rule_verdicts, shared_slot, slot_of,
 )
+from localmem.engine.clauses import message_clauses
 from localmem.engine.extract import (
-    candidate_clauses, correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
+    correction, has_negation, is_grounded, resolve_dates, rewrite_clause,
     third_person_lead,
 )
 from localmem.engine.facts import (
@@ -136,8 +137,11 @@ class Pipeline:
             return report
         source = "\n".join(text for _, text in user_messages)
         fixes = {mid: fix for mid, text in user_messages if (fix := correction(text))}
-        clauses = [(mid, c) for mid, text in user_messages if mid not in fixes
-                   for c in candidate_clauses(text)]
+        told = [(mid, text) for mid, text in user_messages if mid not in fixes]
+        drawn = {(told[i][0], c): [told[j][0] for j in js]  # read in order: a "she" may point
+                 for i, said in enumerate(message_clauses([t for _, t in told]))  # into an
+                 for c, js in said}  # earlier message; the fact's sources are all it draws on
+        clauses = list(drawn)
         kept = self._model_facts(source, observed, prompt, report)
         if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
             report.partial = [t for t, _ in kept if any(touches(t, c) for _, c in clauses)]
@@ -150,7 +154,7 @@ class Pipeline:
                 continue
             rewritten = rewrite_clause(clause)
             if not self.model_leads or self._fills_gap(rewritten, report.model_error is None):
-                facts.append(Fact(rewritten, [msg_id], "rule"))
+                facts.append(Fact(rewritten, drawn[msg_id, clause], "rule"))
         for mid, (right, wrong) in fixes.items():  # "*Mochi, not Mocha": fixes a stored name
             said = f"It's {right}" + (f", not {wrong}" if wrong else "")  # if nothing to fix
             facts.append(Fact(said, [mid], "rule", attribute="", change="corrected",

@@ -39,7 +39,9 @@ _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first w
 # a name in lower case, as chats write them ("a new game called cult of the lamb")
 _NAMED = re.compile(r"\b(?:called|named|titled)\s+(?!it\b|them\b|that\b|this\b)\w", re.I)
 # a clause that leans on what was said before it ("Back hates them", "Wife basically runs it")
-_POINTER = re.compile(r"\b(?:it|them|that|this|those|these|there|stuff)\b", re.I)
+# (or on nothing said at all: "Can walk to everything")
+_POINTER = re.compile(r"\b(?:it|them|that|this|those|these|there|stuff|everything|anything)\b",
+                      re.I)
 
 
 class Worth:

@@ -29,6 +29,7 @@ DURABLE: tuple[str, ...] = (
     "Daughter started kindergarten", "Grandpa is in a care home", "Is close with their cousin Leo",
     "Husband works in construction", "Coworker Dana is their carpool buddy",
     "Dad has been sick for a while", "Neighbor watches their kids on Fridays",
+    "Supervisor keeps criticising their work", "Landlord keeps ignoring their texts",
     "Sister keeps borrowing their car", "Manager micromanages the whole team",
     "Friend is helping them paint the house next week", "Uncle gave them his old truck",
     "Son plays on the school basketball team", "Roommate works nights at the hospital",
@@ -81,6 +82,7 @@ DURABLE: tuple[str, ...] = (
     "Made mac and cheese for the kids", "Had miso soup for lunch", "Played a new video game",
     "Used to play an online game with friends", "Watched a documentary about a serial killer",
     "Went to the movies with a friend", "Has a nosebleed", "Caught a cold",
+    "Went for a bike ride along the coast", "Went hiking with their dad after work",
     "Has to rest for a month after hurting their back", "Is going shopping later",
     "Is going to try baking a cake this weekend", "Downloaded mods for a game",
 )
@@ -95,6 +97,11 @@ CHATTER: tuple[str, ...] = (
     "Felt proud for once", "Hates mornings like this", "Is annoyed about it",
     # missing, wishing, grumbling in the moment
     "Misses the old days", "Misses lazy mornings", "Wishes it was Friday already",
+    "Does not miss the old car one bit", "Doesn't even miss sugar",
+    "Video calls just aren't the same",
+    "Work is boring without them", "Should really start stretching", "Ought to sleep earlier",
+    "Should probably get a haircut soon", "Probably needs to drink more water",
+    "Doesn't even miss the noise of the city",
     "Can't believe it", "Is not used to it yet", "Can't wait for the weekend",
     "Still thinks about it sometimes", "Regrets nothing",
     # judgements of a thing just said
@@ -110,6 +117,12 @@ CHATTER: tuple[str, ...] = (
     "The bus was late again", "Forgot the charger at home", "Was the last one to leave",
     "Took a ton of photos", "Had to ask twice", "Ended up walking home",
     "The neighbours were loud last night", "It was freezing outside",
+    "Socks got soaked on the way in", "Jacket is covered in mud", "Wore pajamas to the video call",
+    "Aunt burned the turkey", "Cousin spilled wine on the rug", "Grandma dozed off at dinner",
+    "Already bought the tickets", "Pushed it back to next month", "Booked a table for eight",
+    "Postponing it until the spring", "Rescheduling for after the holidays",
+    "Just nods and smiles when they don't follow", "Points at the pictures on the menu",
+    "Their place is way nicer than hers", "The new office is quieter than the old one",
     # fragments and filler
     "Like ten minutes tops", "Not even close", "Kind of a long story",
     "For real this time", "Something like that", "Pretty much every time", "If they're honest",

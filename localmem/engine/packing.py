@@ -26,6 +26,8 @@ __all__ = ["Candidate", "select", "GROUP_STEP", "COVERED_SHARE"]
 # facts carry an attribute, so the groups matter more with a model that names them.
 GROUP_STEP = 0.05  # score each earlier member of the same subject + attribute costs
 COVERED_SHARE = 0.8  # a raw message whose content words are this much in the context adds nothing
+LENGTH_COST = 0.0  # score each word of an item costs when packing a budget
+REPEAT_COST = 0.0  # score a candidate loses when the packed texts already hold all its words
 
 
 @dataclass
@@ -74,31 +76,39 @@ def _spread(ranked: list[Candidate]) -> list[Candidate]:
         if group is not None:
             c = replace(c, score=c.score - GROUP_STEP * ahead[group])
             ahead[group] += 1
+        if LENGTH_COST:
+            c = replace(c, score=c.score - LENGTH_COST * len(c.text.split()))
         out.append(c)
     out.sort(key=lambda c: -c.score)  # stable: ties keep their rank order
     return out
 
 
 def _packed(ranked: list[Candidate], limit: int, budget: int) -> list[Candidate]:
+    """Greedy: each step takes the best candidate still allowed, its score less
+    ``REPEAT_COST`` times the share of its content words the packed texts already hold."""
     out: list[Candidate] = []
     shown: set[int] = set()  # raw messages behind the facts packed so far
     said: set[str] = set()  # content words of the texts packed so far
-    for c in ranked:
-        if c.kind == "message" and (c.rid in shown or _covered(c.text, said)):
-            continue
-        size = len(c.text.split())
-        if size > budget:
-            continue
+    left = [(c, content_words(c.text), len(c.text.split())) for c in ranked]
+    while left and len(out) < limit:
+        left = [(c, mine, size) for c, mine, size in left if size <= budget and not (
+            c.kind == "message" and (c.rid in shown or _covered(mine, said)))]
+        if not left:
+            break
+        pick = max(range(len(left)), key=lambda i: (left[i][0].score - REPEAT_COST * _share(
+            left[i][1], said), -i)) if REPEAT_COST and said else 0
+        c, mine, size = left.pop(pick)
         budget -= size
         out.append(c)
         if c.kind == "fact":
             shown.update(c.sources)
-        said.update(content_words(c.text))
-        if len(out) == limit:
-            break
+        said.update(mine)
     return out
 
 
-def _covered(text: str, said: set[str]) -> bool:
-    mine = content_words(text)
-    return bool(mine) and sum(w in said for w in mine) >= COVERED_SHARE * len(mine)
+def _share(mine: list[str], said: set[str]) -> float:
+    return sum(w in said for w in mine) / len(mine) if mine else 1.0
+
+
+def _covered(mine: list[str], said: set[str]) -> bool:
+    return bool(mine) and _share(mine, said) >= COVERED_SHARE

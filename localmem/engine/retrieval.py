@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from localmem.engine.packing import Candidate, select
-from localmem.engine.signals import dates_named, low_value, named, subject_named
+from localmem.engine.signals import (
+    attributes_named, dates_named, is_list, low_value, named, subject_named,
+)
 from localmem.storage.base import CURRENT, MEMORIES, MESSAGES, Scope, Storage, Validity
 from localmem.types import MemoryItem, SearchResults
 
@@ -37,6 +39,7 @@ __all__ = [
 KEYWORD_WEIGHT = 0.4  # eval_memory.py --chats 2 --model fake: facts answer recall 0.568 -> 0.584
 KEYWORD_DECAY = 1.0  # the n-th keyword match (from 0) gains KEYWORD_WEIGHT / (1 + n * this)
 RAW_PENALTY = 0.3  # facts first: raw turns only where no fact scores close
+LIST_RAW_PENALTY = 0.3  # the same for a question that asks for several things (signals.is_list)
 POOL = 30  # candidates taken from each of vector and keyword search
 # Measured on REALTALK's tune chats (scripts/eval_memory.py --chats tune --model fake, facts at
 # raw's words): SUBJECT_WEIGHT 0.05 moves category 2 0.666 -> 0.680 and evidence 0.496 -> 0.505
@@ -48,6 +51,7 @@ LOW_VALUE_PENALTY = 2.5  # a raw turn that only asks, greets or thanks: evidence
 # REALTALK tune chats (facts at 167 words): DATE_WEIGHT 0.2 moves category 2 0.654 -> 0.668.
 DATE_WEIGHT = 0.2  # an item observed on a day the query names ("on 7 Jan 2024")
 DATE_NEAR = 3  # days: an item observed this close to a named day gains half of DATE_WEIGHT
+ATTRIBUTE_WEIGHT = 0.0  # a fact filed under an attribute the query names ("hobbies": hobby)
 
 
 @dataclass(frozen=True)
@@ -106,17 +110,20 @@ def ranked(storage: Storage, query: SearchQuery) -> list[Candidate]:
     facts = _scored(storage, MEMORIES, query, pool)
     sources = storage.rows.sources(list(facts))
     names, days = named(query.text), dates_named(query.text)
+    attributes = attributes_named(query.text)
     ranked = [
         Candidate(facts[row["id"]] + SUBJECT_WEIGHT * subject_named(
-            row.get("subject"), row["user_id"], names) + _on_day(row, days), "fact", row["id"],
+            row.get("subject"), row["user_id"], names) + _on_day(row, days)
+            + ATTRIBUTE_WEIGHT * (row.get("attribute") in attributes), "fact", row["id"],
             row, sources.get(row["id"], []))
         for row in storage.rows.memories({}, ids=list(facts), when=query.when)
         if row["id"] in sources
     ]
     if query.raw_fallback and query.when.current:
         raw = _scored(storage, MESSAGES, query, pool)
+        penalty = LIST_RAW_PENALTY if is_list(query.text) else RAW_PENALTY
         ranked += [
-            Candidate(raw[row["id"]] - RAW_PENALTY - LOW_VALUE_PENALTY * low_value(row["content"])
+            Candidate(raw[row["id"]] - penalty - LOW_VALUE_PENALTY * low_value(row["content"])
                       + SUBJECT_WEIGHT * (row["role"] == "user" and subject_named(
                           "user", row["user_id"], names)) + _on_day(row, days),
                       "message", row["id"], row, [row["id"]])

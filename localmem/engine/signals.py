@@ -8,6 +8,10 @@
   ("What does Caroline's sister do?" names ``caroline`` and ``sister``).
 - ``dates_named``: the calendar days a query names ("What did Elise buy on 7 Jan 2024?",
   "on 10.01.2024"), so items observed on or near that day rank higher.
+- ``attributes_named``: the attributes a query names by their own word ("What are Kate's
+  hobbies?" names ``hobby``), so facts filed under one rank higher.
+- ``is_list``: a question that asks for several things ("What are Kate's hobbies?", "Which
+  cities did Elise visit?"): facts, short and many, serve it better than whole raw turns.
 - ``searched_as``: the text a raw user turn is found by: an answer ("WALL-E, Bolt and Kung Fu
   Panda") together with the question the other side asked just before it ("What movies do your
   kids like?"), so a later question in the question's words finds the answer. Only the search
@@ -23,9 +27,11 @@ from datetime import date
 from typing import Any
 
 from localmem.engine.textutil import STOP_WORDS, split_sentences, words
+from localmem.engine.vocab import ATTRIBUTES
 
 __all__ = [
     "low_value", "is_when", "named", "subject_named", "asked_before", "searched_as", "dates_named",
+    "attributes_named", "is_list",
 ]
 
 # Words of small talk: a sentence made only of these (and stop words) says nothing lasting.
@@ -53,6 +59,14 @@ _DATES = (  # (pattern, the groups of day, month, year); d.m.y as in most of the
     (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), (1, 2, 3)),
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), (3, 2, 1)),
 )
+
+# An attribute by its one-word name and its plural ("hobbies" -> hobby); "sport_team" and the
+# like are named by no single word of a question.
+_BY_WORD = {form: name for name in ATTRIBUTES if "_" not in name
+            for form in (name, f"{name[:-1]}ies" if name.endswith("y") else f"{name}s")}
+
+_ASKS = frozenset("what which who where".split())
+_NOT_PLURAL = frozenset("is was does has this his its us as plus always perhaps".split())
 
 
 def _informative(sentence: str) -> bool:
@@ -121,3 +135,23 @@ def dates_named(query: str) -> list[date]:
             except ValueError:
                 continue
     return list(dict.fromkeys(day for _, day in sorted(found)))
+
+
+def attributes_named(query: str) -> frozenset[str]:
+    """The attributes whose one-word name (or its plural) ``query`` uses."""
+    return frozenset(_BY_WORD[w] for w in named(query) if w in _BY_WORD)
+
+
+def is_list(query: str) -> bool:
+    """True for a what/which/who/where question with a plural in its first five words after
+    the question word; "how many" asks for one number."""
+    said = words(query)
+    if not said or said[0] not in _ASKS:
+        return False
+    return any(_plural(w) for w in said[1:6])
+
+
+def _plural(word: str) -> bool:
+    if word.endswith("'s") or word in _NOT_PLURAL or word in STOP_WORDS:
+        return False
+    return word.endswith("ies") or (word.endswith("s") and not word.endswith("ss") and len(word) > 3)

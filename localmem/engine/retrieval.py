@@ -26,7 +26,7 @@ import numpy as np
 
 from localmem.engine.packing import Candidate, select
 from localmem.engine.signals import (
-    attributes_named, dates_named, is_list, low_value, named, subject_named,
+    dates_named, is_list, low_value, named, subject_named,
 )
 from localmem.storage.base import CURRENT, MEMORIES, MESSAGES, Scope, Storage, Validity
 from localmem.types import MemoryItem, SearchResults
@@ -37,8 +37,9 @@ __all__ = [
 ]
 
 KEYWORD_WEIGHT = 0.4  # eval_memory.py --chats 2 --model fake: facts answer recall 0.568 -> 0.584
-KEYWORD_DECAY = 1.0  # the n-th keyword match (from 0) gains KEYWORD_WEIGHT / (1 + n * this)
-RAW_PENALTY = 0.3  # facts first: raw turns only where no fact scores close
+# REALTALK tune chats at 167 words: RAW_PENALTY 0.3 -> 0.1 moves category 2 0.668 -> 0.696 but
+# category 1 (lists) 0.527 -> 0.491; keeping 0.3 for list questions: overall 0.567 -> 0.577.
+RAW_PENALTY = 0.1  # facts first: raw turns only where no fact scores close
 LIST_RAW_PENALTY = 0.3  # the same for a question that asks for several things (signals.is_list)
 POOL = 30  # candidates taken from each of vector and keyword search
 # Measured on REALTALK's tune chats (scripts/eval_memory.py --chats tune --model fake, facts at
@@ -51,7 +52,6 @@ LOW_VALUE_PENALTY = 2.5  # a raw turn that only asks, greets or thanks: evidence
 # REALTALK tune chats (facts at 167 words): DATE_WEIGHT 0.2 moves category 2 0.654 -> 0.668.
 DATE_WEIGHT = 0.2  # an item observed on a day the query names ("on 7 Jan 2024")
 DATE_NEAR = 3  # days: an item observed this close to a named day gains half of DATE_WEIGHT
-ATTRIBUTE_WEIGHT = 0.0  # a fact filed under an attribute the query names ("hobbies": hobby)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _scored(storage: Storage, table: str, query: SearchQuery, pool: int) -> dict
         scores.update(vectors.scores(table, query.vector, missing, when))
     for rank, rid in enumerate(keyword_ids):
         if rid in scores:
-            scores[rid] += KEYWORD_WEIGHT / (1 + rank * KEYWORD_DECAY)
+            scores[rid] += KEYWORD_WEIGHT / (1 + rank)
     return {i: s for i, s in scores.items() if math.isfinite(s)}  # corrupt vectors: JSON-safe
 
 
@@ -110,11 +110,9 @@ def ranked(storage: Storage, query: SearchQuery) -> list[Candidate]:
     facts = _scored(storage, MEMORIES, query, pool)
     sources = storage.rows.sources(list(facts))
     names, days = named(query.text), dates_named(query.text)
-    attributes = attributes_named(query.text)
     ranked = [
         Candidate(facts[row["id"]] + SUBJECT_WEIGHT * subject_named(
-            row.get("subject"), row["user_id"], names) + _on_day(row, days)
-            + ATTRIBUTE_WEIGHT * (row.get("attribute") in attributes), "fact", row["id"],
+            row.get("subject"), row["user_id"], names) + _on_day(row, days), "fact", row["id"],
             row, sources.get(row["id"], []))
         for row in storage.rows.memories({}, ids=list(facts), when=query.when)
         if row["id"] in sources

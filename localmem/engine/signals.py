@@ -8,8 +8,6 @@
   ("What does Caroline's sister do?" names ``caroline`` and ``sister``).
 - ``dates_named``: the calendar days a query names ("What did Elise buy on 7 Jan 2024?",
   "on 10.01.2024"), so items observed on or near that day rank higher.
-- ``attributes_named``: the attributes a query names by their own word ("What are Kate's
-  hobbies?" names ``hobby``), so facts filed under one rank higher.
 - ``is_list``: a question that asks for several things ("What are Kate's hobbies?", "Which
   cities did Elise visit?"): facts, short and many, serve it better than whole raw turns.
 - ``searched_as``: the text a raw user turn is found by: an answer ("WALL-E, Bolt and Kung Fu
@@ -27,11 +25,10 @@ from datetime import date
 from typing import Any
 
 from localmem.engine.textutil import STOP_WORDS, split_sentences, words
-from localmem.engine.vocab import ATTRIBUTES
 
 __all__ = [
     "low_value", "is_when", "named", "subject_named", "asked_before", "searched_as", "dates_named",
-    "attributes_named", "is_list",
+    "is_list",
 ]
 
 # Words of small talk: a sentence made only of these (and stop words) says nothing lasting.
@@ -60,10 +57,6 @@ _DATES = (  # (pattern, the groups of day, month, year); d.m.y as in most of the
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), (3, 2, 1)),
 )
 
-# An attribute by its one-word name and its plural ("hobbies" -> hobby); "sport_team" and the
-# like are named by no single word of a question.
-_BY_WORD = {form: name for name in ATTRIBUTES if "_" not in name
-            for form in (name, f"{name[:-1]}ies" if name.endswith("y") else f"{name}s")}
 
 _ASKS = frozenset("what which who where".split())
 _NOT_PLURAL = frozenset("is was does has this his its us as plus always perhaps".split())
@@ -137,11 +130,6 @@ def dates_named(query: str) -> list[date]:
     return list(dict.fromkeys(day for _, day in sorted(found)))
 
 
-def attributes_named(query: str) -> frozenset[str]:
-    """The attributes whose one-word name (or its plural) ``query`` uses."""
-    return frozenset(_BY_WORD[w] for w in named(query) if w in _BY_WORD)
-
-
 def is_list(query: str) -> bool:
     """True for a what/which/who/where question with a plural in its first five words after
     the question word; "how many" asks for one number."""
@@ -154,4 +142,4 @@ def is_list(query: str) -> bool:
 def _plural(word: str) -> bool:
     if word.endswith("'s") or word in _NOT_PLURAL or word in STOP_WORDS:
         return False
-    return word.endswith("ies") or (word.endswith("s") and not word.endswith("ss") and len(word) > 3)
+    return word.endswith("s") and not word.endswith("ss") and len(word) > 3

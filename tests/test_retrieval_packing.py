@@ -62,3 +62,14 @@ def test_neither_speakers_raw_turn_is_repeated_behind_its_fact(tmp_path):
     assert {i.user_id for i in facts} == {"ana", "ben"}
     behind = {m for i in facts for m in i.source_message_ids}
     assert not [i for i in found if i.kind == "message" and -i.id in behind]
+
+
+def test_a_fact_that_repeats_the_packed_ones_steps_down_for_a_new_one(monkeypatch):
+    skiing = _fact(1, 0.90, "Loves skiing in Aspen")
+    again = _fact(2, 0.88, "Went skiing in Aspen again")  # of went, ski, aspen only went is new
+    cooking = _fact(3, 0.80, "Takes an Italian cooking class")
+    assert [c.rid for c in select([skiing, again, cooking], limit=3, budget=100)] == [1, 2, 3]
+    monkeypatch.setattr(packing, "REPEAT_COST", 0.2)  # again: 0.88 - 0.2 * 2/3 = 0.75 < 0.80
+    assert [c.rid for c in select([skiing, again, cooking], limit=3, budget=100)] == [1, 3, 2]
+    monkeypatch.setattr(packing, "REPEAT_COST", 0.1)  # again: 0.88 - 0.1 * 2/3 = 0.81 > 0.80
+    assert [c.rid for c in select([skiing, again, cooking], limit=3, budget=100)] == [1, 2, 3]

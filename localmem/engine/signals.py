@@ -6,6 +6,10 @@
   each item's date.
 - ``named``: the lowercased words a query uses, against which a fact's subject is matched
   ("What does Caroline's sister do?" names ``caroline`` and ``sister``).
+- ``dates_named``: the calendar days a query names ("What did Elise buy on 7 Jan 2024?",
+  "on 10.01.2024"), so items observed on or near that day rank higher.
+- ``is_list``: a question that asks for several things ("What are Kate's hobbies?", "Which
+  cities did Elise visit?"): facts, short and many, serve it better than whole raw turns.
 - ``searched_as``: the text a raw user turn is found by: an answer ("WALL-E, Bolt and Kung Fu
   Panda") together with the question the other side asked just before it ("What movies do your
   kids like?"), so a later question in the question's words finds the answer. Only the search
@@ -17,11 +21,15 @@ from __future__ import annotations
 import re
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from localmem.engine.textutil import STOP_WORDS, split_sentences, words
 
-__all__ = ["low_value", "is_when", "named", "subject_named", "asked_before", "searched_as"]
+__all__ = [
+    "low_value", "is_when", "named", "subject_named", "asked_before", "searched_as", "dates_named",
+    "is_list",
+]
 
 # Words of small talk: a sentence made only of these (and stop words) says nothing lasting.
 _PHATIC = frozenset(
@@ -36,6 +44,22 @@ _WHEN = re.compile(
     r"\bhow long (ago|has|have|did|was)\b",
     re.IGNORECASE,
 )
+
+_MONTHS = {m[:3].lower(): n for n, m in enumerate(
+    "January February March April May June July August September October November December".split(),
+    1)}
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DATES = (  # (pattern, the groups of day, month, year); d.m.y as in most of the world
+    (re.compile(rf"\b{_DAY}(?: of)? {_MONTH},? (\d{{4}})\b", re.I), (1, 2, 3)),
+    (re.compile(rf"\b{_MONTH} {_DAY},? (\d{{4}})\b", re.I), (2, 1, 3)),
+    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), (1, 2, 3)),
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), (3, 2, 1)),
+)
+
+
+_ASKS = frozenset("what which who where".split())
+_NOT_PLURAL = frozenset("is was does has this his its us as plus always perhaps".split())
 
 
 def _informative(sentence: str) -> bool:
@@ -88,3 +112,34 @@ def searched_as(messages: Sequence[dict[str, Any]], i: int) -> str:
     text = messages[i]["content"]
     question = asked_before(messages, i)
     return f"{question} {text}" if question else text
+
+
+def dates_named(query: str) -> list[date]:
+    """The calendar days ``query`` names, in order ("7 Jan 2024", "January 7th, 2024",
+    "07.01.2024", "2024-01-07"); a day that does not exist is left out."""
+    found: list[tuple[int, date]] = []
+    for pattern, (d, m, y) in _DATES:
+        for match in pattern.finditer(query):
+            month = match.group(m)
+            month_number = int(month) if month.isdigit() else _MONTHS[month[:3].lower()]
+            try:
+                found.append((match.start(), date(int(match.group(y)), month_number,
+                                                  int(match.group(d)))))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(day for _, day in sorted(found)))
+
+
+def is_list(query: str) -> bool:
+    """True for a what/which/who/where question with a plural in its first five words after
+    the question word; "how many" asks for one number."""
+    said = words(query)
+    if not said or said[0] not in _ASKS:
+        return False
+    return any(_plural(w) for w in said[1:6])
+
+
+def _plural(word: str) -> bool:
+    if word.endswith("'s") or word in _NOT_PLURAL or word in STOP_WORDS:
+        return False
+    return word.endswith("s") and not word.endswith("ss") and len(word) > 3

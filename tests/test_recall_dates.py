@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from localmem import FakeLLM, HashEmbedder, Memory
+from localmem import FakeLLM, HashEmbedder, Memory, MemoryConfig
 from localmem.engine import retrieval
 from localmem.engine.signals import dates_named
 
@@ -25,7 +25,9 @@ def test_the_days_a_query_names(query, days):
 
 
 def _memory(tmp_path) -> Memory:
-    memory = Memory(path=tmp_path / "m", llm=FakeLLM(), embedder=HashEmbedder())
+    # every purchase stored as a fact: the hashing embedder's chatter vote is not what is tested
+    memory = Memory(path=tmp_path / "m", llm=FakeLLM(), embedder=HashEmbedder(),
+                    config=MemoryConfig(keep_chatter=True))
     for day, said in [(1, "I bought flowers at the market."), (7, "I bought water at the market."),
                       (9, "I bought bread at the market.")]:
         memory.add(said, user_id="elise", timestamp=datetime(2024, 1, day, 12, tzinfo=timezone.utc))

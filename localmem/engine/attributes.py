@@ -321,9 +321,9 @@ class Prototypes:
         """
         if not others:
             return []
-        dists = self.distributions(list(dict.fromkeys([text, *others])))
-        first, rows = dists[0], dict(zip(dict.fromkeys([text, *others]), dists))
-        return [overlap(first, rows[o]) for o in others]
+        texts = list(dict.fromkeys([text, *others]))  # each distinct text once
+        rows = dict(zip(texts, self.distributions(texts)))
+        return [overlap(rows[text], rows[o]) for o in others]
 
     def lean(self, texts: Sequence[str], floor: float = 0.3, lead: float = 0.05
              ) -> list[str | None]:

@@ -51,7 +51,7 @@ from realtalk import (  # noqa: E402
 )
 from eval_rerank import RerankLLM  # noqa: E402
 from eval_set import (  # noqa: E402  (re-exported: tests load the harness from this file)
-    SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, load_slots,
+    HALVES, SET_PATH, SPLITS, Observed, SetScores, describe, fact_matches, load_set, load_slots,
     must_not_matches, perfect_llm, percentile, run_set, score_conversation, supported, user_text,
 )
 
@@ -374,8 +374,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="catalog name or GGUF path; 'fake' = rules only (no model)")
     parser.add_argument("--mode", choices=["facts", "raw", "both", "set", "all"], default="all",
                         help="REALTALK modes to run (both = facts and raw), set = the hand-written set")
-    parser.add_argument("--split", choices=["tune", "heldout", "both"], default="both",
-                        help="which part of the hand-written set to score (figures per split)")
+    parser.add_argument("--split", choices=["tune", "heldout", "both", *HALVES], default="both",
+                        help="which part of the hand-written set to score (figures per split); "
+                        "tune-a / tune-b: the tuning split's halves")
     parser.add_argument("--failures", action="store_true", help="list the set's failures")
     parser.add_argument("--prompt", type=Path, help="a file with an extraction prompt to try")
     parser.add_argument("--leads", choices=["catalog", "model", "rules"], default="catalog",

@@ -35,7 +35,7 @@ from localmem.backends.llm import FakeLLM
 from localmem.errors import LocalmemError
 
 __all__ = [
-    "SPLITS", "SET_PATH", "SLOTS", "DEFAULT_DATE", "load_set", "load_slots", "describe",
+    "SPLITS", "HALVES", "SET_PATH", "SLOTS", "DEFAULT_DATE", "load_set", "load_slots", "describe",
     "describe_all", "ALTERNATIVES",
     "fact_matches", "must_not_matches", "supported", "user_text", "perfect_llm", "SetScores",
     "Observed", "score_conversation", "run_set", "percentile",
@@ -43,6 +43,9 @@ __all__ = [
 
 DATA = Path(__file__).parent / "eval_data"
 SPLITS = {"tune": DATA / "set_tune.json", "heldout": DATA / "set_heldout.json"}
+# Halves of the tuning split (conversations at even / odd places): shape a rule on one half and
+# check it on the other before held-out is spent on it.
+HALVES = {"tune-a": 0, "tune-b": 1}
 SET_PATH = SPLITS["tune"]
 # Gold subject / attribute / single / change per gold fact, for a perfect structured extractor.
 SLOTS = {"tune": DATA / "set_tune_slots.json"}
@@ -56,6 +59,9 @@ def load_set(split: str | Path = "tune") -> list[dict[str, Any]]:
     Raises:
         ValueError: a conversation lacks its attributes, or a gone fact its probing question.
     """
+    half = HALVES.get(str(split))
+    if half is not None:
+        return load_set("tune")[half::2]
     path = SPLITS.get(str(split), Path(split))
     conversations = json.loads(Path(path).read_text(encoding="utf-8"))["conversations"]
     for conv in conversations:
@@ -94,7 +100,7 @@ def user_text(messages: Any) -> str:
 
 def load_slots(split: str) -> dict[str, dict[str, Any]] | None:
     """The gold slots of a split's facts (``SLOTS``), or None where none were written."""
-    path = SLOTS.get(split)
+    path = SLOTS.get("tune" if split in HALVES else split)
     return json.loads(path.read_text(encoding="utf-8"))["facts"] if path else None
 
 

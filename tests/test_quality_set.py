@@ -187,3 +187,12 @@ def test_two_new_facts_for_one_slot_in_one_add_do_not_fail_the_add():
     memory.add("I live in Seattle now, the move went smoothly. I live in Seattle.", user_id="u")
     texts = [item.text for item in memory.get_all(user_id="u")]
     assert any("Seattle" in t for t in texts) and not any("Chicago" in t for t in texts)
+
+
+def test_the_tuning_halves_share_nothing_and_cover_the_tuning_split(harness, tune):
+    a, b = harness.load_set("tune-a"), harness.load_set("tune-b")
+    ids = [c["id"] for c in a] + [c["id"] for c in b]
+    assert sorted(ids) == sorted(c["id"] for c in tune)
+    assert not {c["id"] for c in a} & {c["id"] for c in b}
+    assert abs(len(a) - len(b)) <= 1
+    assert harness.load_slots("tune-a") == harness.load_slots("tune")

@@ -201,8 +201,20 @@ _MONTH_MAY = re.compile(r"\b(?:(?i:in|since|last|next|early|late|mid|by|until|th
 
 def is_hypothetical(text: str) -> bool:
     """Whether the fact only might happen ("Might get a Tesla one day if prices drop"); the
-    month ("moved there in May") is no "may"."""
-    return bool(re.search(HYPOTHETICAL, _MONTH_MAY.sub(" ", text), re.I))
+    month ("moved there in May") is no "may", and a comment after the statement ("Got the
+    senior title, if you can believe it"; "Eats dairy again, could not live without cheese")
+    leaves the statement as sure as it was."""
+    return bool(re.search(HYPOTHETICAL, _MONTH_MAY.sub(" ", _statement(text)), re.I))
+
+
+def _statement(text: str) -> str:
+    """The statement before a comma's comment, unless the comment carries the condition
+    ("Will get a dog, if the landlord agrees": a comma then "if"/"when"/"once" + a clause)."""
+    first, *rest = re.split(r",\s+", text, maxsplit=1)
+    if rest and re.match(r"(?i)(?:if|unless|once|provided) (?!you can|that makes|i'm honest|"
+                         r"i'm being honest|that's)", rest[0]):
+        return text
+    return first
 
 
 _PARTNERS = {"wife", "husband", "partner", "girlfriend", "boyfriend", "fiance", "fiancee",
@@ -214,13 +226,16 @@ def is_partner(subject: str | None) -> bool:
     return bool(subject) and subject.split()[0] in _PARTNERS
 
 
+# an ending that names what came instead ("ditched the Pixel for an iPhone") is a change
+_NEW_VALUE = (r"\b(bought|got|switched|now|started|instead|new|for (?:an?|the|my|their)|"
+              r"(?:over|back) to|these days|went with|replaced|swapped|traded)\b")
+
+
 def change_of(text: str) -> Change:
     """"ended" when something stopped and nothing replaced it, "changed" when a value is new."""
     lowered = text.lower().replace("\u2019", "'")
     new_value = re.search(CHANGE, lowered)
-    if is_ending(lowered) and not (new_value and re.search(
-        r"\b(bought|got|switched|now|started|instead|new)\b", lowered
-    )):
+    if is_ending(lowered) and not (new_value and re.search(_NEW_VALUE, lowered)):
         return "ended"
     if has_negation(lowered) and re.search(r"\b(anymore|any more|no longer)\b", lowered):
         return "ended"

@@ -93,6 +93,14 @@ _SCHOOLS = (r"law school|med school|medical school|grad school|high school|colle
 CASED_PATTERNS: list[tuple[str, str]] = [
     (r"^(?i:quit|left|resigned from|stopped working (?:at|for)|handed in (?:their|my) notice at) "
      r"[A-Z]", "job"),
+    # an employer by name, whatever the verb: "Got poached by Meta", "Starts at Stripe Monday"
+    (r"\b(?i:joined|joining|starting at|starts at|start at|started at|poached by|hired by|"
+     r"hired at|an offer from|working for|works for|work for|walked away from|let go from|"
+     r"laid off from|last (?:day|shift|week) at|first (?:day|week) at|"
+     r"interning at|internship at|job at|position at|role at|gig at) "
+     r"(?!(?i:home|school|college|university|the gym|the moment|night|the end|least|first))"
+     r"(?:the )?[A-Z]", "job"),
+    (r"^(?i:is (?:now |still )?at) [A-Z][\w&.-]*(?: [A-Z][\w&.-]*)?(?i: now)?$", "job"),
     (r"^(?i:(?:is |are )?(?:back |now |still |currently |finally )?(?:in|living in|based in|"
      r"home in|settled in)) [A-Z]", "home"),
     (r"^(?i:(?:is|are) (?:going|heading|flying|travell?ing|off|driving) to|is visiting) [A-Z]",
@@ -106,9 +114,11 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^birthday is\b|^was born on\b", "birthday"),
     (r"^(is|comes) (originally )?from\b", "origin"),
     (r"\b(linux|ubuntu|fedora|debian|arch linux|linux mint|macos|mac os|os x|windows \d+|windows|"
+     r"manjaro|mint|pop ?os|elementary os|kubuntu|opensuse|arch btw|(?:on|to) arch|"
      r"(?:a|the|on) mac|"
      r"chromeos|chrome os|freebsd|pop!?_os)\b", "os"),
-    (r"\b(iphone|pixel \d|pixel phone|google pixel|galaxy s\d+|samsung galaxy|oneplus|motorola|"
+    (r"\b(iphone|pixel \d\w*|pixel phone|google pixel|galaxy [saz]\d+|samsung galaxy|oneplus|"
+     r"motorola|xiaomi|huawei|nokia|galaxy|iphones?|pixel|samsung phone|blackberry|"
      r"android phone|smartphone|flip phone|new phone|(?:their|a|an|the) phone)\b", "phone"),
     (r"\b(macbook|thinkpad|chromebook|laptop|imac|gaming pc|desktop pc|desktop computer|"
      r"dell xps|dell|lenovo|alienware|surface pro|surface laptop|"
@@ -116,7 +126,9 @@ PATTERNS: list[tuple[str, str]] = [
     (r"\b(kindle|ipad|tablet|smartwatch|apple watch|e-reader|playstation|xbox|nintendo switch)\b",
      "device"),
     (r"\b(vegan|vegetarian|pescatarian|keto|paleo|plant-based|flexitarian|carnivore diet|"
-     r"omnivore|gluten-free|dairy-free|intermittent fasting|"
+     r"omnivore|gluten-free|dairy-free|intermittent fasting|low[- ]carb|mediterranean diet|"
+     r"whole30|atkins|raw food|(?:cut|cutting) out (?:meat|dairy|carbs|sugar|gluten)|"
+     r"(?:eats|eating|eat) (?:meat|fish|chicken|dairy|cheese|eggs)|fasting|diet\b|"
      r"(?:eats|eating|eat) (?:meat|fish|chicken|pork|beef|dairy|eggs|seafood|red meat) again|"
      r"(?:stopped|quit|gave up) eating (?:meat|fish|chicken|pork|beef|dairy|eggs|seafood))\b",
      "diet"),
@@ -125,7 +137,10 @@ PATTERNS: list[tuple[str, str]] = [
      r"husband is|partner is|girlfriend is|boyfriend is|fianc[eé]e? is|"
      r"has a (girlfriend|boyfriend|partner|wife|husband|fianc[eé]e?)\b)|"
      r"\b(broke up|split up|got divorced|got married|got engaged|separated from|"
-     r"called it quits|getting divorced|getting a divorce|filed for divorce|dumped)\b",
+     r"called it quits|getting divorced|getting a divorce|filed for divorce|dumped|"
+     r"broke (?:things |it )?off with|ended things with|parted ways with|separate ways|"
+     r"(?:are|aren't|are not|not) together (?:anymore|any more)|seeing someone|dating someone|"
+     r"the divorce|single again)\b|^(?:got )?separated\b|^together with \w+ (?:anymore|any more)",
      "relationship"),
     (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
      rf"traded in|ditched|picked up|purchased) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|"
@@ -186,16 +201,35 @@ ENDING = (
     r"(?:is|was) over|wrapped up|"
     r"getting rid of|dropped out|hung up|without \w+ing|no more|came off|healed|recovered|"
     r"is over|got better|cleared up|put (?:\w+ )?down|went to live with|"
-    r"found (?:\w+ )?a new home)\b"
+    r"found (?:\w+ )?a new home|"
+    # written from English at large, not from the set: how people say a thing stopped
+    r"broke (?:things |it )?off|ended things|ended it|parted ways|went (?:our|their) separate ways|"
+    r"(?:are|aren't|are not|is not|isn't|not) together anymore|we're done|walked away from|"
+    r"let go from|got let go|was let go|stepped down|moved on from|done with|kicked the habit|"
+    r"(?:smoke|alcohol|nicotine|vape)[- ]free|sober|clean for|uninstalled|"
+    r"ditched|cut out|gave notice|turned in (?:my|their) notice|last (?:shift|week) at|"
+    r"split from|divorced|"
+    r"(?:is|are|was) (?:an? )?ex)\b"
 )
 # ... and something new replaced an old value ("switched to", "now", "these days").
 CHANGE = (
     r"\b(now|switched|changed|new|these days|nowadays|instead|promoted|became|upgraded|"
     r"replaced|bought|got a|finally|moved|relocated|started|took over|traded|converted|"
-    r"prefers? \w+(?: \w+)? (over|to|rather than))\b"
+    r"prefers? \w+(?: \w+)? (over|to|rather than)|"
+    # ... in the many other ways people say it
+    r"lately|as of|went back to|back to|made the (?:jump|switch|move)|jumped ship|"
+    r"poached|ditched|swapped|(?:went|gone|going) (?:fully )?(?:vegan|vegetarian|freelance|remote|"
+    r"plant-based|keto|pescatarian)|"
+    r"all about|more into|turned into|transferred|signed (?:a|the) lease|closed on|"
+    r"landed|took (?:a|the) (?:job|position|role|offer)|got hired|hired|joined|starting at|"
+    r"starts at|start at|first (?:day|week|month) (?:at|in|as)|got the keys|ended up|"
+    r"is the \w+(?: \w+)? now|upgraded|caved)\b"
 )
 # ... or adds a value next to the old ones ("also", "a second job").
-ADDITIVE = r"\b(also|too|as well|another|second|side (job|gig|hustle)|on the side|plus)\b"
+ADDITIVE = (  # "too" / "as well" closing a clause ("way too much paperwork" adds nothing)
+    r"\b(also|another|second|side (job|gig|hustle)|on the side)\b"
+    r"|\b(?:too|as well)\b\s*(?:[,.;!?)]|$)"
+)
 # ... or only might happen ("Might get a Tesla one day"): it never replaces a value.
 HYPOTHETICAL = (
     r"\b(might|may|maybe|someday|some day|one day|if|would like to|would love to|wants? to|"

@@ -159,7 +159,8 @@ def _ending_target(text: str, single: bool, slot: Sequence[Candidate],
             return cand
     if single and slot and (not named or len(slot) == 1):
         return slot[0]  # one value at a time, and one known: "Quit the hospital" ends it
-    names = _names(text) & named  # "Clover went to live with their aunt": Clover, not aunt
+    # "Clover went to live with their aunt": Clover, not aunt (``named`` holds word stems)
+    names = {n for n in _names(text) if n in named or stem(n) in named}
     for cand in others:
         if is_ending(cand.text) or has_negation(cand.text):
             continue

@@ -140,7 +140,7 @@ PATTERNS: list[tuple[str, str]] = [
      r"called it quits|getting divorced|getting a divorce|filed for divorce|dumped|"
      r"broke (?:things |it )?off with|ended things with|parted ways with|separate ways|"
      r"(?:are|aren't|are not|not) together (?:anymore|any more)|seeing someone|dating someone|"
-     r"the divorce|single again)\b|^(?:got )?separated\b|^together with \w+ (?:anymore|any more)",
+     r"the divorce|single again)\b|^(?:got )?separated\b|^(?:is |are )?together with \w+ (?:anymore|any more)",
      "relationship"),
     (rf"\b(drives|drove|driving|bought|got|got rid of|owns|has|leased|leasing|leases|sold|"
      rf"traded in|ditched|picked up|purchased) (a|an|their|the|my)( \w+){{0,3}} ({_CARS})\b|"

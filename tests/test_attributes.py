@@ -140,6 +140,21 @@ def test_prototypes_name_wordings_written_after_them(minilm):
     assert Prototypes(minilm).name(["Got moved to the night team at the depot"]) != ["home"]
 
 
+@pytest.mark.integration
+def test_change_prototypes_name_new_values_said_without_the_attribute(minilm):
+    # written after the change prototypes, in none of them and in no evaluation set
+    said = {
+        "Got made deputy head this term": "job",
+        "Is finally out of that awful call center job": "job",
+        "Got the keys to a flat in Cardiff last week": "home",
+        "Has been going out with a girl called Nadia": "relationship",
+        "Is strictly veggie these days": "diet",
+        "Swapped the Android for an iPhone 14": "phone",
+        "Is off cigarettes for good": "smoking",
+    }
+    assert Prototypes(minilm).name(list(said)) == list(said.values())
+
+
 def test_m006_adds_subject_and_attribute_to_a_store_made_before_it(tmp_path):
     path = tmp_path / "old.db"
     db = sqlite_utils.Database(sqlite3.connect(path))

@@ -8,7 +8,7 @@ import pytest
 
 from helpers import fake_memory
 from localmem.engine.attributes import (
-    Prototypes, change_of, is_additive, is_hypothetical, rule_attribute,
+    change_of, is_additive, is_hypothetical, rule_attribute,
 )
 from localmem.engine.decisions import Candidate, ending_targets
 from localmem.engine.vocab import ATTRIBUTES
@@ -102,29 +102,3 @@ def test_a_second_value_of_a_many_valued_attribute_keeps_the_first():
         memory.add(text, user_id="u")
     texts = " | ".join(m.text.lower() for m in memory.get_all(user_id="u"))
     assert "guitar" in texts and "piano" in texts, texts
-
-
-@pytest.fixture(scope="module")
-def minilm(tmp_path_factory):
-    from localmem import Memory
-    from localmem.config import LLMConfig, MemoryConfig
-
-    memory = Memory(MemoryConfig(llm=LLMConfig(provider="fake")),
-                    path=tmp_path_factory.mktemp("minilm"))
-    yield memory.embedder
-    memory.close()
-
-
-@pytest.mark.integration
-def test_change_prototypes_name_new_values_said_without_the_attribute(minilm):
-    # written after the change prototypes, in none of them and in no evaluation set
-    said = {
-        "Got made deputy head this term": "job",
-        "Is finally out of that awful call center job": "job",
-        "Got the keys to a flat in Cardiff last week": "home",
-        "Has been going out with a girl called Nadia": "relationship",
-        "Is strictly veggie these days": "diet",
-        "Swapped the Android for an iPhone 14": "phone",
-        "Is off cigarettes for good": "smoking",
-    }
-    assert Prototypes(minilm).name(list(said)) == list(said.values())

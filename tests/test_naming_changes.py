@@ -10,7 +10,7 @@ from helpers import fake_memory
 from localmem.engine.attributes import (
     change_of, is_additive, is_hypothetical, rule_attribute,
 )
-from localmem.engine.decisions import Candidate, ending_targets
+from localmem.engine.decisions import Candidate, ending_targets, preference_target
 from localmem.engine.vocab import ATTRIBUTES
 from localmem.engine.vocab_prototypes import PROTOTYPES
 from localmem.engine.vocab_prototypes_change import CHANGES
@@ -67,6 +67,18 @@ def test_an_ending_finds_the_partner_it_names():
     stored = Candidate(1, "Boyfriend Jake is taking them to dinner", 0.5, "boyfriend jake", None)
     other = Candidate(2, "Coworker Sam is loud", 0.5, "coworker sam", None)
     assert ending_targets("Broke things off with Jake", True, [], [other, stored]) == [stored]
+
+
+@pytest.mark.parametrize("new, old, overturned", [
+    ("Prefers tea over coffee these days", "Drinks black coffee every morning", True),
+    ("Is more into wine than beer these days", "Is a beer guy", True),
+    ("Would rather have tacos than sushi", "Favorite food is sushi", True),
+    ("Prefers tea over coffee", "The coffee shop on 5th closed", False),  # no liking, no habit
+    ("Prefers tea over coffee", "Loves tea", False),  # the choice itself is what it liked
+])
+def test_a_preference_overturns_the_liking_or_habit_it_names(new, old, overturned):
+    cand = Candidate(1, old, 0.5, "user", None)
+    assert (preference_target(new, "user", [cand]) is cand) is overturned
 
 
 def test_change_wordings_join_their_single_valued_attribute():

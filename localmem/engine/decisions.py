@@ -71,13 +71,18 @@ _NOT_A_VALUE = _TEMPLATE | _stems(
 _CONTINUES = re.compile(r"^(?:still|as always|as usual)\b", re.I)
 _ADVERB = re.compile(r"\w{4,}ly")  # "completely": how, not what
 _SWITCH = re.compile(r"\b(switched|replaced|instead|traded|swapped|upgraded|changed)\b", re.I)
-_PREFERS = re.compile(
-    r"\bprefers? ([\w' -]+?) (?:over|to|rather than|more than|instead of) ([\w' -]+?)"
-    r"(?: (?:now|these days|nowadays|lately))?(?:[,.;!]|$)",
+_PREFERS = re.compile(  # "Prefers tea over coffee", "Is more into wine than beer"
+    r"\b(?:prefers?|(?:is |are )?(?:way |much )?more into|would rather(?: have| drink| eat| do)?|"
+    r"likes? (?:\w+ )?better) ([\w' -]+?) (?:over|to|rather than|more than|"
+    r"instead of|than) ([\w' -]+?)(?: (?:now|these days|nowadays|lately|anymore))?(?:[,.;!]|$)",
     re.I,
 )
-_LIKING = re.compile(r"\b(likes?|loves?|enjoys?|prefers?|favou?rite|fan of|into|a \w+ person)\b",
-                     re.I)
+# a liking, or a habit a preference can overturn ("Drinks coffee every morning")
+_LIKING = re.compile(
+    r"\b(likes?|loves?|enjoys?|prefers?|favou?rite|fan of|into|a \w+ (?:person|guy|girl|fan|"
+    r"lover|drinker|fanatic)|drinks?|eats?|uses?|listens to|watches|obsessed with|addicted to|"
+    r"big on|all about|team \w+|lives on)\b",
+    re.I)
 
 
 def _values(text: str) -> set[str]:

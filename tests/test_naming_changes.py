@@ -58,6 +58,8 @@ def test_only_a_closing_too_adds_a_value(text, additive):
     ("Broke things off with Jake", "relationship"),
     ("Is not together with Chris anymore", "relationship"),
     ("Lives in Toronto with their wife Anna", "home"),  # a partner named in passing
+    ("Is a dental hygienist now", "job"), ("Became a detective", "job"),
+    ("Is a good driver", None),  # a word of many jobs and of everyone
 ])
 def test_value_words_and_employers_by_name_name_the_attribute(text, key):
     assert rule_attribute(text) == key

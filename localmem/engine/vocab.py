@@ -73,7 +73,18 @@ baker butcher tailor hairdresser stylist barber coach trainer instructor supervi
 cto founder freelancer contractor technician administrator coordinator specialist counselor
 psychologist lifeguard courier sysadmin dietitian midwife translator interpreter zookeeper
 cleaner server foreman paralegal dispatcher bookkeeper auditor recruiter
-marketer copywriter animator teller agent cashier""".split()
+marketer copywriter animator teller agent cashier
+hygienist trucker operator welder machinist roofer landscaper gardener
+housekeeper concierge dishwasher sommelier associate representative rep dev swe
+tester statistician economist actuary underwriter adjuster cfo coo vp principal headteacher dean
+pastor priest chaplain caseworker guard bouncer ranger warden inspector detective sheriff deputy
+trooper marine sailor medic emt optometrist optician chiropractor physio physiotherapist
+radiologist sonographer phlebotomist orthodontist pediatrician postdoc handyman
+bricklayer mason locksmith seamstress florist jeweler grocer stocker merchandiser
+scheduler estimator surveyor drafter geologist chemist biologist physicist youtuber streamer
+influencer author novelist screenwriter producer dj illustrator
+referee umpire realtor""".split()
+JOB_WORDS = list(dict.fromkeys(JOB_WORDS))
 
 _PETS = (r"dog|cat|puppy|kitten|parrot|hamster|rabbit|bunny|goldfish|fish|turtle|snake|horse|"
          r"guinea pig|gecko|lizard|budgie|pets?")

@@ -60,6 +60,8 @@ def test_only_a_closing_too_adds_a_value(text, additive):
     ("Lives in Toronto with their wife Anna", "home"),  # a partner named in passing
     ("Is a dental hygienist now", "job"), ("Became a detective", "job"),
     ("Is a good driver", None),  # a word of many jobs and of everyone
+    ("Runs Mint on the old laptop", "os"), ("Mint chocolate chip is their weakness", None),
+    ("Best friend Priya moved to Seattle for a job at Microsoft", "home"),
 ])
 def test_value_words_and_employers_by_name_name_the_attribute(text, key):
     assert rule_attribute(text) == key

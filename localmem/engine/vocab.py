@@ -107,8 +107,7 @@ CASED_PATTERNS: list[tuple[str, str]] = [
     # an employer by name, whatever the verb: "Got poached by Meta", "Starts at Stripe Monday"
     (r"\b(?i:joined|joining|starting at|starts at|start at|started at|poached by|hired by|"
      r"hired at|an offer from|working for|works for|work for|walked away from|let go from|"
-     r"laid off from|last (?:day|shift|week) at|first (?:day|week) at|"
-     r"interning at|internship at|job at|position at|role at|gig at) "
+     r"laid off from|last (?:day|shift|week) at|first (?:day|week) at|interning at) "
      r"(?!(?i:home|school|college|university|the gym|the moment|night|the end|least|first))"
      r"(?:the )?[A-Z]", "job"),
     (r"^(?i:is (?:now |still )?at) [A-Z][\w&.-]*(?: [A-Z][\w&.-]*)?(?i: now)?$", "job"),
@@ -125,7 +124,8 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^birthday is\b|^was born on\b", "birthday"),
     (r"^(is|comes) (originally )?from\b", "origin"),
     (r"\b(linux|ubuntu|fedora|debian|arch linux|linux mint|macos|mac os|os x|windows \d+|windows|"
-     r"manjaro|mint|pop ?os|elementary os|kubuntu|opensuse|arch btw|(?:on|to) arch|"
+     r"manjaro|(?:runs|running|on|to|uses|using|installed) mint|pop ?os|elementary os|kubuntu|"
+     r"opensuse|arch btw|(?:on|to) arch|"
      r"(?:a|the|on) mac|"
      r"chromeos|chrome os|freebsd|pop!?_os)\b", "os"),
     (r"\b(iphone|pixel \d\w*|pixel phone|google pixel|galaxy [saz]\d+|samsung galaxy|oneplus|"
@@ -169,7 +169,8 @@ PATTERNS: list[tuple[str, str]] = [
      r"started (a |their )?(new )?(job|gig|role|position)|new (job|gig|role|position) as|"
      r"got promoted|was promoted|got hired|was hired|is employed|is self-employed|is unemployed|"
      r"freelancing|is freelancing|lost their job|got laid off|was laid off|got fired|was fired|"
-     r"retired|is retired|handed in (their|a) notice|"
+     r"retired|is retired|handed in (their|a) notice|put in (their|my|a) (two weeks|notice)|"
+     r"gave (their|my) (two weeks|notice)|two weeks'? notice|"
      r"(quit|left|resigned from) (their |her |his )?(job|work|position|practice|firm|company)|"
      r"quit (the|their|her|his) \w+$)\b",
      "job"),

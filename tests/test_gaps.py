@@ -45,6 +45,17 @@ def test_a_piece_of_a_rule_clause_fills_no_gap():
     assert not _gap("In Melbourne", message)  # ... so its piece is theirs, no gap
 
 
+@pytest.mark.parametrize("fact, message", [
+    # a comment the rules cut from the sentence they took
+    ("Puppy cuddles are part of their salary",
+     "I'm a receptionist at a vet clinic, puppy cuddles are part of my salary"),
+    ("Cat is hiding in one", "moving boxes everywhere, the cat is hiding in one"),
+])
+def test_what_the_rules_cut_from_a_sentence_they_took_fills_no_gap(fact, message):
+    assert candidate_clauses(message)
+    assert not _gap(fact, message)
+
+
 def test_a_gap_fact_holds_only_words_the_user_said():
     message = "nuked windows off the desktop last weekend lol"
     assert fills_gap("Switched off windows on the desktop", leader_answered=True)

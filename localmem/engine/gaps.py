@@ -1,12 +1,13 @@
 """Which facts of the side that does not lead fill a gap the leader left.
 
 Where the rules lead (every catalog model today), their clauses say what the user said and the
-model only adds what the rules made nothing of. The rules leave a sentence out on purpose: a
-question, a wish or an "if", talk about the listener, a mood, the body complaining. A model fact
-drawn from such a sentence is what the rules declined, not a gap; nor is a fact whose words all
-lie inside one of the rules' clauses (a piece of what they already said: "In Melbourne" from
-"I'm in Melbourne for uni"). A gap fact must also be one the rules can place (an attribute, an
-ending) and hold only words the user said.
+model only adds what the rules made nothing of: a sentence they took no clause from. Within a
+sentence the rules read, what they cut is cut on purpose (a comment after the fact: "I'm a
+receptionist at a vet clinic, puppy cuddles are basically part of my salary"). They also leave
+a piece out on purpose: a question, a wish or an "if", talk about the listener, a mood, the body
+complaining; a model fact drawn from such a piece is what the rules declined, not a gap. A gap
+fact must also be one the rules can place (an attribute, an ending) and hold only words the
+user said.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from localmem.engine.attributes import is_ending, is_hypothetical, rule_attribute
 from localmem.engine.extract import is_grounded, source_piece, strip_lead_in, topic_words
 from localmem.engine.passing import complaint, passing
-from localmem.engine.textutil import content_words
+from localmem.engine.textutil import content_words, split_sentences
 
 __all__ = ["fills_gap", "model_fills_gap", "declined"]
 
@@ -42,11 +43,19 @@ def declined(piece: str) -> bool:
 
 def model_fills_gap(fact: str, source: str, clauses: Sequence[str]) -> bool:
     """Whether a model fact fills a gap the leading rules left in ``source``: placeable, every
-    content word said, not inside one of the rules' ``clauses``, not drawn from a piece the
-    rules declined, and no wish itself."""
+    content word said, no wish itself, not drawn from a piece the rules declined, nor from a
+    sentence they took one of their ``clauses`` from."""
     if not fills_gap(fact, leader_answered=True) or not is_grounded(fact, source, share=1.0):
         return False
-    said = topic_words(fact)
-    if any(said <= set(content_words(c)) for c in clauses):
+    piece = source_piece(content_words(fact), source)
+    if is_hypothetical(fact) or declined(piece):
         return False
-    return not is_hypothetical(fact) and not declined(source_piece(content_words(fact), source))
+    said = topic_words(fact)
+    sentence = next((s for s in split_sentences(source) if piece in s), piece)
+    return not any(said <= set(content_words(c)) or _within(c, sentence) for c in clauses)
+
+
+def _within(clause: str, sentence: str) -> bool:
+    """Whether the rules took ``clause`` from ``sentence`` (nearly all its words are there)."""
+    words = set(content_words(clause))
+    return bool(words) and len(words & set(content_words(sentence))) >= 0.8 * len(words)

@@ -2,9 +2,11 @@
 
 The model is asked once per add for facts (grammar-constrained JSON). Its facts must be grounded
 in the user's words; clauses it missed are rewritten deterministically, so a weak model loses
-nothing. Each fact gets a subject ("user", "sister ana"), an attribute key (job, home, pet, ...)
-and a change ("new", "changed", "ended"): from the model where it leads (``model_leads``; a
-catalog setting per model, measured), else from rules and attribute prototypes.
+nothing; where the rules lead, a model fact is kept only where it fills a gap they left
+(``gaps.py``). Each fact gets a subject ("user", "sister ana"), an attribute key (job, home,
+pet, ...) and a change ("new", "changed", "ended"): from the model where it leads
+(``model_leads``; a catalog setting per model, measured), else from rules and attribute
+prototypes.
 
 Decisions look first at the stored facts of the same subject and attribute (``related``): a new
 value of a single-valued attribute supersedes the current one (UPDATE: history keeps the old
@@ -84,7 +86,7 @@ class PlannedChange:
 class ExtractionReport:
     facts: list[Fact] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # model facts not grounded in the messages
-    partial: list[str] = field(default_factory=list)  # grounded, set aside: the rules' reading stands
+    partial: list[str] = field(default_factory=list)  # grounded, set aside: the rules decide
     model_error: str | None = None
 
 

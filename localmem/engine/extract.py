@@ -18,7 +18,7 @@ from localmem.engine.textutil import content_words, split_sentences, stem, words
 
 __all__ = [
     "candidate_clauses", "rewrite_clause", "is_grounded", "has_negation", "topic_words",
-    "resolve_dates", "strip_lead_in", "correction", "third_person_lead",
+    "resolve_dates", "strip_lead_in", "correction", "third_person_lead", "source_piece",
 ]
 
 # "We" / "our" speak for the user too ("we bought a house in Porto and moved there").
@@ -202,8 +202,9 @@ def _expand(word: str) -> set[str]:
     return {word}
 
 
-def is_grounded(fact: str, source: str) -> bool:
-    """Whether the source supports ``fact``: its names, numbers and content words are there.
+def is_grounded(fact: str, source: str, share: float = GROUNDED_SHARE) -> bool:
+    """Whether the source supports ``fact``: its names, numbers and content words (at least
+    ``share`` of them) are there.
 
     Allows the user's own paraphrase ("I'm vegetarian" -> "Is vegetarian"), a few template
     words ("Name is", "years old" after a number the user said), a date resolved from a relative
@@ -228,8 +229,17 @@ def is_grounded(fact: str, source: str) -> bool:
     meaningful = [w for w in fact_words if w not in template]
     if meaningful and not any(w in found for w in meaningful):
         return False
-    if len(found) / len(fact_words) < GROUNDED_SHARE:
+    if len(found) / len(fact_words) < share:
         return False
+    best = source_piece(fact_words, source)
+    if best.rstrip().endswith("?") or _PLEASANTRY.search(best):
+        return False  # a question or a pleasantry is not a fact about the user
+    return has_negation(best) == has_negation(fact)
+
+
+def source_piece(fact_words: list[str], source: str) -> str:
+    """The clause or comma piece of ``source`` sharing most of ``fact_words`` (the shortest of
+    equals): what a fact was drawn from."""
     clauses = [
         c for s in split_sentences(source) or [source]
         for part in _CONTRAST.split(s) if part
@@ -238,11 +248,8 @@ def is_grounded(fact: str, source: str) -> bool:
     # A comma piece of three words or more stands for itself: "I'm doing keto, no carbs" holds
     # "Is doing keto" without the negation; "I'm not, like, vegan" keeps it.
     pieces = [p for c in clauses for p in re.split(r",\s*", c) if len(p.split()) >= 3]
-    best = max([*pieces, *clauses],
+    return max([*pieces, *clauses],
                key=lambda s: (len(set(content_words(s)) & set(fact_words)), -len(s)))
-    if best.rstrip().endswith("?") or _PLEASANTRY.search(best):
-        return False  # a question or a pleasantry is not a fact about the user
-    return has_negation(best) == has_negation(fact)
 
 
 _RELATIVE_DAYS = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}

@@ -2,9 +2,11 @@
 
 The model is asked once per add for facts (grammar-constrained JSON). Its facts must be grounded
 in the user's words; clauses it missed are rewritten deterministically, so a weak model loses
-nothing. Each fact gets a subject ("user", "sister ana"), an attribute key (job, home, pet, ...)
-and a change ("new", "changed", "ended"): from the model where it leads (``model_leads``; a
-catalog setting per model, measured), else from rules and attribute prototypes.
+nothing; where the rules lead, a model fact is kept only where it fills a gap they left
+(``gaps.py``). Each fact gets a subject ("user", "sister ana"), an attribute key (job, home,
+pet, ...) and a change ("new", "changed", "ended"): from the model where it leads
+(``model_leads``; a catalog setting per model, measured), else from rules and attribute
+prototypes.
 
 Decisions look first at the stored facts of the same subject and attribute (``related``): a new
 value of a single-valued attribute supersedes the current one (UPDATE: history keeps the old
@@ -42,6 +44,7 @@ from localmem.engine.facts import (
     Fact, annotate, best_clause, covers, derived_facts, known_subject, stored_form, touches,
     with_subject,
 )
+from localmem.engine.gaps import fills_gap, model_fills_gap
 from localmem.engine.prompts import (
     FACT_EXTRACTION_PROMPT, STRUCTURED_EXTRACTION_PROMPT, UPDATE_MEMORY_PROMPT, ExtractedFacts,
     MemoryDecision, StructuredFacts,
@@ -83,7 +86,7 @@ class PlannedChange:
 class ExtractionReport:
     facts: list[Fact] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # model facts not grounded in the messages
-    partial: list[str] = field(default_factory=list)  # grounded, set aside for a rule's clause
+    partial: list[str] = field(default_factory=list)  # grounded, set aside: the rules decide
     model_error: str | None = None
 
 
@@ -144,16 +147,17 @@ class Pipeline:
         clauses = list(drawn)
         kept = self._model_facts(source, observed, prompt, report)
         if not self.model_leads:  # the rules say what their clauses say; the model fills gaps
-            report.partial = [t for t, _ in kept if any(touches(t, c) for _, c in clauses)]
-            kept = [(t, got) for t, got in kept
-                    if t not in report.partial and self._fills_gap(t, leader_answered=True)]
+            ruled = [c for _, c in clauses]  # gaps.py: what fills a gap the rules left
+            report.partial = [t for t, _ in kept if any(touches(t, c) for c in ruled)
+                              or not model_fills_gap(t, source, ruled)]
+            kept = [(t, got) for t, got in kept if t not in report.partial]
         facts = [Fact(text, self._sources(text, user_messages), "model", fields=got)
                  for text, got in kept]
         for msg_id, clause in clauses:
             if any(covers(text, clause) or touches(text, clause) for text, _ in kept):
                 continue
             rewritten = rewrite_clause(clause)
-            if not self.model_leads or self._fills_gap(rewritten, report.model_error is None):
+            if not self.model_leads or fills_gap(rewritten, report.model_error is None):
                 facts.append(Fact(rewritten, drawn[msg_id, clause], "rule"))
         for mid, (right, wrong) in fixes.items():  # "*Mochi, not Mocha": fixes a stored name
             said = f"It's {right}" + (f", not {wrong}" if wrong else "")  # if nothing to fix
@@ -175,12 +179,6 @@ class Pipeline:
                     annotate(fact, source, self.model_leads, best_clause(fact.text, said))
                 report.facts.append(fact)
         return report
-
-    @staticmethod
-    def _fills_gap(fact: str, leader_answered: bool) -> bool:
-        """Whether a fact from the one that does not lead fills a gap the leader left: only
-        one the rules can place (an attribute, an ending), unless the leader said nothing."""
-        return not leader_answered or rule_attribute(fact) is not None or is_ending(fact)
 
     def _model_facts(self, source: str, observed: date | None, prompt: str | None,
                      report: ExtractionReport) -> list[tuple[str, dict]]:

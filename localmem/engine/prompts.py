@@ -71,6 +71,9 @@ class MemoryDecision(BaseModel):
     text: FactText = ""
 
 
+# Measured (tune-a, Qwen2.5-Coder-0.5B, rules lead): this prompt in the model's ChatML turns
+# (system, the same examples as user / assistant turns) kept one more fact, not a gold one
+# (precision 0.781 against 0.786); the plain prompt stays for every model.
 FACT_EXTRACTION_PROMPT = """Extract lasting personal facts the user states about themselves. \
 Write each as a short third-person phrase without a subject. Use only what the message says; \
 return [] for questions and small talk.

@@ -206,6 +206,13 @@ CATALOG: tuple[CatalogEntry, ...] = (
             # the 0.5B model the tuning split scores precision 0.565, updates 0.543, repeats 0.556,
             # stale@3 0.229, against 0.753 / 0.957 / 0.889 / 0.029 for the rules; the rules lead. The
             # 1.5B was not measured leading (too slow on 2 cores): the rules lead, the safe side.
+            # Led by the rules, the model's facts are kept only where they fill a gap the rules
+            # left (engine/gaps.py): tune-a / tune-b with the 0.5B precision 0.776 -> 0.786 /
+            # 0.722 -> 0.745, updates 0.915 / 0.860, stale@3 0.068 / 0.123 (SmolLM2: 0.786 /
+            # 0.745, 0.898 / 0.860, 0.085 / 0.123). Held-out (precision / recall / updates /
+            # repeats / invented / stale@3): the 0.5B with it 0.656 / 0.865 / 0.584 / 0.615 /
+            # 0.029 / 0.287; the 1.5B before it (56eadf0) 0.647 / 0.865 / 0.574 / 0.615 / 0.021
+            # / 0.307, add p50 5.89 s at load ~6.
             leads="rules",
             # Naming the attributes the rules leave unnamed (scripts/eval_slots.py, tune): the
             # 1.5B lifts attribute accuracy 0.739 -> 0.787 (single-valued 0.773 -> 0.832), the

@@ -23,7 +23,9 @@ from localmem.backends.llm import LLM, make_llm
 from localmem.paths import IN_MEMORY, home_dir
 from localmem.engine.pipeline import ExtractionReport, Pipeline
 from localmem.engine.rerank import Reranker
-from localmem.engine.retrieval import SearchQuery, memory_item, message_item, ranked, results
+from localmem.engine.retrieval import (
+    SearchQuery, memory_item, message_item, query_vectors, ranked, results,
+)
 from localmem.storage import open_storage, validity
 from localmem.bulk import BulkAccess
 from localmem.engine.textutil import text_hash
@@ -212,9 +214,9 @@ class Memory(BulkAccess):
         elif not isinstance(rerank, bool):
             raise InvalidInputError(f"rerank must be True, False or None (the config's), "
                                     f"got {rerank!r:.40}")
-        vector = self.embedder.embed_query(query)
+        vector, focus = query_vectors(self.embedder.embed_query, query)
         search = SearchQuery(query, vector, scope, limit, flt, minimum,
-                             self.config.raw_fallback, budget, when)
+                             self.config.raw_fallback, budget, when, focus)
         with self._lock:
             self._storage.sync()
             candidates = ranked(self._storage, search)

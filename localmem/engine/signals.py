@@ -10,6 +10,12 @@
   "on 10.01.2024"), so items observed on or near that day rank higher.
 - ``is_list``: a question that asks for several things ("What are Kate's hobbies?", "Which
   cities did Elise visit?"): facts, short and many, serve it better than whole raw turns.
+- ``unnamed``: the query without the people it asks about ("What are Kate's hobbies?" ->
+  "What are hobbies?"): what its vector is made of. A search runs in one person's scope, and facts
+  rarely spell their subject's name, so a name in the vector only finds texts that say the name
+  ("Name is Kate", "Thanks Kate!"). The name still counts in keyword search and ``named``.
+- ``asked_for``: what a list question asks for, its content words less names ("hobbies"), so
+  that items can be scored by what they are, not by the question's wording.
 - ``searched_as``: the text a raw user turn is found by: an answer ("WALL-E, Bolt and Kung Fu
   Panda") together with the question the other side asked just before it ("What movies do your
   kids like?"), so a later question in the question's words finds the answer. Only the search
@@ -28,7 +34,7 @@ from localmem.engine.textutil import STOP_WORDS, split_sentences, words
 
 __all__ = [
     "low_value", "is_when", "named", "subject_named", "asked_before", "searched_as", "dates_named",
-    "is_list",
+    "is_list", "unnamed", "asked_for",
 ]
 
 # Words of small talk: a sentence made only of these (and stop words) says nothing lasting.
@@ -143,3 +149,46 @@ def _plural(word: str) -> bool:
     if word.endswith("'s") or word in _NOT_PLURAL or word in STOP_WORDS:
         return False
     return word.endswith("s") and not word.endswith("ss") and len(word) > 3
+
+
+_AUX = frozenset("""do does did is are was were has have had can could will would should may might
+    must""".split())
+_BRIDGE = frozenset("both either neither".split())  # "are both Kate and Elise ..."
+_JOIN = frozenset("and or &".split())
+_EDGES = re.compile(r"^\W+|\W+$")
+
+
+def _capitalised(token: str, i: int) -> bool:
+    return i > 0 and token[:1].isupper()
+
+
+def unnamed(query: str) -> str:
+    """``query`` less the people it asks about: a capitalised word in a subject's place (a
+    possessive "Kate's", or right after an auxiliary: "did Kate", "are both Kate and Elise"),
+    and names joined to one by "and"/"or". Places and titles stay ("visit Art Basel", "from
+    Turks and Caicos", "the New Year")."""
+    out: list[str] = []
+    dropped = after_aux = False
+    for i, token in enumerate(query.split()):
+        core = _EDGES.sub("", token)
+        low = core.lower()
+        if _capitalised(core, i) and (after_aux or dropped or low.endswith(("'s", "\u2019s"))):
+            dropped, after_aux = True, False
+            continue
+        if dropped and low in _JOIN:  # "Kate and Elise": the next name goes too
+            continue
+        dropped = False
+        after_aux = low in _AUX or (after_aux and low in _BRIDGE)
+        out.append(token)
+    return " ".join(out)
+
+
+def asked_for(query: str) -> str:
+    """The content words of ``query`` but names (capitalised words after the first) and stop
+    words: "What are Kate's hobbies?" -> "hobbies"; "" when nothing is left."""
+    kept = []
+    for i, token in enumerate(re.findall(r"[A-Za-z][\w'\u2019-]*", query)):
+        word = token.lower().removesuffix("'s").removesuffix("\u2019s")
+        if not _capitalised(token, i) and word not in STOP_WORDS:
+            kept.append(word)
+    return " ".join(kept)

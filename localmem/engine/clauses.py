@@ -19,7 +19,7 @@ from localmem.engine.textutil import content_words, split_sentences
 __all__ = ["candidate_clauses", "message_clauses", "strip_lead_in", "correction", "named_lead"]
 
 _FIRST_PERSON = re.compile(
-    r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
+    r"\b(i|i'm|im|i've|ive|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
 )
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there| again| all)?\b[\s,!.:-]*",
@@ -29,7 +29,10 @@ _GREETING = re.compile(
 _FILLER = re.compile(
     r"^(actually|well|s+o+|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|"
     r"no(?=\s*[,!.:-]|\s+(?:i|i'm|i've|we|it|that|not)\b)|nope|nah|ugh|tbh|ngl|omg|"
-    r"apparently|ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
+    r"apparently|ok|okay|sure|haha|lol|wow|great|cool|right|"
+    # "like" before an amount hedges it: "like 15 minutes", "like twice a week"
+    r"like(?=\s+(?:\d|a |an |maybe|about|around|half|once|twice|two|three|four|five|ten)))"
+    r"\b[\s,!.:-]+",
     re.I,
 )
 _REQUEST = re.compile(
@@ -42,7 +45,8 @@ _PLEASANTRY = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT = re.compile(
-    r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
+    r",?\s+(?:and|but|so|because|while)\s+(?=(?:(?:now|then|honestly|also|still|now that) )?"
+    r"(?:i|my|i'm|i've|we|we're|our)\b)"
     r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one|everyone|"
     r"everybody)\s)"
     # a new subject after a comma: "I rent in Austin, the rent keeps going up"
@@ -62,7 +66,8 @@ _ENDED_THING = re.compile(
     r"|(?:is|are|was) (?:finally |fully |all |officially |now )?(?:gone|healed|sold))\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
-_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl|btw|fyi|honestly|obviously))+$"
+_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl|btw|fyi|honestly|obviously|"
+                       r"unfortunately|sadly|luckily|thankfully|though|tho|anyway|anyways))+$"
                        r"|[^\w)'\"]+$", re.I)
 # Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
 _LEAD_IN = re.compile(
@@ -70,9 +75,21 @@ _LEAD_IN = re.compile(
     r"nowadays,?\s+|now,?\s+|guess what[,!.]*\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
     r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+|"
     # an announcement before the news: "plot twist, I moved", "funny thing, these days I ..."
-    r"(?:plot twist|funny thing|fun fact|confession|(?:big |good |bad )?news|update)[,:!]*\s+)",
+    r"(?:plot twist|funny thing|fun fact|confession|(?:big |good |bad )?news|update)[,:!]*\s+|"
+    # asides that announce a statement: "just a heads up, I'm allergic", "side note: ..."
+    r"(?:just )?(?:a )?(?:quick )?(?:heads up|side note|update|reminder)[,:!-]*\s+|"
+    r"(?:for the record|full disclosure|in other news|long story short|not gonna lie|"
+    r"random but|random thought but|oh and|and also|on another note)[,:!-]*\s+)",
     re.I,
 )
+# A hedge after a statement, where the only "I" may be: "like 15 minutes if I'm lucky" says
+# nothing about the user; "I'm vegan, to be honest" says "I'm vegan".
+_HEDGE_TAIL = re.compile(
+    r",?\s+(?:if|unless) (?:i'm|im|i am|i was|we're|we are)(?: being)? (?:totally |completely )?"
+    r"(?:lucky|honest|real|right|wrong|not mistaken|fair)\b.*$"
+    r"|,?\s+if (?:i|we) (?:remember|recall) (?:it )?(?:right|correctly)\b.*$"
+    r"|,?\s+if you ask me\b.*$|,?\s+to be (?:honest|fair)$|,?\s+(?:i think|i guess|i suppose)$",
+    re.I)
 # A hedge before a statement: "I guess I'm pescatarian now" says "I'm pescatarian now".
 _HEDGE = re.compile(
     r"^i (?:guess|think|suppose|believe|feel like|'d say|would say),? (?=(?:i|i'm|my|we)\b)", re.I
@@ -136,12 +153,16 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
         for _ in range(3):
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
         sentence = _GUESS_WHO.sub("I'm", _ASIDE.sub("", sentence))  # "guess who's ..."
+        sentence = self_intro(sentence)  # "junior dev at Monzo here" -> "I'm junior dev ..."
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
         for clause in _split_clauses(sentence):
-            clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
+            clause = strip_lead_in(_TRAILING.sub("", _TRAILING.sub("", clause.strip(" ,;:-")))
+                                   .rstrip(".!"))
+            clause = _HEDGE_TAIL.sub("", clause)
             if telling.names(clause):
                 continue
+            clause = _NEW_THING.sub(r"my \1", clause)  # "new job starts monday": the user's
             clause, about_them, drawn = telling.resolve(clause, named_lead(clause))
             telling.read(clause)
             if _PLEASANTRY.search(clause) or _led_by_someone_else(clause):
@@ -217,7 +238,44 @@ def _led_by_someone_else(clause: str) -> bool:
         return False
     from localmem.engine.attributes import is_ending, rule_attribute  # they import this module
 
-    return rule_attribute(clause) is None and not (thing and is_ending(clause))
+    return rule_attribute(clause) is None and not (
+        thing and (is_ending(clause) or _SCHEDULED.search(clause)))
+
+
+# When a thing of the user's begins or ends: "my new job starts monday" (a plan, not the job
+# doing something).
+_SCHEDULED = re.compile(r"\b(?:starts|begins|kicks off|finishes|opens|is (?:on|next|booked|"
+                        r"scheduled|set for))\b", re.I)
+# "new job starts monday", "new place has a garden": the user's new thing, said without "my"
+_NEW_THING = re.compile(r"^((?i:new|first) (?:job|role|position|place|apartment|flat|house|home|"
+                        r"car|phone|laptop|school|gym|boss|team|office|bike|puppy|kitten|dog|cat|"
+                        r"class|course|day|week|shift|contract|gig|project|doctor|therapist)\b)")
+# "junior dev at Monzo here": who the user is, said as a self-introduction
+_SELF_INTRO = re.compile(r"^(?P<who>[a-z][\w'&-]*(?: [\w'&-]+){0,6}?) here(?P<rest>$|[,.!;].*|"
+                         r"\s+(?:and|but|lol|haha)\b.*)$", re.I)
+_NOT_A_ROLE = set("""same me us new still nothing everything everyone everybody nobody all it its
+it's this that there just not so been hi hello hey lol ok also over out up down in back right from
+around come get go stay sit live move work i we you he she they is was are were hot cold warm sunny
+freezing raining snowing humid quiet busy crazy dead late early nice lovely beautiful weird wild
+chaos chaotic""".split())
+
+
+def self_intro(sentence: str) -> str:
+    """A self-introduction as a statement: "junior dev at Monzo here, mostly fixing bugs" ->
+    "I'm junior dev at Monzo, mostly fixing bugs" ("same here", "so hot here" left alone)."""
+    match = _SELF_INTRO.match(sentence)
+    if not match:
+        return sentence
+    who = match.group("who").split()
+    if {w.lower() for w in who} & _NOT_A_ROLE or who[-1].lower().endswith(("ing", "ly")) \
+            or _FIRST_PERSON.search(match.group("who")) or _SECOND_PERSON.search(match.group("who")):
+        return sentence
+    article = "" if who[0][0].isupper() or who[0].lower() in _DETERMINERS else (
+        "an " if who[0][0].lower() in "aeiou" else "a ")
+    return f"I'm {article}{match.group('who')}{match.group('rest')}"
+
+
+_DETERMINERS = {"a", "an", "the", "another", "one", "just", "your", "ur", "his", "her", "their"}
 
 
 _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",
@@ -225,9 +283,10 @@ _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morni
                "red", "shed", "weed", "ted", "fred", "ned", "united", "interested", "excited",
                "tired", "bored", "scared", "glad", "sad", "bad", "mad", "dad"}
 _FAMILY = re.compile(
-    r"^(?i:(?:my |our )?(mom|mum|mother|dad|father|sister|brother|wife|husband|partner|"
+    r"^(?i:(?:my |our |the )?(mom|mum|mother|dad|father|sister|brother|wife|husband|partner|"
     r"girlfriend|boyfriend|son|daughter|grandma|grandpa|grandmother|grandfather|aunt|uncle|"
-    r"cousin|boss|roommate|best friend|parents|kids?))\b(?: [A-Z][\w'-]+)?"
+    r"cousin|boss|roommate|best friend|parents|kids?|twins|baby))\b(?: [A-Z][\w'-]+)?"
+    r"(?i:('s|'re| is| are)(?= (?:\w+ )?\w+ing\b))?"  # "mom's retiring next year"
     r"(?: (?:finally|just|also|already|recently))? ([a-z]+)\b"
 )
 
@@ -249,6 +308,10 @@ def _said_without_subject(clause: str) -> bool:
         return True
     if first == "been":  # "been vegan 4 years now", "been living in Portland since March"
         return True
+    if STATE_LEAD.match(clause):  # "still vegetarian", "no longer at Amazon"
+        return True
+    if first == "have" and _HAVE_WHAT.match(" ".join(tokens[1:2])):
+        return True  # "have two kids, both teenagers"
     if first.isdigit() and re.match(r"(day|week|month|year)s? without\b", " ".join(tokens[1:3]),
                                     re.I):
         return True  # "3 weeks without vaping"
@@ -261,6 +324,23 @@ def _said_without_subject(clause: str) -> bool:
 
 
 _NAMES = re.compile(r"(?<!^)\b[A-Z]|\d")
+# What one is, said without "I'm" (written from everyday English: diet, relationship, health,
+# work, language): "still vegetarian", "allergic to cats", "on a keto diet", "no longer at
+# Amazon", "more of a tea person". Rewritten with "Is" (``extract.rewrite_clause``).
+_STATE_WORDS = """vegan vegetarian veggie pescatarian pescetarian keto paleo carnivore gluten-free
+dairy-free sober teetotal single married engaged divorced separated widowed pregnant retired
+unemployed self-employed freelance allergic intolerant lactose diabetic asthmatic celiac coeliac
+deaf colorblind colourblind left-handed right-handed fluent bilingual trilingual vaccinated""".split()
+STATE_LEAD = re.compile(
+    r"^(?i:(?:still|now|currently|also|officially|finally|basically|fully|happily|newly|no longer|"
+    r"not|never been|mostly|kind of|kinda|pretty much) )*"
+    rf"(?i:(?:(?:a |an )?(?:{'|'.join(_STATE_WORDS)})\b"
+    r"|on (?:a |an |the )?[\w-]+ diet\b|more of an? [\w-]+(?: [\w-]+)? (?:person|fan|drinker|"
+    r"eater|guy|girl|type)\b|not (?:a|an|much of an?|really an?) (?:big |huge )?[\w-]+ "
+    r"(?:person|fan|drinker|eater|guy|girl|type)\b))"
+    r"|^(?i:still|now|currently|no longer|not anymore) (?i:at|in|with|working at|working for|"
+    r"living in|based in|on)\b")
+_HAVE_WHAT = re.compile(r"(?i:a|an|no|two|three|four|five|six|twins|kids|\d+)$")
 _GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,5} (?:is|was|will be|gets|got)\b",
                              re.I)
 
@@ -268,7 +348,9 @@ _GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,5} (?:is|was|will be|gets|g
 def _about_family(clause: str) -> bool:
     """A statement about the user's family said without "my": "mom sold her condo"."""
     match = _FAMILY.match(clause)
-    verb = match.group(2).lower() if match else ""
+    verb = match.group(3).lower() if match else ""
+    if match and match.group(2):
+        return verb.endswith("ing")  # "mom's retiring next year"
     return verb not in ("is", "was", "are", "were", "and") and (
         verb in _IRREGULAR_PAST or verb.endswith(("ed", "s")) and len(verb) > 3
     )

@@ -40,7 +40,9 @@ _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first w
 _NAMED = re.compile(r"\b(?:called|named|titled)\s+(?!it\b|them\b|that\b|this\b)\w", re.I)
 # a clause that leans on what was said before it ("Back hates them", "Wife basically runs it")
 # (or on nothing said at all: "Can walk to everything")
-_POINTER = re.compile(r"\b(?:it|them|that|this|those|these|there|stuff|everything|anything)\b",
+# ("them" followed by what they do is the user, rewritten: "Is helping them move on saturday")
+_POINTER = re.compile(r"\b(?:it|that|this|those|these|there|stuff|everything|anything)\b"
+                      r"|\bthem\b(?!\s+(?!(?:so|too|all|a|anymore|though|lol|more|much)\b)[a-z])",
                       re.I)
 
 
@@ -105,11 +107,14 @@ class Worth:
 
 def _known(fact: Fact) -> bool:
     """Whether the rules already place the fact: a pattern's attribute, an ending, a fix, a
-    name or a number (a dated event, a person: what questions about a past ask for), a state
+    name or a number in what it says of its subject (a dated event, a person: what questions
+    about a past ask for), a state
     said to hold now ("Is all about padel now": the new value of something), or a
     taste for a named thing ("Prefers coffee over tea"; not "Loves it")."""
+    said = predicate(fact.text)  # a name in the subject says who, not what ("Brother Jake is
+    # always tired"); one in what is said places it ("Jake got a job at Google")
     return (fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
-            or _SPECIFIC.search(fact.text) is not None or _NAMED.search(fact.text) is not None
+            or _SPECIFIC.search(said) is not None or _NAMED.search(said) is not None
             or fact.change == "changed" and _NOW.search(fact.text) is not None
             or _TASTE.match(predicate(fact.text)) is not None)
 

@@ -45,7 +45,8 @@ _PLEASANTRY = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT = re.compile(
-    r",?\s+(?:and|but|so|because|while)\s+(?=(?:(?:now|then|honestly|also|still|now that) )?"
+    r",?\s+(?:and|but|so|because|cause|cuz|coz|while|now that)\s+"
+    r"(?=(?:(?:now|then|honestly|also|still) )?"
     r"(?:i|my|i'm|i've|we|we're|our)\b)"
     r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one|everyone|"
     r"everybody)\s)"
@@ -306,7 +307,7 @@ def _said_without_subject(clause: str) -> bool:
         return False
     if first == "back" and tokens[1].lower() in ("in", "at", "to", "on", "home"):
         return True
-    if first == "been":  # "been vegan 4 years now", "been living in Portland since March"
+    if first in ("been", "gonna"):  # "been vegan 4 years now", "gonna start at Deloitte"
         return True
     if STATE_LEAD.match(clause):  # "still vegetarian", "no longer at Amazon"
         return True

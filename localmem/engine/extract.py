@@ -57,9 +57,11 @@ _CONTRACTIONS = [
     (r"^my name'?s\b", "Name is"),
     (r"^call me\b", "Goes by"),
     (r"^my\b", ""),
+    (r"^gonna\b", "Is going to"),  # "gonna start at Deloitte in March"
     (r"^(we're|we are) not\b", "Is not"),
     (r"^(we're|we are)\b", "Is"),
     (r"^we were\b", "Was"),
+    (r"^we(?:'ve| have) got\b", "Has"),
     (r"^we('ve| have)\b", "Has"),
     (r"^we('d| would)\b", "Would"),
     (r"^we('ll| will)\b", "Will"),
@@ -68,6 +70,10 @@ _CONTRACTIONS = [
     (r"^our\b", ""),
     (r"^the (?=(?:kids|baby|twins)\b)", ""),  # "the kids started school": the user's kids
 ]
+# Adverbs said before "I": "basically I'm ...", "honestly we ..." (said after the verb instead).
+_ADVERBS_AHEAD = re.compile(
+    r"^((?:(?:[a-z]+ly|basically|now|still|also|just|finally|currently|even|kinda|tbh) )+)"
+    r"(i'm|im|i am|i've|ive|i|we're|we've|we)(?=\s)", re.I)
 _MID_SENTENCE = [
     (r"\bi'm\b|\bim\b", "they're"),
     (r"\bi am\b", "they are"),
@@ -149,6 +155,10 @@ def rewrite_clause(clause: str) -> str:
     text = re.sub(r"^no (?!more\b|longer\b)(.+?) for (?:me|us)\b", r"has no \1", text, flags=re.I)
     if STATE_LEAD.match(text):  # "still vegetarian" said without "I'm"
         text = f"Is {text}"
+    ahead = _ADVERBS_AHEAD.match(text)
+    if ahead:  # "basically I'm a stay at home dad now": the adverb after the verb
+        subject, rest = ahead.group(2), text[ahead.end():]
+        text = f"{subject} {ahead.group(1).strip().lower()}{rest}"
     lowered = text.lower()
     rewritten = None
     for pattern, replacement in _CONTRACTIONS:

@@ -40,9 +40,7 @@ _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first w
 _NAMED = re.compile(r"\b(?:called|named|titled)\s+(?!it\b|them\b|that\b|this\b)\w", re.I)
 # a clause that leans on what was said before it ("Back hates them", "Wife basically runs it")
 # (or on nothing said at all: "Can walk to everything")
-# ("them" followed by what they do is the user, rewritten: "Is helping them move on saturday")
-_POINTER = re.compile(r"\b(?:it|that|this|those|these|there|stuff|everything|anything)\b"
-                      r"|\bthem\b(?!\s+(?!(?:so|too|all|a|anymore|though|lol|more|much)\b)[a-z])",
+_POINTER = re.compile(r"\b(?:it|them|that|this|those|these|there|stuff|everything|anything)\b",
                       re.I)
 
 

@@ -141,3 +141,10 @@ def test_unseen_outings_and_troubles_kept_and_getting_by_dropped(minilm):
                "Has a sore throat", "Watched a horror movie with friends"]
     assert worth.keeps([fact(t) for t in durable]) == [True] * len(durable)
     assert worth.keeps([fact("Just smiles and nods along")]) == [False]
+
+
+def test_a_name_in_the_subject_alone_does_not_place_a_fact():
+    # "Cousin Marta" says who; what is said of her is voted on unless it names something too
+    assert Worth.needs_vote(fact("Cousin Marta sings in the shower"))
+    assert not Worth.needs_vote(fact("Cousin Marta sings with a band called Tidal"))
+    assert not Worth.needs_vote(fact("Cousin Marta sings at the Apollo"))

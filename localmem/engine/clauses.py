@@ -336,7 +336,7 @@ STATE_LEAD = re.compile(
     r"^(?i:(?:still|now|currently|also|officially|finally|basically|fully|happily|newly|no longer|"
     r"not|never been|mostly|kind of|kinda|pretty much) )*"
     rf"(?i:(?:(?:a |an )?(?:{'|'.join(_STATE_WORDS)})\b"
-    r"|on (?:a |an |the )?[\w-]+ diet\b|more of an? [\w-]+(?: [\w-]+)? (?:person|fan|drinker|"
+    r"|on (?:a |an |the )?[\w-]+(?: [\w-]+)? diet\b|more of an? [\w-]+(?: [\w-]+)? (?:person|fan|drinker|"
     r"eater|guy|girl|type)\b|not (?:a|an|much of an?|really an?) (?:big |huge )?[\w-]+ "
     r"(?:person|fan|drinker|eater|guy|girl|type)\b))"
     r"|^(?i:still|now|currently|no longer|not anymore) (?i:at|in|with|working at|working for|"

@@ -27,7 +27,7 @@ _WE_TOGETHER = re.compile(r"^(?i:we) ((?i:met|broke up|split up|got married|got 
                           r"moved in together|started dating|got back together|separated))\b")
 _NAME_OF = re.compile(r"^(?i:his|her|their|its) (?i:name(?:'s|\s+is))\s+([A-Z][\w'-]+)")
 _NAMED_IN = re.compile(r"\b(?:named|called) ([A-Z][\w'-]+)")
-_INDEFINITE = re.compile(r"\b(?:someone|somebody|(?:a|an) [a-z]+(?: [a-z]+){0,2})$", re.I)
+_INDEFINITE = re.compile(r"\b(?:(?:someone|somebody)(?: new| special| cool| nice)?|(?:a|an) [a-z]+(?: [a-z]+){0,2})$", re.I)
 _NOT_A_PLACE = set("""i january february march april may june july august september october
 november december monday tuesday wednesday thursday friday saturday sunday christmas easter
 thanksgiving halloween""".split())

@@ -52,6 +52,8 @@ def test_statements_said_without_i(text, expected):
     ("the bills are insane now that we own a house in Bath", ["Owns a house in Bath"]),
     ("my cousin got a corgi and now I want one so bad", ["Cousin got a corgi"]),
     ("I walk to work cause I sold my car", ["Walks to work", "Sold their car"]),
+    # who a thing came from is a detail after it
+    ("finally got a laptop my uncle gave me, works fine", ["Finally got a laptop"]),
 ])
 def test_facts_inside_longer_sentences(text, expected):
     assert facts(text) == expected

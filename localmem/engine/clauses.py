@@ -83,6 +83,13 @@ _LEAD_IN = re.compile(
     r"random but|random thought but|oh and|and also|on another note)[,:!-]*\s+)",
     re.I,
 )
+# Who a thing came from, said after it: "got a bike my uncle gave me" got a bike (the giving is
+# a detail; "sold" in it would read as the user selling).
+_GIVEN_BY = re.compile(
+    r"(?<=\w)\s+(?:that |which )?(?:my|our) (?:\w+ )?(?:mom|mum|dad|sister|brother|cousin|uncle|"
+    r"aunt|friend|roommate|neighbou?r|boss|grandma|grandpa|wife|husband|partner|girlfriend|"
+    r"boyfriend|coworker|colleague) (?:gave|sold|lent|loaned|got|bought|made|left|sent|found|"
+    r"brought|passed down|handed down) (?:me|us)\b.*$", re.I)
 # A hedge after a statement, where the only "I" may be: "like 15 minutes if I'm lucky" says
 # nothing about the user; "I'm vegan, to be honest" says "I'm vegan".
 _HEDGE_TAIL = re.compile(
@@ -158,6 +165,7 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
         for clause in _split_clauses(sentence):
+            clause = _GIVEN_BY.sub("", clause)  # "an iphone 13 my cousin sold me cheap"
             clause = strip_lead_in(_TRAILING.sub("", _TRAILING.sub("", clause.strip(" ,;:-")))
                                    .rstrip(".!"))
             clause = _HEDGE_TAIL.sub("", clause)

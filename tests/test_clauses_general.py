@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from localmem.engine.clauses import message_clauses, self_intro
+from localmem.engine.clauses import message_clauses
+from localmem.engine.plainly import self_intro
 from localmem.engine.extract import candidate_clauses, rewrite_clause
 from localmem.engine.passing import passing
 

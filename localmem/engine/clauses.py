@@ -13,6 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from localmem.engine.passing import complaint, passing
+from localmem.engine.plainly import (
+    ASIDE, GIVEN_BY, HAVE_WHAT, HEDGE_TAIL, NEW_THING, SCHEDULED, STATE_LEAD, self_intro,
+    without_aside,
+)
 from localmem.engine.telling import Telling
 from localmem.engine.textutil import content_words, split_sentences
 
@@ -83,21 +87,6 @@ _LEAD_IN = re.compile(
     r"random but|random thought but|oh and|and also|on another note)[,:!-]*\s+)",
     re.I,
 )
-# Who a thing came from, said after it: "got a bike my uncle gave me" got a bike (the giving is
-# a detail; "sold" in it would read as the user selling).
-_GIVEN_BY = re.compile(
-    r"(?<=\w)\s+(?:that |which )?(?:my|our) (?:\w+ )?(?:mom|mum|dad|sister|brother|cousin|uncle|"
-    r"aunt|friend|roommate|neighbou?r|boss|grandma|grandpa|wife|husband|partner|girlfriend|"
-    r"boyfriend|coworker|colleague) (?:gave|sold|lent|loaned|got|bought|made|left|sent|found|"
-    r"brought|passed down|handed down) (?:me|us)\b.*$", re.I)
-# A hedge after a statement, where the only "I" may be: "like 15 minutes if I'm lucky" says
-# nothing about the user; "I'm vegan, to be honest" says "I'm vegan".
-_HEDGE_TAIL = re.compile(
-    r",?\s+(?:if|unless) (?:i'm|im|i am|i was|we're|we are)(?: being)? (?:totally |completely )?"
-    r"(?:lucky|honest|real|right|wrong|not mistaken|fair)\b.*$"
-    r"|,?\s+if (?:i|we) (?:remember|recall) (?:it )?(?:right|correctly)\b.*$"
-    r"|,?\s+if you ask me\b.*$|,?\s+to be (?:honest|fair)$|,?\s+(?:i think|i guess|i suppose)$",
-    re.I)
 # A hedge before a statement: "I guess I'm pescatarian now" says "I'm pescatarian now".
 _HEDGE = re.compile(
     r"^i (?:guess|think|suppose|believe|feel like|'d say|would say),? (?=(?:i|i'm|my|we)\b)", re.I
@@ -160,18 +149,18 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
         sentence = sentence.strip().strip('"')
         for _ in range(3):
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
-        sentence = _GUESS_WHO.sub("I'm", _ASIDE.sub("", sentence))  # "guess who's ..."
+        sentence = _GUESS_WHO.sub("I'm", ASIDE.sub("", sentence))  # "guess who's ..."
         sentence = self_intro(sentence)  # "junior dev at Monzo here" -> "I'm junior dev ..."
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
         for clause in _split_clauses(sentence):
-            clause = _GIVEN_BY.sub("", clause)  # "an iphone 13 my cousin sold me cheap"
+            clause = GIVEN_BY.sub("", clause)  # "an iphone 13 my cousin sold me cheap"
             clause = strip_lead_in(_TRAILING.sub("", _TRAILING.sub("", clause.strip(" ,;:-")))
                                    .rstrip(".!"))
-            clause = _HEDGE_TAIL.sub("", clause)
+            clause = HEDGE_TAIL.sub("", clause)
             if telling.names(clause):
                 continue
-            clause = _NEW_THING.sub(r"my \1", clause)  # "new job starts monday": the user's
+            clause = NEW_THING.sub(r"my \1", clause)  # "new job starts monday": the user's
             clause, about_them, drawn = telling.resolve(clause, named_lead(clause))
             telling.read(clause)
             if _PLEASANTRY.search(clause) or _led_by_someone_else(clause):
@@ -181,7 +170,7 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
                     or _said_without_subject(clause) or _about_family(clause)
                     or _about_named(clause)):
                 continue
-            clause = _without_aside(clause)
+            clause = without_aside(clause)
             if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
@@ -215,18 +204,6 @@ _OTHER_LEAD = re.compile(
     r"christmas|thanksgiving|new years?'?(?: eve)?|holidays?|time)\b)", re.I)
 
 
-# An aside to the listener after a statement: "I'm head chef now, can you believe it".
-_ASIDE = re.compile(r",\s*(?:can you believe|would you believe|believe it or not|you know|ya know|"
-                    r"if you can believe)\b[^,]*$", re.I)
-
-
-def _without_aside(clause: str) -> str:
-    """A statement without an aside to the listener after it: "I'm head chef now, can you
-    believe it" says "I'm head chef now"."""
-    head = re.split(r",\s*(?=[^,]*\b(?:you|your|u)\b)", clause, maxsplit=1, flags=re.I)[0]
-    return head if head != clause and not _SECOND_PERSON.search(head) else clause
-
-
 def _sets_something(clause: str) -> bool:
     """Whether a statement about someone named sets what they are or do now ("Tamsin is a vet
     nurse", "Ana is teaching yoga now"), not a judgement ("Cooper is a sweetheart")."""
@@ -248,43 +225,7 @@ def _led_by_someone_else(clause: str) -> bool:
     from localmem.engine.attributes import is_ending, rule_attribute  # they import this module
 
     return rule_attribute(clause) is None and not (
-        thing and (is_ending(clause) or _SCHEDULED.search(clause)))
-
-
-# When a thing of the user's begins or ends: "my new job starts monday" (a plan, not the job
-# doing something).
-_SCHEDULED = re.compile(r"\b(?:starts|begins|kicks off|finishes|opens|is (?:on|next|booked|"
-                        r"scheduled|set for))\b", re.I)
-# "new job starts monday", "new place has a garden": the user's new thing, said without "my"
-_NEW_THING = re.compile(r"^((?i:new|first) (?:job|role|position|place|apartment|flat|house|home|"
-                        r"car|phone|laptop|school|gym|boss|team|office|bike|puppy|kitten|dog|cat|"
-                        r"class|course|day|week|shift|contract|gig|project|doctor|therapist)\b)")
-# "junior dev at Monzo here": who the user is, said as a self-introduction
-_SELF_INTRO = re.compile(r"^(?P<who>[a-z][\w'&-]*(?: [\w'&-]+){0,6}?) here(?P<rest>$|[,.!;].*|"
-                         r"\s+(?:and|but|lol|haha)\b.*)$", re.I)
-_NOT_A_ROLE = set("""same me us new still nothing everything everyone everybody nobody all it its
-it's this that there just not so been hi hello hey lol ok also over out up down in back right from
-around come get go stay sit live move work i we you he she they is was are were hot cold warm sunny
-freezing raining snowing humid quiet busy crazy dead late early nice lovely beautiful weird wild
-chaos chaotic""".split())
-
-
-def self_intro(sentence: str) -> str:
-    """A self-introduction as a statement: "junior dev at Monzo here, mostly fixing bugs" ->
-    "I'm junior dev at Monzo, mostly fixing bugs" ("same here", "so hot here" left alone)."""
-    match = _SELF_INTRO.match(sentence)
-    if not match:
-        return sentence
-    who = match.group("who").split()
-    if {w.lower() for w in who} & _NOT_A_ROLE or who[-1].lower().endswith(("ing", "ly")) \
-            or _FIRST_PERSON.search(match.group("who")) or _SECOND_PERSON.search(match.group("who")):
-        return sentence
-    article = "" if who[0][0].isupper() or who[0].lower() in _DETERMINERS else (
-        "an " if who[0][0].lower() in "aeiou" else "a ")
-    return f"I'm {article}{match.group('who')}{match.group('rest')}"
-
-
-_DETERMINERS = {"a", "an", "the", "another", "one", "just", "your", "ur", "his", "her", "their"}
+        thing and (is_ending(clause) or SCHEDULED.search(clause)))
 
 
 _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",
@@ -319,7 +260,7 @@ def _said_without_subject(clause: str) -> bool:
         return True
     if STATE_LEAD.match(clause):  # "still vegetarian", "no longer at Amazon"
         return True
-    if first == "have" and _HAVE_WHAT.match(" ".join(tokens[1:2])):
+    if first == "have" and HAVE_WHAT.match(" ".join(tokens[1:2])):
         return True  # "have two kids, both teenagers"
     if first.isdigit() and re.match(r"(day|week|month|year)s? without\b", " ".join(tokens[1:3]),
                                     re.I):
@@ -333,23 +274,6 @@ def _said_without_subject(clause: str) -> bool:
 
 
 _NAMES = re.compile(r"(?<!^)\b[A-Z]|\d")
-# What one is, said without "I'm" (written from everyday English: diet, relationship, health,
-# work, language): "still vegetarian", "allergic to cats", "on a keto diet", "no longer at
-# Amazon", "more of a tea person". Rewritten with "Is" (``extract.rewrite_clause``).
-_STATE_WORDS = """vegan vegetarian veggie pescatarian pescetarian keto paleo carnivore gluten-free
-dairy-free sober teetotal single married engaged divorced separated widowed pregnant retired
-unemployed self-employed freelance allergic intolerant lactose diabetic asthmatic celiac coeliac
-deaf colorblind colourblind left-handed right-handed fluent bilingual trilingual vaccinated""".split()
-STATE_LEAD = re.compile(
-    r"^(?i:(?:still|now|currently|also|officially|finally|basically|fully|happily|newly|no longer|"
-    r"not|never been|mostly|kind of|kinda|pretty much) )*"
-    rf"(?i:(?:(?:a |an )?(?:{'|'.join(_STATE_WORDS)})\b"
-    r"|on (?:a |an |the )?[\w-]+(?: [\w-]+)? diet\b|more of an? [\w-]+(?: [\w-]+)? (?:person|fan|drinker|"
-    r"eater|guy|girl|type)\b|not (?:a|an|much of an?|really an?) (?:big |huge )?[\w-]+ "
-    r"(?:person|fan|drinker|eater|guy|girl|type)\b))"
-    r"|^(?i:still|now|currently|no longer|not anymore) (?i:at|in|with|working at|working for|"
-    r"living in|based in|on)\b")
-_HAVE_WHAT = re.compile(r"(?i:a|an|no|two|three|four|five|six|twins|kids|\d+)$")
 _GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,5} (?:is|was|will be|gets|got)\b",
                              re.I)
 

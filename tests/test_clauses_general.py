@@ -67,9 +67,20 @@ def test_facts_inside_longer_sentences(text, expected):
     "my sister Mia is always so dramatic", "he's so clingy",  # someone's mood, a judgement
     "my neighbour told me on Friday", "my boss won't shut up about it",  # nothing told
     "maybe 20 minutes if I'm lucky", "like twice a month if I'm honest",  # a hedge tail
+    "wondering if I should learn the drums", "not sure whether to take the Bristol offer",
 ])
 def test_what_only_mattered_in_the_moment_gives_nothing(text):
     assert facts(text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Kemi coaches the under 12s on Saturdays", ["Kemi coaches the under 12s on Saturdays"]),
+    ("Jonas owns a bike shop in Ghent", ["Jonas owns a bike shop in Ghent"]),
+    ("Rosa just had a baby girl!", ["Rosa just had a baby girl"]),
+    ("Rosa had a lovely time", []),  # "had" alone is no life event
+])
+def test_what_someone_named_does(text, expected):
+    assert facts(text) == expected
 
 
 def test_a_passing_cue_leaves_the_fact_it_is_not():

@@ -321,14 +321,24 @@ def named_lead(clause: str) -> str | None:
     if first in _NOT_A_NAME or first in _LEADS or _done(first) or first.endswith("ing"):
         return None  # "Is based in ...", "Switched to ...", "Just closed on ...": a verb leads
     verb = match.group(2)
-    return match.group(1) if _done(verb) or verb in ("lives", "works") else None
+    return match.group(1) if _done(verb) or verb in _DOES or _LIFE_EVENT.match(
+        clause, match.end(2)) else None
+
+
+# What someone does, said in the present: "Maya teaches yoga", "Tom plays bass in a band".
+# (not a pastime said in passing: "he cooks a lot")
+_DOES = {"lives", "works", "teaches", "studies", "plays", "owns", "runs", "drives", "coaches",
+         "manages", "speaks", "trains", "volunteers", "rents", "designs", "nurses", "builds",
+         "sells", "has"}
+# A life event said with "had": "Priya just had a baby boy" (not "had a great time").
+_LIFE_EVENT = re.compile(r" (?:a|an|her|his|their|the) (?:baby|babies|son|daughter|twins|surgery|"
+                         r"operation|stroke|heart attack|wedding|funeral|miscarriage)\b", re.I)
 
 
 def _about_named(clause: str) -> bool:
-    """A statement of what someone the user names did: "Ana finally quit the hospital" (the
-    user's family and friends, known by name)."""
-    match = _NAMED.match(clause)
-    return bool(named_lead(clause)) and _done(match.group(2))
+    """A statement of what someone the user names did or does: "Ana finally quit the hospital",
+    "Maya teaches yoga" (the user's family and friends, known by name)."""
+    return named_lead(clause) is not None
 
 
 _CORRECTION_CUE = re.compile(

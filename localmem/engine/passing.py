@@ -9,10 +9,10 @@ import re
 
 from localmem.engine.textutil import STOP_WORDS, content_words, words
 
-__all__ = ["passing", "complaint", "MOODS"]
+__all__ = ["passing", "complaint"]
 
 # How someone feels in the moment (written for this module from everyday English).
-MOODS = """happy happier proud tired exhausted excited nervous sad relieved stressed bored glad
+_MOODS = """happy happier proud tired exhausted excited nervous sad relieved stressed bored glad
 thrilled sorry grateful lucky sick hungry sleepy busy jealous terrified scared worried anxious upset
 bummed heartbroken gutted devastated overwhelmed stoked pumped shattered knackered drained wiped
 annoyed furious pissed mad angry cranky grumpy moody confused shocked speechless amazed surprised
@@ -25,7 +25,7 @@ great gorgeous weird dramatic clingy spoiled cursed obsessed ridiculous unbearab
 nice lovely cool chill brutal rough""".split()
 _ADVERB = (r"(?:so |really |very |all so |kind of |kinda |a bit |pretty |super |just |honestly |"
            r"totally |a little |always |still |literally |such an? |being |getting |way too |too )")
-_MOOD_WORDS = "|".join(MOODS)
+_MOOD_WORDS = "|".join(_MOODS)
 # Moods and moments, not lasting facts: "I'm so proud", "having lunch right now".
 _MOOD = re.compile(
     r"^(?:i'm|im|i am|we're|we are|i was|we were|i feel|i felt|feeling|(?:i've|i have|we've|"
@@ -37,12 +37,14 @@ _MOOD = re.compile(
     rf"|^{_ADVERB}*(?:{_MOOD_WORDS})(?: (?:and|but|&) {_ADVERB}*[a-z]+)?$",
     re.I,
 )
+# (someone sick is their health, not a mood: "my dad is sick")
+_THEIRS = "|".join([*(m for m in _MOODS if m != "sick"), *_JUDGED])
 # Someone's mood or a judgement of them, and nothing else: "my brother Jake is always tired",
 # "Pickles is grumpy and spoiled" (not "Pickles is 12": an age is a fact).
 _THEIR_MOOD = re.compile(
     r"^(?:[\w'-]+ ){0,3}[\w'-]+?"  # the subject, and nothing said before it
-    rf"(?:'s|'re| is| are| was| were) {_ADVERB}*(?:{_MOOD_WORDS}|{'|'.join(_JUDGED)})"
-    rf"(?: (?:and|but|&) {_ADVERB}*(?:{_MOOD_WORDS}|{'|'.join(_JUDGED)}))?$", re.I)
+    rf"(?:'s|'re| is| are| was| were) {_ADVERB}*(?:{_THEIRS})(?: (?:and|but|&) {_ADVERB}*"
+    rf"(?:{_THEIRS}))?$", re.I)
 # A reaction of the moment, not a fact: "I don't even miss cheese", "I feel like a hacker",
 # "I literally screamed in the car", "now I want one so bad", "I can't stop smiling".
 _REACTION = re.compile(
@@ -67,10 +69,20 @@ first right away phone text call immediately twice hard""".split())
 _LIKING_ONLY = {"lov", "lik", "enjoy", "hat", "miss", "actual", "realli", "total", "just", "so"}
 
 
+# A question in disguise, a choice not made: "wondering if I should get a dog", "not sure
+# whether to take the job" (what the user decides is the fact, later).
+_UNDECIDED = re.compile(
+    r"^(?:i'm |im |i am |i was |just |still |kinda |kind of |honestly )?(?:wondering|debating|"
+    r"not sure|unsure|undecided|torn|trying to (?:decide|figure out|work out)|can't decide|"
+    r"cannot decide|idk|dunno|(?:i )?don't know) (?:if|whether|about whether|what|which|how|when|"
+    r"where)\b", re.I)
+
+
 def passing(clause: str) -> bool:
     """A mood or a moment ("I'm so proud"), a reaction, someone's mood, a telling with nothing
     told, or a liking of a bare pronoun ("I love it")."""
-    if _MOOD.search(clause) or _REACTION.search(clause) or _THEIR_MOOD.search(clause):
+    if _MOOD.search(clause) or _REACTION.search(clause) or _THEIR_MOOD.search(clause) \
+            or _UNDECIDED.match(clause):
         return True
     told = _TOLD.match(clause)
     if told and not set(words(told.group("rest"))) - STOP_WORDS - _NOTHING_TOLD:

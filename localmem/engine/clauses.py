@@ -329,7 +329,7 @@ def named_lead(clause: str) -> str | None:
 # (not a pastime said in passing: "he cooks a lot")
 _DOES = {"lives", "works", "teaches", "studies", "plays", "owns", "runs", "drives", "coaches",
          "manages", "speaks", "trains", "volunteers", "rents", "designs", "nurses", "builds",
-         "sells", "has"}
+         "sells"}
 # A life event said with "had": "Priya just had a baby boy" (not "had a great time").
 _LIFE_EVENT = re.compile(r" (?:a|an|her|his|their|the) (?:baby|babies|son|daughter|twins|surgery|"
                          r"operation|stroke|heart attack|wedding|funeral|miscarriage)\b", re.I)

@@ -48,15 +48,20 @@ _THEIR_MOOD = re.compile(
 # A reaction of the moment, not a fact: "I don't even miss cheese", "I feel like a hacker",
 # "I literally screamed in the car", "now I want one so bad", "I can't stop smiling".
 _REACTION = re.compile(
-    r"\b(?:don't|do not|doesn't|does not|didn't|did not|never) (?:even |really |actually |one bit )?"
-    r"miss\b|\bfeel(?:s|ing)? like (?:a|an|such an?)\b"
-    r"|^(?:i|we|everyone|everybody)? ?(?:literally |almost |nearly |just |totally )*(?:screamed|"
-    r"squealed|shrieked|gasped|cried|teared up|freaked out|lost it|cheered|fangirled)\b"
+    r"^(?:(?:i|we) )?(?:honestly |really |just |literally |kinda |kind of )*(?:"
+    r"(?:don't|do not|doesn't|does not|didn't|did not|never) (?:even |really |actually )?miss\b"
+    r"|feel(?:s|ing)? like (?:a|an|such an?)\b"
+    r"|can't (?:stop (?:smiling|laughing|crying|thinking about it)|believe (?:it|this|that)\b))"
     r"|\b(?:want|need|wanted) (?:one|it|that|this|them) so (?:bad|badly|much)\b"
-    r"|\bcan't (?:stop (?:smiling|laughing|crying|thinking)|believe|wait|even)\b"
     r"|\blost (?:my|their|our) (?:mind|shit|marbles)\b",
     re.I,
 )
+# An outburst, where it says nothing of what it was at: "I literally screamed in the car" (not
+# "I cried at my sister's wedding": the wedding is a fact).
+_OUTBURST = re.compile(
+    r"^(?:(?:i|we) )?(?:honestly |really |just |literally |almost |nearly |totally )*(?:screamed|"
+    r"squealed|shrieked|gasped|cried|teared up|freaked out|lost it|cheered|fangirled)\b"
+    r"(?P<rest>(?: (?!(?:my|our|their|his|her)\b)[a-z]+){0,4})$", re.I)
 # Someone telling the user something, with nothing of what was told: "my manager told me on
 # Monday", "my roommate won't shut up about it", "mom laughed".
 _TOLD = re.compile(
@@ -83,6 +88,8 @@ def passing(clause: str) -> bool:
     told, or a liking of a bare pronoun ("I love it")."""
     if _MOOD.search(clause) or _REACTION.search(clause) or _THEIR_MOOD.search(clause) \
             or _UNDECIDED.match(clause):
+        return True
+    if _OUTBURST.match(clause):
         return True
     told = _TOLD.match(clause)
     if told and not set(words(told.group("rest"))) - STOP_WORDS - _NOTHING_TOLD:

@@ -67,24 +67,26 @@ def self_intro(sentence: str) -> str:
 _DETERMINERS = {"a", "an", "the", "another", "one", "just", "your", "ur", "his", "her", "their"}
 
 
-
 # What one is, said without "I'm" (written from everyday English: diet, relationship, health,
 # work, language): "still vegetarian", "allergic to cats", "on a keto diet", "no longer at
 # Amazon", "more of a tea person". Rewritten with "Is" (``extract.rewrite_clause``).
 _STATE_WORDS = """vegan vegetarian veggie pescatarian pescetarian keto paleo carnivore gluten-free
 dairy-free sober teetotal single married engaged divorced separated widowed pregnant retired
 unemployed self-employed freelance allergic intolerant lactose diabetic asthmatic celiac coeliac
-deaf colorblind colourblind left-handed right-handed fluent bilingual trilingual vaccinated""".split()
+deaf colorblind colourblind left-handed right-handed fluent bilingual trilingual
+vaccinated""".split()
 STATE_LEAD = re.compile(
     r"^(?i:(?:still|now|currently|also|officially|finally|basically|fully|happily|newly|no longer|"
     r"not|never been|mostly|kind of|kinda|pretty much) )*"
     rf"(?i:(?:(?:a |an )?(?:{'|'.join(_STATE_WORDS)})\b"
-    r"|on (?:a |an |the )?[\w-]+(?: [\w-]+)? diet\b|more of an? [\w-]+(?: [\w-]+)? (?:person|fan|drinker|"
-    r"eater|guy|girl|type)\b|not (?:a|an|much of an?|really an?) (?:big |huge )?[\w-]+ "
+    r"|on (?:a |an |the )?[\w-]+(?: [\w-]+)? diet\b"
+    r"|more of an? [\w-]+(?: [\w-]+)? (?:person|fan|drinker|eater|guy|girl|type)\b"
+    r"|not (?:a|an|much of an?|really an?) (?:big |huge )?[\w-]+ "
     r"(?:person|fan|drinker|eater|guy|girl|type)\b))"
     r"|^(?i:still|now|currently|no longer|not anymore) (?i:at|in|with|working at|working for|"
     r"living in|based in|on)\b")
-HAVE_WHAT = re.compile(r"(?i:a|an|no|two|three|four|five|six|twins|kids|\d+)$")
+# ("have a lovely evening" is a wish, so no "a")
+HAVE_WHAT = re.compile(r"(?i:no|two|three|four|five|six|twins|kids|\d+)$")
 
 
 # An aside to the listener after a statement: "I'm head chef now, can you believe it".

@@ -39,11 +39,12 @@ _TASTE = re.compile(r"^(?:really |kind of |totally )?(?:likes?|loves?|enjoys?|pr
                     r"(?!it\b|this\b|that\b|them\b|so\b|how\b)\w", re.I)
 _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first word, a number
 # ... but not a common word shouted ("lost again AGAIN") nor a time of day or a few minutes
-# ("till 2am", "like 15 minutes"): they date nothing
+# ("till 2am", "like 15 minutes"): they date nothing ("8 hours a day" may say a routine)
 _NOT_SPECIFIC = re.compile(
     r"\b\d{1,2}(?::\d\d)? ?(?:am|pm)\b|\b\d{1,2}:\d\d\b"
-    r"|\b\d+ ?(?:sec|secs|seconds|min|mins|minutes|hr|hrs|hours)\b"
-    r"|\b(?:AGAIN|FINALLY|NEVER|ALWAYS|SO|NOT|LITERALLY|ACTUALLY|REALLY|TOTALLY|ALL|EVER|OMG|LOL)\b")
+    r"|\b\d+ ?(?:sec|secs|seconds|min|mins|minutes)\b"
+    r"|\b(?:AGAIN|FINALLY|NEVER|ALWAYS|SO|NOT|LITERALLY|ACTUALLY|REALLY|TOTALLY|ALL|EVER|OMG|"
+    r"LOL)\b")
 # Something someone keeps doing to or for the user: a standing situation ("Boss keeps yelling
 # at them", "Mom always calls at dinner"), not one moment.
 _HABIT = re.compile(r"^(?:keeps|kept|always|constantly|never stops|still)\b|\bevery (?:day|"

@@ -143,13 +143,6 @@ def test_unseen_outings_and_troubles_kept_and_getting_by_dropped(minilm):
     assert worth.keeps([fact("Just smiles and nods along")]) == [False]
 
 
-def test_a_name_in_the_subject_alone_does_not_place_a_fact():
-    # "Cousin Marta" says who; what is said of her is voted on unless it names something too
-    assert Worth.needs_vote(fact("Cousin Marta sings in the shower"))
-    assert not Worth.needs_vote(fact("Cousin Marta sings with a band called Tidal"))
-    assert not Worth.needs_vote(fact("Cousin Marta sings at the Apollo"))
-
-
 def test_a_shouted_word_or_a_time_of_day_dates_nothing_and_a_standing_situation_is_kept():
     assert Worth.needs_vote(fact("Missed the bus AGAIN"))  # shouting, not a name
     assert Worth.needs_vote(fact("Stayed up till 3am"))  # a time of day

@@ -118,16 +118,15 @@ class Worth:
 
 def _known(fact: Fact) -> bool:
     """Whether the rules already place the fact: a pattern's attribute, an ending, a fix, a
-    name or a number in what it says of its subject (a dated event, a person: what questions
-    about a past ask for), a state
+    name or a number (a dated event, a person: what questions about a past ask for; not a time
+    of day nor a shouted word), someone who keeps doing something, a state
     said to hold now ("Is all about padel now": the new value of something), or a
     taste for a named thing ("Prefers coffee over tea"; not "Loves it")."""
     who, said = split_subject(fact.text)
-    said = _NOT_SPECIFIC.sub("", predicate(fact.text))  # a name in the subject says who, not
-    # what ("Brother Jake is always tired"); one in what is said places it ("Jake got a job at
-    # Google")
+    plain = _NOT_SPECIFIC.sub("", fact.text)  # someone's mood ("Brother Jake is always tired")
+    # is left out before (``passing``); a named person's deed is kept ("Kiran lent them a ladder")
     return (fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
-            or _SPECIFIC.search(said) is not None or _NAMED.search(said) is not None
+            or _SPECIFIC.search(plain) is not None or _NAMED.search(plain) is not None
             or who != USER and _HABIT.search(said) is not None
             or fact.change == "changed" and _NOW.search(fact.text) is not None
             or _TASTE.match(predicate(fact.text)) is not None)

@@ -22,7 +22,7 @@ def facts(text: str) -> list[str]:
     ("mom sold her condo and moved in with us last week",
      ["Mom sold her condo and moved in with them last week"]),
     ("Nugget died last night 😢", ["Nugget died last night"]),
-    ("The Japan trip is off, sadly.", ["The Japan trip is off, sadly"]),
+    ("The Japan trip is off, sadly.", ["The Japan trip is off"]),
     ("Sam and I split up last month.", ["Split up last month with Sam"]),
     ("my girlfriend Chloe and I are doing a pottery date tonight",
      ["Is doing a pottery date tonight with their girlfriend Chloe"]),

@@ -141,3 +141,13 @@ def test_unseen_outings_and_troubles_kept_and_getting_by_dropped(minilm):
                "Has a sore throat", "Watched a horror movie with friends"]
     assert worth.keeps([fact(t) for t in durable]) == [True] * len(durable)
     assert worth.keeps([fact("Just smiles and nods along")]) == [False]
+
+
+def test_a_shouted_word_or_a_time_of_day_dates_nothing_and_a_standing_situation_is_kept():
+    assert Worth.needs_vote(fact("Missed the bus AGAIN"))  # shouting, not a name
+    assert Worth.needs_vote(fact("Stayed up till 3am"))  # a time of day
+    assert Worth.needs_vote(fact("Waited 40 minutes for a table"))
+    assert not Worth.needs_vote(fact("Works 10 hours a day"))  # hours may say a routine
+    assert not Worth.needs_vote(fact("Ran a 5k on Sunday"))  # a name and a number still place
+    assert not Worth.needs_vote(fact("Uncle keeps asking them for money"))  # someone, keeps
+    assert Worth.needs_vote(fact("Keeps forgetting the charger"))  # the user's moment

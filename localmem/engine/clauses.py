@@ -13,13 +13,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from localmem.engine.passing import complaint, passing
+from localmem.engine.plainly import (
+    ASIDE, GIVEN_BY, HAVE_WHAT, HEDGE_TAIL, NEW_THING, SCHEDULED, STATE_LEAD, self_intro,
+    without_aside,
+)
 from localmem.engine.telling import Telling
 from localmem.engine.textutil import content_words, split_sentences
 
 __all__ = ["candidate_clauses", "message_clauses", "strip_lead_in", "correction", "named_lead"]
 
 _FIRST_PERSON = re.compile(
-    r"\b(i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
+    r"\b(i|i'm|im|i've|ive|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
 )
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there| again| all)?\b[\s,!.:-]*",
@@ -29,7 +33,10 @@ _GREETING = re.compile(
 _FILLER = re.compile(
     r"^(actually|well|s+o+|oh|btw|by the way|anyway|also|and|but|um|uh|hmm|honestly|yeah|yes|"
     r"no(?=\s*[,!.:-]|\s+(?:i|i'm|i've|we|it|that|not)\b)|nope|nah|ugh|tbh|ngl|omg|"
-    r"apparently|ok|okay|sure|haha|lol|wow|great|cool|right)\b[\s,!.:-]+",
+    r"apparently|ok|okay|sure|haha|lol|wow|great|cool|right|"
+    # "like" before an amount hedges it: "like 15 minutes", "like twice a week"
+    r"like(?=\s+(?:\d|a |an |maybe|about|around|half|once|twice|two|three|four|five|ten)))"
+    r"\b[\s,!.:-]+",
     re.I,
 )
 _REQUEST = re.compile(
@@ -42,7 +49,9 @@ _PLEASANTRY = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT = re.compile(
-    r",?\s+(?:and|but|so|because|while)\s+(?=(?:i|my|i'm|i've|we|we're|our)\b)"
+    r",?\s+(?:and|but|so|because|cause|cuz|coz|while|now that)\s+"
+    r"(?=(?:(?:now|then|honestly|also|still) )?"
+    r"(?:i|my|i'm|i've|we|we're|our)\b)"
     r"|[,;]\s+(?=(?:now |then |and now )?(?:i|my|i'm|i've|we|we're|our|nobody|no one|everyone|"
     r"everybody)\s)"
     # a new subject after a comma: "I rent in Austin, the rent keeps going up"
@@ -62,7 +71,8 @@ _ENDED_THING = re.compile(
     r"|(?:is|are|was) (?:finally |fully |all |officially |now )?(?:gone|healed|sold))\b"
     r"|^[A-Z][\w'-]+ (?i:died|passed away)\b"
 )
-_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl|btw|fyi|honestly|obviously))+$"
+_TRAILING = re.compile(r"(?:[\s,]+(?:lol|lmao|haha+|tbh|omg|xd|ngl|btw|fyi|honestly|obviously|"
+                       r"unfortunately|sadly|luckily|thankfully|though|tho|anyway|anyways))+$"
                        r"|[^\w)'\"]+$", re.I)
 # Lead-ins that carry no fact: "Big news:", "As for me,", "These days", "Personally".
 _LEAD_IN = re.compile(
@@ -70,7 +80,11 @@ _LEAD_IN = re.compile(
     r"nowadays,?\s+|now,?\s+|guess what[,!.]*\s+|then,?\s+|lately,?\s+|remember,?\s+|as i said,?\s+|"
     r"like i said,?\s+|fyi,?\s+|just so you know,?\s+|ok so,?\s+|so,?\s+|"
     # an announcement before the news: "plot twist, I moved", "funny thing, these days I ..."
-    r"(?:plot twist|funny thing|fun fact|confession|(?:big |good |bad )?news|update)[,:!]*\s+)",
+    r"(?:plot twist|funny thing|fun fact|confession|(?:big |good |bad )?news|update)[,:!]*\s+|"
+    # asides that announce a statement: "just a heads up, I'm allergic", "side note: ..."
+    r"(?:just )?(?:a )?(?:quick )?(?:heads up|side note|update|reminder)[,:!-]*\s+|"
+    r"(?:for the record|full disclosure|in other news|long story short|not gonna lie|"
+    r"random but|random thought but|oh and|and also|on another note)[,:!-]*\s+)",
     re.I,
 )
 # A hedge before a statement: "I guess I'm pescatarian now" says "I'm pescatarian now".
@@ -135,13 +149,18 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
         sentence = sentence.strip().strip('"')
         for _ in range(3):
             sentence = _FILLER.sub("", _GREETING.sub("", sentence)).strip()
-        sentence = _GUESS_WHO.sub("I'm", _ASIDE.sub("", sentence))  # "guess who's ..."
+        sentence = _GUESS_WHO.sub("I'm", ASIDE.sub("", sentence))  # "guess who's ..."
+        sentence = self_intro(sentence)  # "junior dev at Monzo here" -> "I'm junior dev ..."
         if not sentence or sentence.endswith("?") or _REQUEST.search(sentence):
             continue
         for clause in _split_clauses(sentence):
-            clause = strip_lead_in(_TRAILING.sub("", clause.strip(" ,;:-")).rstrip(".!"))
+            clause = GIVEN_BY.sub("", clause)  # "an iphone 13 my cousin sold me cheap"
+            clause = strip_lead_in(_TRAILING.sub("", _TRAILING.sub("", clause.strip(" ,;:-")))
+                                   .rstrip(".!"))
+            clause = HEDGE_TAIL.sub("", clause)
             if telling.names(clause):
                 continue
+            clause = NEW_THING.sub(r"my \1", clause)  # "new job starts monday": the user's
             clause, about_them, drawn = telling.resolve(clause, named_lead(clause))
             telling.read(clause)
             if _PLEASANTRY.search(clause) or _led_by_someone_else(clause):
@@ -151,7 +170,7 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
                     or _said_without_subject(clause) or _about_family(clause)
                     or _about_named(clause)):
                 continue
-            clause = _without_aside(clause)
+            clause = without_aside(clause)
             if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
@@ -185,18 +204,6 @@ _OTHER_LEAD = re.compile(
     r"christmas|thanksgiving|new years?'?(?: eve)?|holidays?|time)\b)", re.I)
 
 
-# An aside to the listener after a statement: "I'm head chef now, can you believe it".
-_ASIDE = re.compile(r",\s*(?:can you believe|would you believe|believe it or not|you know|ya know|"
-                    r"if you can believe)\b[^,]*$", re.I)
-
-
-def _without_aside(clause: str) -> str:
-    """A statement without an aside to the listener after it: "I'm head chef now, can you
-    believe it" says "I'm head chef now"."""
-    head = re.split(r",\s*(?=[^,]*\b(?:you|your|u)\b)", clause, maxsplit=1, flags=re.I)[0]
-    return head if head != clause and not _SECOND_PERSON.search(head) else clause
-
-
 def _sets_something(clause: str) -> bool:
     """Whether a statement about someone named sets what they are or do now ("Tamsin is a vet
     nurse", "Ana is teaching yoga now"), not a judgement ("Cooper is a sweetheart")."""
@@ -217,7 +224,8 @@ def _led_by_someone_else(clause: str) -> bool:
         return False
     from localmem.engine.attributes import is_ending, rule_attribute  # they import this module
 
-    return rule_attribute(clause) is None and not (thing and is_ending(clause))
+    return rule_attribute(clause) is None and not (
+        thing and (is_ending(clause) or SCHEDULED.search(clause)))
 
 
 _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morning", "evening",
@@ -225,9 +233,10 @@ _NOT_A_DEED = {"thing", "nothing", "something", "anything", "everything", "morni
                "red", "shed", "weed", "ted", "fred", "ned", "united", "interested", "excited",
                "tired", "bored", "scared", "glad", "sad", "bad", "mad", "dad"}
 _FAMILY = re.compile(
-    r"^(?i:(?:my |our )?(mom|mum|mother|dad|father|sister|brother|wife|husband|partner|"
+    r"^(?i:(?:my |our |the )?(mom|mum|mother|dad|father|sister|brother|wife|husband|partner|"
     r"girlfriend|boyfriend|son|daughter|grandma|grandpa|grandmother|grandfather|aunt|uncle|"
-    r"cousin|boss|roommate|best friend|parents|kids?))\b(?: [A-Z][\w'-]+)?"
+    r"cousin|boss|roommate|best friend|parents|kids?|twins|baby))\b(?: [A-Z][\w'-]+)?"
+    r"(?i:('s|'re| is| are)(?= (?:\w+ )?\w+ing\b))?"  # "mom's retiring next year"
     r"(?: (?:finally|just|also|already|recently))? ([a-z]+)\b"
 )
 
@@ -247,8 +256,12 @@ def _said_without_subject(clause: str) -> bool:
         return False
     if first == "back" and tokens[1].lower() in ("in", "at", "to", "on", "home"):
         return True
-    if first == "been":  # "been vegan 4 years now", "been living in Portland since March"
+    if first in ("been", "gonna"):  # "been vegan 4 years now", "gonna start at Deloitte"
         return True
+    if STATE_LEAD.match(clause):  # "still vegetarian", "no longer at Amazon"
+        return True
+    if first == "have" and HAVE_WHAT.match(" ".join(tokens[1:2])):
+        return True  # "have two kids, both teenagers"
     if first.isdigit() and re.match(r"(day|week|month|year)s? without\b", " ".join(tokens[1:3]),
                                     re.I):
         return True  # "3 weeks without vaping"
@@ -268,7 +281,9 @@ _GERUND_SUBJECT = re.compile(r"^\w+ing(?: [\w'-]+){0,5} (?:is|was|will be|gets|g
 def _about_family(clause: str) -> bool:
     """A statement about the user's family said without "my": "mom sold her condo"."""
     match = _FAMILY.match(clause)
-    verb = match.group(2).lower() if match else ""
+    verb = match.group(3).lower() if match else ""
+    if match and match.group(2):
+        return verb.endswith("ing")  # "mom's retiring next year"
     return verb not in ("is", "was", "are", "were", "and") and (
         verb in _IRREGULAR_PAST or verb.endswith(("ed", "s")) and len(verb) > 3
     )
@@ -306,14 +321,24 @@ def named_lead(clause: str) -> str | None:
     if first in _NOT_A_NAME or first in _LEADS or _done(first) or first.endswith("ing"):
         return None  # "Is based in ...", "Switched to ...", "Just closed on ...": a verb leads
     verb = match.group(2)
-    return match.group(1) if _done(verb) or verb in ("lives", "works") else None
+    return match.group(1) if _done(verb) or verb in _DOES or _LIFE_EVENT.match(
+        clause, match.end(2)) else None
+
+
+# What someone does, said in the present: "Maya teaches yoga", "Tom plays bass in a band".
+# (not a pastime said in passing: "he cooks a lot")
+_DOES = {"lives", "works", "teaches", "studies", "plays", "owns", "runs", "drives", "coaches",
+         "manages", "speaks", "trains", "volunteers", "rents", "designs", "nurses", "builds",
+         "sells"}
+# A life event said with "had": "Priya just had a baby boy" (not "had a great time").
+_LIFE_EVENT = re.compile(r" (?:a|an|her|his|their|the) (?:baby|babies|son|daughter|twins|surgery|"
+                         r"operation|stroke|heart attack|wedding|funeral|miscarriage)\b", re.I)
 
 
 def _about_named(clause: str) -> bool:
-    """A statement of what someone the user names did: "Ana finally quit the hospital" (the
-    user's family and friends, known by name)."""
-    match = _NAMED.match(clause)
-    return bool(named_lead(clause)) and _done(match.group(2))
+    """A statement of what someone the user names did or does: "Ana finally quit the hospital",
+    "Maya teaches yoga" (the user's family and friends, known by name)."""
+    return named_lead(clause) is not None
 
 
 _CORRECTION_CUE = re.compile(

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from localmem.engine.clauses import (
     _CLAUSE_SPLIT, _IRREGULAR_PAST, _PLEASANTRY, candidate_clauses, correction, strip_lead_in,
 )
+from localmem.engine.plainly import STATE_LEAD
 from localmem.engine.textutil import content_words, split_sentences, stem, words
 
 __all__ = [
@@ -40,9 +41,10 @@ _CONTRACTIONS = [
     (r"^(i'm|im|i am) not\b", "Is not"),
     (r"^(i'm|im|i am)\b", "Is"),
     (r"^i was\b", "Was"),
-    (r"^i('ve| have) not\b", "Has not"),
+    (r"^(?:i've|ive|i have) not\b", "Has not"),
     (r"^i haven't\b", "Has not"),
-    (r"^i('ve| have)\b", "Has"),
+    (r"^(?:i've|ive|i have) got\b", "Has"),  # "I've got 3 cats": has 3 cats
+    (r"^(?:i've|ive|i have)\b", "Has"),
     (r"^i('d| would)\b", "Would"),
     (r"^i('ll| will)\b", "Will"),
     (r"^i (don't|do not)\b", "Does not"),
@@ -51,24 +53,32 @@ _CONTRACTIONS = [
     (r"^i (won't|will not)\b", "Will not"),
     (r"^i can\b", "Can"),
     (r"^been\b", "Has been"),  # "been vegan 4 years" said without "I've"
+    (r"^have\b", "Has"),  # "have two kids" said without "I"
     (r"^my name'?s\b", "Name is"),
     (r"^call me\b", "Goes by"),
     (r"^my\b", ""),
+    (r"^gonna\b", "Is going to"),  # "gonna start at Deloitte in March"
     (r"^(we're|we are) not\b", "Is not"),
     (r"^(we're|we are)\b", "Is"),
     (r"^we were\b", "Was"),
+    (r"^we(?:'ve| have) got\b", "Has"),
     (r"^we('ve| have)\b", "Has"),
     (r"^we('d| would)\b", "Would"),
     (r"^we('ll| will)\b", "Will"),
     (r"^we (don't|do not)\b", "Does not"),
     (r"^we (didn't|did not)\b", "Did not"),
     (r"^our\b", ""),
+    (r"^the (?=(?:kids|baby|twins)\b)", ""),  # "the kids started school": the user's kids
 ]
+# Adverbs said before "I": "basically I'm ...", "honestly we ..." (said after the verb instead).
+_ADVERBS_AHEAD = re.compile(
+    r"^((?:(?:[a-z]+ly|basically|now|still|also|just|finally|currently|even|kinda|tbh) )+)"
+    r"(i'm|im|i am|i've|ive|i|we're|we've|we)(?=\s)", re.I)
 _MID_SENTENCE = [
     (r"\bi'm\b|\bim\b", "they're"),
     (r"\bi am\b", "they are"),
     (r"\bi was\b", "they were"),
-    (r"\bi've\b", "they've"),
+    (r"\bi've\b|\bive\b", "they've"),
     (r"\bi'd\b", "they'd"),
     (r"\bi'll\b", "they'll"),
     (r"\bmyself\b", "themselves"),
@@ -143,6 +153,12 @@ def rewrite_clause(clause: str) -> str:
         lowered = text.lower()
     # "no pets for me yet": what the user has none of (not "no more X for me": a stop)
     text = re.sub(r"^no (?!more\b|longer\b)(.+?) for (?:me|us)\b", r"has no \1", text, flags=re.I)
+    if STATE_LEAD.match(text):  # "still vegetarian" said without "I'm"
+        text = f"Is {text}"
+    ahead = _ADVERBS_AHEAD.match(text)
+    if ahead:  # "basically I'm a stay at home dad now": the adverb after the verb
+        subject, rest = ahead.group(2), text[ahead.end():]
+        text = f"{subject} {ahead.group(1).strip().lower()}{rest}"
     lowered = text.lower()
     rewritten = None
     for pattern, replacement in _CONTRACTIONS:

@@ -21,9 +21,13 @@ _PERSON_LEAD = re.compile(rf"^(?i:my|our) ((?:{_RELATION}'s )*{_RELATION})(?: ([
 _BARE_RELATION = re.compile(rf"^({_RELATION})\b(?!')")
 _HE_SHE = re.compile(r"^(?i:(she|he)(?:'s|\s+is)?)\b")
 # "her name's Tamsin", "his name is Biskit": names the someone or the something just told of
+# What the user and the one just told of did together: "his name is Omar, we met at a book
+# club" says "I met Omar at a book club"; "we broke up" after "my boyfriend Sam" says who with.
+_WE_TOGETHER = re.compile(r"^(?i:we) ((?i:met|broke up|split up|got married|got engaged|"
+                          r"moved in together|started dating|got back together|separated))\b")
 _NAME_OF = re.compile(r"^(?i:his|her|their|its) (?i:name(?:'s|\s+is))\s+([A-Z][\w'-]+)")
 _NAMED_IN = re.compile(r"\b(?:named|called) ([A-Z][\w'-]+)")
-_INDEFINITE = re.compile(r"\b(?:someone|somebody|(?:a|an) [a-z]+(?: [a-z]+){0,2})$", re.I)
+_INDEFINITE = re.compile(r"\b(?:(?:someone|somebody)(?: new| special| cool| nice)?|(?:a|an) [a-z]+(?: [a-z]+){0,2})$", re.I)
 _NOT_A_PLACE = set("""i january february march april may june july august september october
 november december monday tuesday wednesday thursday friday saturday sunday christmas easter
 thanksgiving halloween""".split())
@@ -67,6 +71,12 @@ class Telling:
         elif name:
             self.person = name
         drawn = {self.message}
+        together = _WE_TOGETHER.match(clause)
+        if together and self.person and not lead and not name:  # "we met at a book club"
+            verb, rest = together.group(1), clause[together.end():]
+            clause = (f"I {verb} {self.person}{rest}" if verb.lower() == "met"
+                      else f"{self.person} and I {verb}{rest}")
+            drawn.add(self._person_from)
         said = _HE_SHE.match(clause)
         about = False
         if said and self.person and not lead:

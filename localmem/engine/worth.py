@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localmem.backends.embeddings import Embedder
-from localmem.engine.attributes import pair_votes, predicate, rule_attribute, statement_vectors
+from localmem.engine.attributes import (
+    USER, pair_votes, predicate, rule_attribute, split_subject, statement_vectors,
+)
 from localmem.engine.textutil import content_words
 from localmem.engine.worth_examples import CHATTER, DURABLE
 
@@ -36,6 +38,17 @@ _TASTE = re.compile(r"^(?:really |kind of |totally )?(?:likes?|loves?|enjoys?|pr
                     r"adores?|can't stand|is (?:a )?(?:big |huge )?fan of|is into)\s+"
                     r"(?!it\b|this\b|that\b|them\b|so\b|how\b)\w", re.I)
 _SPECIFIC = re.compile(r"(?<!^)\b[A-Z][\w'-]+|\b\d")  # a name after the first word, a number
+# ... but not a common word shouted ("lost again AGAIN") nor a time of day or a few minutes
+# ("till 2am", "like 15 minutes"): they date nothing ("8 hours a day" may say a routine)
+_NOT_SPECIFIC = re.compile(
+    r"\b\d{1,2}(?::\d\d)? ?(?:am|pm)\b|\b\d{1,2}:\d\d\b"
+    r"|\b\d+ ?(?:sec|secs|seconds|min|mins|minutes)\b"
+    r"|\b(?:AGAIN|FINALLY|NEVER|ALWAYS|SO|NOT|LITERALLY|ACTUALLY|REALLY|TOTALLY|ALL|EVER|OMG|"
+    r"LOL)\b")
+# Something someone keeps doing to or for the user: a standing situation ("Boss keeps yelling
+# at them", "Mom always calls at dinner"), not one moment.
+_HABIT = re.compile(r"^(?:keeps|kept|always|constantly|never stops|still)\b|\bevery (?:day|"
+                    r"morning|night|week|weekend|time)\b", re.I)
 # a name in lower case, as chats write them ("a new game called cult of the lamb")
 _NAMED = re.compile(r"\b(?:called|named|titled)\s+(?!it\b|them\b|that\b|this\b)\w", re.I)
 # a clause that leans on what was said before it ("Back hates them", "Wife basically runs it")
@@ -105,11 +118,16 @@ class Worth:
 
 def _known(fact: Fact) -> bool:
     """Whether the rules already place the fact: a pattern's attribute, an ending, a fix, a
-    name or a number (a dated event, a person: what questions about a past ask for), a state
+    name or a number (a dated event, a person: what questions about a past ask for; not a time
+    of day nor a shouted word), someone who keeps doing something, a state
     said to hold now ("Is all about padel now": the new value of something), or a
     taste for a named thing ("Prefers coffee over tea"; not "Loves it")."""
+    who, said = split_subject(fact.text)
+    plain = _NOT_SPECIFIC.sub("", fact.text)  # someone's mood ("Brother Jake is always tired")
+    # is left out before (``passing``); a named person's deed is kept ("Kiran lent them a ladder")
     return (fact.change in ("ended", "corrected") or rule_attribute(fact.text) is not None
-            or _SPECIFIC.search(fact.text) is not None or _NAMED.search(fact.text) is not None
+            or _SPECIFIC.search(plain) is not None or _NAMED.search(plain) is not None
+            or who != USER and _HABIT.search(said) is not None
             or fact.change == "changed" and _NOW.search(fact.text) is not None
             or _TASTE.match(predicate(fact.text)) is not None)
 

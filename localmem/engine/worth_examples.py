@@ -122,6 +122,12 @@ CHATTER: tuple[str, ...] = (
     "Already bought the tickets", "Pushed it back to next month", "Booked a table for eight",
     "Postponing it until the spring", "Rescheduling for after the holidays",
     "Just nods and smiles when they don't follow", "Points at the pictures on the menu",
+    # the logistics of a plan, not the plan
+    "Already paid the deposit", "Still has to sort out the hotel", "Printed the boarding passes",
+    "Moved the appointment to Thursday", "Is pushing it back a year", "Might get the train instead",
+    "Is thinking of just staying in instead", "Sorted a babysitter for that night",
+    # a joke about oneself, not what one is
+    "Is basically a professional napper at this point", "Is officially an old person now lol",
     "Their place is way nicer than hers", "The new office is quieter than the old one",
     # fragments and filler
     "Like ten minutes tops", "Not even close", "Kind of a long story",

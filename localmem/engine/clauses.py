@@ -20,7 +20,7 @@ from localmem.engine.plainly import (
 from localmem.engine.telling import Telling
 from localmem.engine.textutil import content_words, split_sentences
 
-__all__ = ["candidate_clauses", "message_clauses", "strip_lead_in", "correction", "named_lead"]
+__all__ = ["candidate_clauses", "message_clauses", "strip_lead_in", "named_lead"]
 
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|i've|ive|i'd|i'll|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I
@@ -339,25 +339,6 @@ def _about_named(clause: str) -> bool:
     """A statement of what someone the user names did or does: "Ana finally quit the hospital",
     "Maya teaches yoga" (the user's family and friends, known by name)."""
     return named_lead(clause) is not None
-
-
-_CORRECTION_CUE = re.compile(
-    r"\b(oops|sorry|typo|spelled|spelt|misspelled|autocorrect|wrong|with an? [a-z]\b)|^\s*\*", re.I
-)
-_CORRECTED = re.compile(r"^\s*\*\s*([A-Z][\w-]+)|\b(?i:it'?s|it is|i meant)\s+([A-Z][\w-]+)")
-_WRONG = re.compile(r"\bnot ([A-Z][\w-]+)")
-
-
-def correction(text: str) -> tuple[str, str | None] | None:
-    """(the right name, the wrong one if said) when a message corrects how a name was spelled:
-    "*Mochi, not Mocha", "oops it's Aidan with an a"; else None."""
-    if not _CORRECTION_CUE.search(text):
-        return None
-    right = _CORRECTED.search(text)
-    if not right:
-        return None
-    wrong = _WRONG.search(text)
-    return right.group(1) or right.group(2), wrong.group(1) if wrong else None
 
 
 def _speaks_for_user(clause: str) -> bool:

@@ -12,8 +12,9 @@ import re
 from datetime import date, timedelta
 
 from localmem.engine.clauses import (
-    _CLAUSE_SPLIT, _IRREGULAR_PAST, _PLEASANTRY, candidate_clauses, correction, strip_lead_in,
+    _CLAUSE_SPLIT, _IRREGULAR_PAST, _PLEASANTRY, candidate_clauses, strip_lead_in,
 )
+from localmem.engine.corrections import correction
 from localmem.engine.plainly import STATE_LEAD
 from localmem.engine.textutil import content_words, split_sentences, stem, words
 

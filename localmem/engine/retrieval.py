@@ -22,11 +22,10 @@ short, so at the same budget they carry more of what was said than whole raw tur
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-
-from collections.abc import Callable
 
 import numpy as np
 

@@ -210,8 +210,10 @@ CATALOG: tuple[CatalogEntry, ...] = (
             # left (engine/gaps.py): tune-a / tune-b with the 0.5B precision 0.776 -> 0.786 /
             # 0.722 -> 0.745, updates 0.915 / 0.860, stale@3 0.068 / 0.123 (SmolLM2: 0.786 /
             # 0.745, 0.898 / 0.860, 0.085 / 0.123). Held-out (precision / recall / updates /
-            # repeats / invented / stale@3): the 0.5B with it 0.656 / 0.865 / 0.584 / 0.615 /
-            # 0.029 / 0.287; the 1.5B before it (56eadf0) 0.647 / 0.865 / 0.574 / 0.615 / 0.021
+            # repeats / invented / stale@3), with the extraction and naming work of the same
+            # stop: the 0.5B 0.672 / 0.865 / 0.614 / 0.615 / 0.021 / 0.277 against SmolLM2's
+            # 0.680 / 0.851 / 0.574 / 0.615 / 0.014 / 0.307 (worse precision and invented: not
+            # the default); the 1.5B before both (56eadf0) 0.647 / 0.865 / 0.574 / 0.615 / 0.021
             # / 0.307, add p50 5.89 s at load ~6.
             leads="rules",
             # Naming the attributes the rules leave unnamed (scripts/eval_slots.py, tune): the

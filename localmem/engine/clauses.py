@@ -14,8 +14,8 @@ from typing import Any
 
 from localmem.engine.passing import complaint, passing
 from localmem.engine.plainly import (
-    ASIDE, GIVEN_BY, HAVE_WHAT, HEDGE_TAIL, NEW_THING, SCHEDULED, STATE_LEAD, self_intro,
-    without_aside,
+    ASIDE, GIVEN_BY, HAVE_WHAT, HEDGE_TAIL, LISTENER, NEW_THING, SCHEDULED, STATE_LEAD,
+    self_intro, without_aside,
 )
 from localmem.engine.telling import Telling
 from localmem.engine.textutil import content_words, split_sentences
@@ -103,9 +103,6 @@ _NOT_A_FACT = re.compile(
     r"heading (to bed|out|off)|talk (to you )?(soon|later)|catching up)\b",
     re.I,
 )
-_SECOND_PERSON = re.compile(
-    r"\b(you|your|yours|you're|you've|you'd|you'll|yourself)\b|(?<![\w-])(?i:u|ur)(?![\w-])", re.I
-)
 _IRREGULAR_PAST = {
     "went", "was", "were", "had", "got", "made", "took", "saw", "bought", "came", "became",
     "began", "felt", "found", "gave", "grew", "heard", "kept", "knew", "left", "lost", "met",
@@ -171,7 +168,7 @@ def _clauses(text: str, telling: Telling) -> list[list[Any]]:
                     or _about_named(clause)):
                 continue
             clause = without_aside(clause)
-            if _NOT_A_FACT.search(clause) or _SECOND_PERSON.search(clause) or passing(clause):
+            if _NOT_A_FACT.search(clause) or LISTENER.search(clause) or passing(clause):
                 continue
             if len([w for w in content_words(clause) if w not in ("name",)]) < 1:
                 continue

@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from localmem.engine.attributes import is_ending, is_hypothetical, rule_attribute
 from localmem.engine.extract import is_grounded, source_piece, strip_lead_in, topic_words
 from localmem.engine.passing import complaint, passing
+from localmem.engine.plainly import LISTENER
 from localmem.engine.textutil import content_words, split_sentences
 
 __all__ = ["fills_gap", "model_fills_gap", "declined"]
 
-_LISTENER = re.compile(r"\b(?:you|your|yours|you're|you've|you'd|you'll|yourself|u|ur)\b", re.I)
 _SPEAKER = re.compile(r"\b(?:i|i'm|im|i've|i'd|i'll|my|me|mine|myself|we|we're|our|us)\b", re.I)
 
 
@@ -38,7 +38,7 @@ def declined(piece: str) -> bool:
     piece = strip_lead_in(piece.strip())
     return (piece.rstrip(" )").endswith("?") or is_hypothetical(piece) or passing(piece)
             or complaint(piece)
-            or bool(_LISTENER.search(piece)) and not _SPEAKER.search(piece))
+            or bool(LISTENER.search(piece)) and not _SPEAKER.search(piece))
 
 
 def model_fills_gap(fact: str, source: str, clauses: Sequence[str]) -> bool:

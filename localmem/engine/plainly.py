@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 
 __all__ = ["STATE_LEAD", "HAVE_WHAT", "HEDGE_TAIL", "GIVEN_BY", "SCHEDULED", "NEW_THING", "ASIDE",
-           "self_intro", "without_aside"]
+           "LISTENER", "self_intro", "without_aside"]
 
-# The user or the listener named in a phrase (a self-introduction has neither); the listener.
+# The user or the listener named in a phrase (a self-introduction has neither); the listener
+# ("u" / "ur" only as words of their own: not the "u" of "u-turn").
 _PERSON = re.compile(r"\b(i|i'm|im|i've|ive|my|me|we|our|us|you|your|you're|u|ur)\b", re.I)
-_LISTENER = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|yourself)\b"
+LISTENER = re.compile(r"\b(you|your|yours|you're|you've|you'd|you'll|yourself)\b"
                        r"|(?<![\w-])(?i:u|ur)(?![\w-])", re.I)
 
 # Who a thing came from, said after it: "got a bike my uncle gave me" got a bike (the giving is
@@ -98,4 +99,4 @@ def without_aside(clause: str) -> str:
     """A statement without an aside to the listener after it: "I'm head chef now, can you
     believe it" says "I'm head chef now"."""
     head = re.split(r",\s*(?=[^,]*\b(?:you|your|u)\b)", clause, maxsplit=1, flags=re.I)[0]
-    return head if head != clause and not _LISTENER.search(head) else clause
+    return head if head != clause and not LISTENER.search(head) else clause
